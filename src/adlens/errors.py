@@ -1,0 +1,83 @@
+"""Every error adlens raises on purpose, with the HTTP status it maps to.
+
+The API edge turns an :class:`AdlensError` into ``{"error": code, "message": ...}``
+with :attr:`AdlensError.http_status`; the CLI prints the message and exits
+non-zero. Nothing else in the package should invent its own exception types
+for conditions a user can cause.
+"""
+
+from __future__ import annotations
+
+
+class AdlensError(Exception):
+    """Base class: a condition the user can understand and act on."""
+
+    http_status: int = 500
+    code: str = "internal_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def to_dict(self) -> dict[str, str]:
+        """The JSON body a client receives for this error."""
+        return {"error": self.code, "message": self.message}
+
+
+class InvalidImageError(AdlensError):
+    """The input is not a decodable image (corrupt, truncated, empty, wrong type)."""
+
+    http_status = 422
+    code = "invalid_image"
+
+
+class ImageTooLargeError(InvalidImageError):
+    """The image has more pixels than ``ADLENS_MAX_PIXELS`` allows."""
+
+    http_status = 413
+    code = "image_too_large"
+
+
+class NoFaceFoundError(AdlensError):
+    """An operation that needs a face found none."""
+
+    http_status = 422
+    code = "no_face_found"
+
+
+class MultipleFacesError(AdlensError):
+    """An operation that needs exactly one face found several."""
+
+    http_status = 422
+    code = "multiple_faces"
+
+
+class ModelUnavailableError(AdlensError):
+    """A model file is missing, corrupt or cannot be downloaded."""
+
+    http_status = 503
+    code = "model_unavailable"
+
+
+class UnknownNameError(AdlensError, KeyError):
+    """A name (model, detector, attribute model…) that no factory knows."""
+
+    http_status = 404
+    code = "unknown_name"
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return self.message
+
+
+class ConsentRequiredError(AdlensError):
+    """Identification or storage of a person without recorded consent."""
+
+    http_status = 403
+    code = "consent_required"
+
+
+class InvalidInputError(AdlensError):
+    """Malformed user data: a CSV, a JSON document, an argument."""
+
+    http_status = 400
+    code = "invalid_input"

@@ -1,0 +1,82 @@
+"""The one settings object. Every knob reads ``ADLENS_<NAME>`` from the environment.
+
+Importing this module changes nothing global: the settings are read when
+:func:`get_settings` is first called, and nothing is created on disk here.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "adlens"
+
+
+class Settings(BaseSettings):
+    """Runtime configuration of adlens (env prefix ``ADLENS_``)."""
+
+    model_config = SettingsConfigDict(env_prefix="ADLENS_", extra="ignore")
+
+    # --- models -----------------------------------------------------------
+    models: str = Field(
+        default="",
+        description="Colon-separated folders searched first for model files.",
+    )
+    cache_dir: Path = Field(
+        default_factory=_default_cache_dir,
+        description="User cache: downloaded models and converted ONNX files.",
+    )
+    offline: bool = Field(default=False, description="Forbid model downloads.")
+    download_timeout: float = Field(default=60.0, gt=0)
+
+    # --- images -----------------------------------------------------------
+    max_pixels: int = Field(default=50_000_000, gt=0, description="Refuse larger images.")
+
+    # --- vision -----------------------------------------------------------
+    detector: str = "yunet"
+    detector_score_threshold: float = Field(default=0.7, ge=0.0, le=1.0)
+    detector_nms_threshold: float = Field(default=0.3, ge=0.0, le=1.0)
+    detector_max_side: int = Field(
+        default=1280, ge=64, description="Images are scaled down to this side before detection."
+    )
+    min_face_size: int = Field(default=16, ge=1, description="Faces smaller (px) are dropped.")
+    emotion_model: str = "emotion-mini-xception"
+    age_model: str = "age-mobilenet"
+    gender_model: str = "gender-mobilenet"
+    match_threshold: float = Field(
+        default=0.6, gt=0.0, description="Largest embedding distance that still means 'same person'."
+    )
+
+    # --- runtime ----------------------------------------------------------
+    ort_threads: int = Field(default=0, ge=0, description="ONNX Runtime intra-op threads (0 = auto).")
+
+    @field_validator("models")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        return value.strip()
+
+    @property
+    def model_dirs(self) -> list[Path]:
+        """The folders of ``ADLENS_MODELS``, in order, empty entries dropped."""
+        return [Path(p).expanduser() for p in self.models.split(os.pathsep) if p.strip()]
+
+    @property
+    def model_cache_dir(self) -> Path:
+        return self.cache_dir / "models"
+
+    @property
+    def converted_dir(self) -> Path:
+        return self.cache_dir / "converted"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()
