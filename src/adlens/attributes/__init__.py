@@ -1,0 +1,36 @@
+"""Attribute models (emotion, age, gender) and the one factory that picks them by name."""
+
+from __future__ import annotations
+
+from adlens.attributes.base import AttributeModel
+from adlens.attributes.models import (
+    BigXceptionEmotion,
+    MiniXceptionEmotion,
+    MiniXceptionGender,
+    MobileNetAge,
+    MobileNetGender,
+)
+from adlens.errors import UnknownNameError
+from adlens.settings import Settings
+
+ATTRIBUTE_MODELS: dict[str, type[AttributeModel]] = {
+    cls.name: cls
+    for cls in (MiniXceptionEmotion, BigXceptionEmotion, MiniXceptionGender, MobileNetGender, MobileNetAge)
+}
+
+
+def create_attribute_model(name: str, settings: Settings | None = None) -> AttributeModel:
+    """The attribute model called ``name``.
+
+    Raises:
+        UnknownNameError: ``name`` is not one of :data:`ATTRIBUTE_MODELS`.
+    """
+    try:
+        cls = ATTRIBUTE_MODELS[name]
+    except KeyError:
+        known = ", ".join(ATTRIBUTE_MODELS)
+        raise UnknownNameError(f"unknown attribute model {name!r}; choose one of: {known}") from None
+    return cls(settings)
+
+
+__all__ = ["ATTRIBUTE_MODELS", "AttributeModel", "create_attribute_model"]

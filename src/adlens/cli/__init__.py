@@ -1,0 +1,69 @@
+"""The ``adlens`` command line (Typer)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import typer
+
+from adlens import __version__
+from adlens.cli import evaluate, models
+from adlens.cli.analyze import analyze
+from adlens.cli.common import handle_errors, out
+from adlens.errors import NoFaceFoundError
+from adlens.evaluation import FaceEmbeddings
+from adlens.settings import get_settings
+
+app = typer.Typer(
+    name="adlens",
+    help="adlens: see who is in front of the screen, privately, and pick the right ad or product.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command()(analyze)
+app.add_typer(models.app, name="models")
+app.add_typer(evaluate.app, name="eval")
+
+
+@app.command()
+@handle_errors
+def verify(
+    image_a: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="First photo.")],
+    image_b: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Second photo.")],
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Are the faces in two photos the same person? (largest face of each)"""
+    embeddings = FaceEmbeddings()
+    vectors = []
+    for image in (image_a, image_b):
+        vector = embeddings.largest(image)
+        if vector is None:
+            raise NoFaceFoundError(f"no face found in {image}")
+        vectors.append(vector)
+    distance = float(np.linalg.norm(vectors[0] - vectors[1]))
+    threshold = get_settings().match_threshold
+    result = {"image_a": str(image_a), "image_b": str(image_b), "distance": round(distance, 4),
+              "threshold": threshold, "same": distance <= threshold}
+    if json_output:
+        out.print(json.dumps(result), highlight=False, markup=False)
+    else:
+        verdict = "same person" if result["same"] else "different people"
+        out.print(f"{verdict}: distance {distance:.3f} (threshold {threshold})", highlight=False)
+
+
+@app.command()
+def version() -> None:
+    """Print the adlens version."""
+    out.print(__version__)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+__all__ = ["app", "main"]

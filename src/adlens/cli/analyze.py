@@ -1,0 +1,155 @@
+"""``adlens analyze``: faces, emotions, age and gender for images and folders."""
+
+from __future__ import annotations
+
+import csv
+import json
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, TextIO
+
+import cv2
+import typer
+
+from adlens.annotate import annotate
+from adlens.cli.common import err, handle_errors, out, progress_bar
+from adlens.errors import InvalidInputError
+from adlens.faces import EMOTIONS
+from adlens.imageio import iter_image_files
+from adlens.pipeline import Analysis, Analyzer
+
+
+class DetectorName(str, Enum):
+    yunet = "yunet"
+    dlib = "dlib"
+
+
+CSV_COLUMNS = (
+    ["image", "face", "x", "y", "w", "h", "score"]
+    + [f"emotion_{e}" for e in EMOTIONS]
+    + ["dominant_emotion", "age", "age_bracket", "gender", "gender_confidence", "error"]
+)
+
+
+def _expand(paths: list[Path]) -> list[tuple[Path, Path]]:
+    """Each image file with the root it was found under (for mirrored output names)."""
+    files = []
+    for root in paths:
+        base = root if root.is_dir() else root.parent
+        files.extend((file, base) for file in iter_image_files([root]))
+    return files
+
+
+class _AnnotatedNames:
+    """Output names that mirror the input tree and never overwrite each other."""
+
+    def __init__(self, out_dir: Path) -> None:
+        self.out_dir = out_dir
+        self.used: set[Path] = set()
+
+    def __call__(self, file: Path, base: Path) -> Path:
+        relative = file.relative_to(base) if file.is_relative_to(base) else Path(file.name)
+        suffix = file.suffix.lower() if file.suffix.lower() in (".jpg", ".jpeg", ".png") else ".jpg"
+        target = self.out_dir / relative.with_suffix(suffix)
+        counter = 1
+        while target in self.used:
+            target = self.out_dir / relative.with_name(f"{relative.stem}-{counter}{suffix}")
+            counter += 1
+        self.used.add(target)
+        return target
+
+
+def _csv_rows(result: Analysis) -> list[dict[str, object]]:
+    if result.error or not len(result.faces):
+        return [{"image": result.image, "face": "", "error": result.error or ""}]
+    rows = []
+    for i, record in enumerate(result.faces.to_records()):
+        x, y, w, h = record["box"]
+        row: dict[str, object] = {"image": result.image, "face": i, "x": x, "y": y, "w": w, "h": h}
+        row["score"] = record["score"]
+        row.update({f"emotion_{k}": v for k, v in record.get("emotion", {}).items()})
+        for key in ("dominant_emotion", "age", "age_bracket", "gender", "gender_confidence"):
+            row[key] = record.get(key, "")
+        rows.append(row)
+    return rows
+
+
+@handle_errors
+def analyze(
+    paths: Annotated[list[Path], typer.Argument(help="Images, folders, or folders of folders.", show_default=False)],
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Folder for annotated pictures and results.jsonl.")] = None,
+    json_file: Annotated[Path | None, typer.Option("--json", help="JSON lines file (default: OUT/results.jsonl, else stdout).")] = None,
+    csv_file: Annotated[Path | None, typer.Option("--csv", help="CSV file, one row per face.")] = None,
+    annotate_images: Annotated[bool | None, typer.Option("--annotate/--no-annotate", help="Write annotated copies (default: on with --out).", show_default=False)] = None,
+    detector: Annotated[DetectorName, typer.Option(help="Face detector.")] = DetectorName.yunet,
+) -> None:
+    """Find every face with its emotions, age and gender; one JSON line per image.
+
+    A file that cannot be read gets a line with "error" and the run goes on.
+    Exit 0 if anything was analysed, 1 if nothing could be, 2 on a usage error.
+    """
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise InvalidInputError(f"no such file or folder: {', '.join(missing)}")
+    if annotate_images is None:
+        annotate_images = out_dir is not None
+    if annotate_images and out_dir is None:
+        out_dir = Path("adlens-output")
+    if json_file is None and out_dir is not None:
+        json_file = out_dir / "results.jsonl"
+    files = _expand(paths)
+    if not files:
+        raise InvalidInputError(f"no image files found in {', '.join(map(str, paths))}")
+    analyzer = Analyzer(detector=detector.value).load()
+    names = _AnnotatedNames(out_dir) if out_dir is not None else None
+    analysed = failed = faces = 0
+    json_handle = _open(json_file)
+    csv_handle = _open(csv_file)
+    csv_writer = csv.DictWriter(csv_handle, CSV_COLUMNS) if csv_handle else None
+    if csv_writer:
+        csv_writer.writeheader()
+    try:
+        with progress_bar() as progress:
+            task = progress.add_task("analysing", total=len(files))
+            for file, base in files:
+                result, image = analyzer.analyze_file(file)
+                line = json.dumps(result.to_json(), ensure_ascii=False)
+                if json_handle:
+                    json_handle.write(line + "\n")
+                    json_handle.flush()
+                else:
+                    out.print(line, highlight=False, markup=False, soft_wrap=True)
+                if csv_writer:
+                    csv_writer.writerows(_csv_rows(result))
+                if result.error:
+                    failed += 1
+                    err.print(f"[yellow]skipped[/] {file}: {result.error}", highlight=False)
+                else:
+                    analysed += 1
+                    faces += len(result.faces)
+                    if annotate_images and names is not None and image is not None:
+                        _write_annotated(names(file, base), image, result)
+                progress.advance(task)
+    finally:
+        for handle in (json_handle, csv_handle):
+            if handle:
+                handle.close()
+    err.print(f"analysed {analysed} image(s), {faces} face(s); {failed} could not be read", highlight=False)
+    for label, where in (("JSON", json_file), ("CSV", csv_file), ("annotated pictures", out_dir if annotate_images else None)):
+        if where is not None:
+            err.print(f"{label}: {where}", highlight=False)
+    if analysed == 0:
+        raise typer.Exit(1)
+
+
+def _open(path: Path | None) -> TextIO | None:
+    if path is None:
+        return None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return open(path, "w", encoding="utf-8", newline="")
+
+
+def _write_annotated(target: Path, image, result: Analysis) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not cv2.imwrite(str(target), annotate(image, result.faces)):
+        err.print(f"[yellow]could not write[/] {target}", highlight=False)

@@ -1,0 +1,74 @@
+"""``adlens eval ...``: accuracy of the models on labelled data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from adlens import evaluation
+from adlens.cli.common import handle_errors, out, track, write_json
+
+app = typer.Typer(help="Measure accuracy on labelled data.", no_args_is_help=True)
+
+JsonOption = Annotated[Path | None, typer.Option("--json", help="Also write the full result as JSON.")]
+ExistingDir = Annotated[Path, typer.Argument(exists=True, file_okay=False, help="Labelled folder.")]
+
+
+def _finish(result: dict[str, Any], json_file: Path | None) -> None:
+    if json_file is not None:
+        write_json(result, json_file)
+
+
+@app.command()
+@handle_errors
+def emotion(
+    folder: ExistingDir,
+    json_file: JsonOption = None,
+    model: Annotated[str | None, typer.Option(help="Emotion model (default: ADLENS_EMOTION_MODEL).")] = None,
+) -> None:
+    """Emotion accuracy on a FER-layout folder (one sub-folder per class; crops fed directly)."""
+    result = evaluation.evaluate_emotion(folder, model, track=track)
+    out.print(f"model {result['model']}: accuracy {result['accuracy']:.4f} on {result['n']} images")
+    table = Table("true \\ predicted", *result["labels"], "recall")
+    for label, row in zip(result["labels"], result["confusion"], strict=True):
+        recall = result["per_class"][label]["recall"]
+        table.add_row(label, *map(str, row), "-" if recall is None else f"{recall:.3f}")
+    out.print(table)
+    _finish(result, json_file)
+
+
+@app.command("age-gender")
+@handle_errors
+def age_gender(folder: ExistingDir, json_file: JsonOption = None) -> None:
+    """Age MAE and gender accuracy on UTKFace-named files, per gender × group too."""
+    result = evaluation.evaluate_age_gender(folder, track=track)
+    out.print(
+        f"age MAE {result['age_mae']:.2f} years, gender accuracy {result['gender_accuracy']:.4f} "
+        f"on {result['n']} images ({result['no_face']} without a detected face)"
+    )
+    table = Table("gender/group", "n", "age MAE", "gender accuracy")
+    for group, row in result["groups"].items():
+        table.add_row(group, str(row["n"]), f"{row['age_mae']:.2f}", f"{row['gender_accuracy']:.3f}")
+    out.print(table)
+    _finish(result, json_file)
+
+
+@app.command()
+@handle_errors
+def verify(
+    pairs: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV: file_x,file_y,Decision (Yes/No).")],
+    root: Annotated[Path, typer.Option(exists=True, file_okay=False, help="Folder the file names are relative to.")],
+    json_file: JsonOption = None,
+) -> None:
+    """Same-person accuracy on labelled pairs at the configured threshold."""
+    result = evaluation.evaluate_verification(pairs, root, track=track)
+    out.print(
+        f"accuracy {result['accuracy']:.4f} on {result['judged']} of {result['n']} pairs "
+        f"(threshold {result['threshold']}): TP {result['tp']}  FP {result['fp']}  FN {result['fn']}  TN {result['tn']}"
+    )
+    for pair in result["no_face"]:
+        out.print(f"  not judged: {pair['file_x']} / {pair['file_y']}: {pair['reason']}", highlight=False)
+    _finish(result, json_file)

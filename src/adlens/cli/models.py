@@ -1,0 +1,70 @@
+"""``adlens models list | pull | verify | path``: the model registry from the shell."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from adlens import registry
+from adlens.cli.common import err, handle_errors, out
+from adlens.errors import ModelUnavailableError
+from adlens.registry import ModelState
+
+app = typer.Typer(help="Model weights: where they are, fetch them, check them.", no_args_is_help=True)
+
+_STYLE = {ModelState.PRESENT: "green", ModelState.MISSING: "yellow", ModelState.CORRUPT: "red"}
+Names = Annotated[list[str] | None, typer.Argument(help="Model names (default: all).", show_default=False)]
+
+
+@app.command("list")
+@handle_errors
+def list_models() -> None:
+    """Every model with its task, file, state (present, missing, corrupt) and licence."""
+    table = Table("name", "task", "file", "state", "licence", "location")
+    for spec in registry.specs():
+        state, path = registry.state(spec)
+        table.add_row(
+            spec.name, spec.task, spec.filename, f"[{_STYLE[state]}]{state.value}[/]", spec.licence,
+            str(path.parent) if path else "",
+        )
+    out.print(table)
+
+
+@app.command()
+@handle_errors
+def pull(names: Names = None) -> None:
+    """Download the models that are missing (all by default) into the user cache."""
+    failed = 0
+    for spec in registry.specs(names):
+        try:
+            path = registry.resolve(spec.name)
+        except ModelUnavailableError as error:
+            failed += 1
+            err.print(f"[red]✗[/] {error.message}", highlight=False)
+            continue
+        out.print(f"[green]✓[/] {spec.name}: {path}", highlight=False)
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+@handle_errors
+def verify(names: Names = None) -> None:
+    """Check each model's sha256; exit 1 if any is missing or corrupt."""
+    bad = 0
+    for spec in registry.specs(names):
+        state, path = registry.state(spec)
+        bad += state is not ModelState.PRESENT
+        where = f" ({path})" if path else ""
+        out.print(f"[{_STYLE[state]}]{state.value:8}[/] {spec.name}{where}", highlight=False)
+    if bad:
+        raise typer.Exit(1)
+
+
+@app.command()
+@handle_errors
+def path(name: Annotated[str, typer.Argument(help="Model name, e.g. yunet-s.")]) -> None:
+    """Print the verified local file of NAME (downloading it if allowed)."""
+    out.print(str(registry.resolve(name)), highlight=False, markup=False)

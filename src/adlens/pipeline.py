@@ -1,0 +1,143 @@
+"""The vision pipeline: image → `Faces` → embeddings → attributes.
+
+This is the only module that wires stages together. :class:`Analyzer` holds
+the loaded models (load once, share across threads) and returns one `Faces`
+per image; :func:`analyze_files` runs it over files, never stopping at a bad
+one, and yields an :class:`Analysis` each.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Self
+
+import cv2
+import numpy as np
+
+from adlens.align import align_faces
+from adlens.attributes import AttributeModel, create_attribute_model
+from adlens.detectors import Detector, create_detector
+from adlens.embed import DlibEmbedder
+from adlens.errors import AdlensError
+from adlens.faces import Faces
+from adlens.imageio import load_image
+from adlens.settings import Settings, get_settings
+
+
+class StageTimer:
+    """Wall-clock milliseconds per named stage, summed over calls."""
+
+    def __init__(self) -> None:
+        self.totals: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.totals[name] = self.totals.get(name, 0.0) + (time.perf_counter() - start) * 1000.0
+
+
+@dataclass
+class Analysis:
+    """What the pipeline found in one image, or why it could not look."""
+
+    image: str
+    width: int = 0
+    height: int = 0
+    faces: Faces = field(default_factory=Faces.empty)
+    error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON line ``adlens analyze`` writes for this image."""
+        return {
+            "image": self.image,
+            "width": self.width,
+            "height": self.height,
+            "faces": self.faces.to_records(),
+            "error": self.error,
+        }
+
+
+class Analyzer:
+    """Detector, optional embedder and attribute models, loaded once.
+
+    Args:
+        settings: defaults for every model name below.
+        detector: detector name (``yunet`` or ``dlib``).
+        attributes: attribute model names; default: the emotion, age and
+            gender models of the settings. An empty list adds none.
+        embed: also compute identity embeddings (never written to JSON).
+    """
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        detector: str | None = None,
+        attributes: Sequence[str] | None = None,
+        embed: bool = False,
+    ) -> None:
+        self.settings = settings or get_settings()
+        self.detector: Detector = create_detector(detector, self.settings)
+        names = (
+            [self.settings.emotion_model, self.settings.age_model, self.settings.gender_model]
+            if attributes is None
+            else list(attributes)
+        )
+        self.attribute_models: list[AttributeModel] = [create_attribute_model(n, self.settings) for n in names]
+        self.embedder = DlibEmbedder(self.settings) if embed else None
+
+    def load(self) -> Self:
+        """Load every model now (raises ModelUnavailableError naming what is missing)."""
+        self.detector.load()
+        if self.embedder is not None:
+            self.embedder.load()
+        for model in self.attribute_models:
+            model.load()
+        return self
+
+    def analyze(self, source: Any, timer: StageTimer | None = None) -> Faces:
+        """All faces of ``source`` (path, bytes, PIL image or BGR array) with their attributes."""
+        timer = timer or StageTimer()
+        with timer.stage("decode"):
+            image = load_image(source, max_pixels=self.settings.max_pixels)
+        return self.analyze_array(image, timer)
+
+    def analyze_array(self, image: np.ndarray, timer: StageTimer | None = None) -> Faces:
+        """Like :meth:`analyze` for an already decoded uint8 BGR image."""
+        timer = timer or StageTimer()
+        with timer.stage("detect"):
+            faces = self.detector.detect(image)
+        if self.embedder is not None and len(faces):
+            with timer.stage("align"):
+                chips = align_faces(cv2.cvtColor(image, cv2.COLOR_BGR2RGB), faces)
+            with timer.stage("embed"):
+                faces = faces.with_embeddings(self.embedder.embed_chips(chips))
+        for model in self.attribute_models:
+            with timer.stage(model.columns[0]):
+                faces = model.predict(image, faces)
+        return faces
+
+    def analyze_file(self, path: Path, timer: StageTimer | None = None) -> tuple[Analysis, np.ndarray | None]:
+        """Analyse one file; an error becomes :attr:`Analysis.error`, never an exception."""
+        try:
+            image = load_image(path, max_pixels=self.settings.max_pixels)
+        except AdlensError as error:
+            return Analysis(str(path), error=error.message), None
+        try:
+            faces = self.analyze_array(image, timer)
+        except AdlensError as error:
+            return Analysis(str(path), image.shape[1], image.shape[0], error=error.message), image
+        return Analysis(str(path), image.shape[1], image.shape[0], faces), image
+
+
+def analyze_files(analyzer: Analyzer, files: Iterable[Path]) -> Iterator[tuple[Analysis, np.ndarray | None]]:
+    """Analyse each file in turn, yielding its result and decoded image (``None`` if unreadable)."""
+    for path in files:
+        yield analyzer.analyze_file(path)

@@ -1,0 +1,126 @@
+"""Inference sessions: one wrapper per runtime, both with ``run(batch) -> output``.
+
+:func:`open_session` takes a registry name and returns a ready session:
+ONNX files run in ONNX Runtime, TFLite files in LiteRT (``ai-edge-litert``),
+Keras HDF5 files are converted to ONNX once (cached under
+``ADLENS_CACHE_DIR``/converted, keyed by the source file's sha256) and then
+run in ONNX Runtime. Threads and providers come from the settings.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from adlens.errors import InvalidInputError, ModelUnavailableError
+from adlens.registry import ModelSpec, get_spec, resolve
+from adlens.settings import Settings, get_settings
+
+CONVERTER_VERSION = 1
+"""Bump when the converter's output changes, so cached conversions are redone."""
+
+
+class Session(Protocol):
+    """A loaded model with one input and one output."""
+
+    def run(self, batch: np.ndarray) -> np.ndarray: ...
+
+
+class OrtSession:
+    """ONNX Runtime session with the project's options (CPU, threads from settings)."""
+
+    def __init__(self, path: Path, settings: Settings | None = None) -> None:
+        import onnxruntime as ort
+
+        settings = settings or get_settings()
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 3
+        if settings.ort_threads:
+            options.intra_op_num_threads = settings.ort_threads
+        options.inter_op_num_threads = 1
+        self.path = path
+        self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self._input = self._session.get_inputs()[0].name
+        self._output = self._session.get_outputs()[0].name
+
+    def run(self, batch: np.ndarray) -> np.ndarray:
+        return self._session.run([self._output], {self._input: np.ascontiguousarray(batch, np.float32)})[0]
+
+
+class TFLiteSession:
+    """LiteRT interpreter resized to each batch (not thread-safe, so calls are serialised)."""
+
+    def __init__(self, path: Path, settings: Settings | None = None) -> None:
+        from ai_edge_litert.interpreter import Interpreter
+
+        settings = settings or get_settings()
+        self.path = path
+        self._interpreter = Interpreter(model_path=str(path), num_threads=settings.ort_threads or None)
+        self._input = self._interpreter.get_input_details()[0]
+        self._output = self._interpreter.get_output_details()[0]["index"]
+        self._batch = -1
+        self._lock = threading.Lock()
+
+    @property
+    def input_dtype(self) -> type:
+        return self._input["dtype"]
+
+    def run(self, batch: np.ndarray) -> np.ndarray:
+        batch = np.ascontiguousarray(batch, dtype=self._input["dtype"])
+        with self._lock:
+            if len(batch) != self._batch:
+                self._interpreter.resize_tensor_input(self._input["index"], list(batch.shape))
+                self._interpreter.allocate_tensors()
+                self._batch = len(batch)
+            self._interpreter.set_tensor(self._input["index"], batch)
+            self._interpreter.invoke()
+            return self._interpreter.get_tensor(self._output).copy()
+
+
+def converted_path(spec: ModelSpec, settings: Settings | None = None) -> Path:
+    """Where the ONNX conversion of a Keras model is cached."""
+    settings = settings or get_settings()
+    stem = Path(spec.filename).stem
+    return settings.converted_dir / f"{stem}.{spec.sha256[:16]}.v{CONVERTER_VERSION}.onnx"
+
+
+def ensure_onnx(spec: ModelSpec, settings: Settings | None = None) -> Path:
+    """The ONNX file of ``spec``: the model itself, or its cached conversion."""
+    settings = settings or get_settings()
+    source = resolve(spec.name, settings)
+    if spec.format == "onnx":
+        return source
+    if spec.format != "keras":
+        raise InvalidInputError(f"model {spec.name!r} is {spec.format}, not convertible to ONNX")
+    target = converted_path(spec, settings)
+    if target.is_file():
+        return target
+    from adlens.convert.keras import convert_keras_h5
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, partial = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    os.close(handle)
+    try:
+        convert_keras_h5(source, partial)
+        os.replace(partial, target)
+    finally:
+        if os.path.exists(partial):
+            os.unlink(partial)
+    return target
+
+
+def open_session(name: str, settings: Settings | None = None) -> OrtSession | TFLiteSession:
+    """Resolve model ``name`` through the registry and load it in its runtime."""
+    settings = settings or get_settings()
+    spec = get_spec(name)
+    if spec.format == "tflite":
+        return TFLiteSession(resolve(name, settings), settings)
+    if spec.format in ("onnx", "keras"):
+        return OrtSession(ensure_onnx(spec, settings), settings)
+    raise ModelUnavailableError(f"model {name!r} ({spec.format}) is not an inference-session model")
