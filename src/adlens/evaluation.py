@@ -16,7 +16,8 @@ import cv2
 import numpy as np
 
 from adlens.attributes import create_attribute_model
-from adlens.detectors import Detector, create_detector
+from adlens.attributes.models import UTKFACE_TEMPLATE
+from adlens.detectors import create_detector
 from adlens.embed import DlibEmbedder
 from adlens.errors import AdlensError, InvalidInputError
 from adlens.faces import EMOTIONS, Faces
@@ -90,24 +91,24 @@ _UTK_GENDER = ("male", "female")
 _UTK_GROUPS = ("white", "black", "asian", "indian", "others")
 
 
-def _largest_face_or_whole(detector: Detector, image: np.ndarray) -> tuple[Faces, bool]:
-    """The largest detected face, or the whole chip as the box when none is found."""
-    faces = detector.detect(image).largest()
-    if len(faces):
-        return faces, True
+def _chip_face(image: np.ndarray) -> Faces:
+    """The whole image as one aligned face chip (UTKFace geometry): box and landmarks."""
     height, width = image.shape[:2]
-    centre = np.array([[width / 2, height / 2]] * 5, dtype=np.float32)
-    return Faces(np.array([[0, 0, width, height]]), np.array([0.0]), centre[None]), False
+    landmarks = np.asarray(UTKFACE_TEMPLATE, dtype=np.float32) * [width, height]
+    return Faces(np.array([[0, 0, width, height]]), np.array([1.0]), landmarks[None])
 
 
 def evaluate_age_gender(
-    folder: Path, settings: Settings | None = None, track: Track = _no_track
+    folder: Path, settings: Settings | None = None, track: Track = _no_track, *, detect: bool = False
 ) -> dict[str, Any]:
     """Age MAE and gender accuracy on UTKFace-named files, overall and per gender × group.
 
-    The group (ethnicity) label is read from the file name only to report
-    fairness; adlens never infers it. A chip where no face is detected is
-    analysed as a whole (counted in ``no_face``).
+    By default each file is taken as the aligned face chip it is (crops fed
+    directly, as the models were trained); with ``detect`` the full pipeline
+    runs instead (detector, then each model's own crop), and a chip where no
+    face is found is taken whole (counted in ``no_face``). The group
+    (ethnicity) label is read from the file name only to report fairness;
+    adlens never infers it.
     """
     settings = settings or get_settings()
     detector = create_detector(None, settings)
@@ -126,8 +127,9 @@ def evaluate_age_gender(
         except AdlensError as error:
             skipped.append({"image": str(path), "error": error.message})
             continue
-        face, found = _largest_face_or_whole(detector, image)
-        no_face += not found
+        face = detector.detect(image).largest() if detect else _chip_face(image)
+        if not len(face):
+            face, no_face = _chip_face(image), no_face + 1
         face = gender_model.predict(image, age_model.predict(image, face))
         age, gender, race = int(match.group(1)), int(match.group(2)), int(match.group(3))
         rows.append((age, float(face.data["age"][0]), _UTK_GENDER[gender], face.data["gender"][0], race))
@@ -147,6 +149,7 @@ def evaluate_age_gender(
                     "gender_accuracy": float(gender_right[mask].mean()),
                 }
     return {
+        "mode": "pipeline" if detect else "chips",
         "age_model": age_model.name,
         "gender_model": gender_model.name,
         "n": len(rows),

@@ -15,6 +15,7 @@ from adlens.cli.analyze import analyze
 from adlens.cli.common import handle_errors, out
 from adlens.errors import NoFaceFoundError
 from adlens.evaluation import FaceEmbeddings
+from adlens.samples import write_sample
 from adlens.settings import get_settings
 
 app = typer.Typer(
@@ -53,6 +54,16 @@ def verify(
     else:
         verdict = "same person" if result["same"] else "different people"
         out.print(f"{verdict}: distance {distance:.3f} (threshold {threshold})", highlight=False)
+
+
+@app.command()
+@handle_errors
+def sample(
+    name: Annotated[str, typer.Argument(help="Sample name: astronaut.")],
+    target: Annotated[Path, typer.Argument(help="Where to write it (.png or .jpg).")],
+) -> None:
+    """Write a built-in sample picture (public domain) to try adlens on."""
+    out.print(f"sample written to {write_sample(name, target)}", highlight=False)
 
 
 @app.command()

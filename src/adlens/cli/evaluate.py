@@ -42,12 +42,19 @@ def emotion(
 
 @app.command("age-gender")
 @handle_errors
-def age_gender(folder: ExistingDir, json_file: JsonOption = None) -> None:
-    """Age MAE and gender accuracy on UTKFace-named files, per gender × group too."""
-    result = evaluation.evaluate_age_gender(folder, track=track)
+def age_gender(
+    folder: ExistingDir,
+    json_file: JsonOption = None,
+    detect: Annotated[bool, typer.Option("--detect/--chips", help="Run the detector (full pipeline) or feed the aligned chips directly.")] = False,
+) -> None:
+    """Age MAE and gender accuracy on UTKFace-named files, per gender × group too.
+
+    The ethnicity in the file names is used only to report fairness; adlens never infers it.
+    """
+    result = evaluation.evaluate_age_gender(folder, track=track, detect=detect)
     out.print(
         f"age MAE {result['age_mae']:.2f} years, gender accuracy {result['gender_accuracy']:.4f} "
-        f"on {result['n']} images ({result['no_face']} without a detected face)"
+        f"on {result['n']} images ({result['mode']}; {result['no_face']} without a detected face)"
     )
     table = Table("gender/group", "n", "age MAE", "gender accuracy")
     for group, row in result["groups"].items():

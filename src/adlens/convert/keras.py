@@ -168,6 +168,19 @@ def _padding(layer: KerasLayer, kernel: list[int], strides: list[int], dilations
     return {"auto_pad": "SAME_UPPER"}
 
 
+def _pool_padding(layer: KerasLayer) -> dict[str, Any]:
+    """ONNX padding attributes for a pooling layer's ``padding``.
+
+    Always ``auto_pad``, never explicit ``pads``: ONNX Runtime's PadFusion
+    folds a preceding zero ``Pad`` (ZeroPadding2D) into a pool's explicit
+    ``pads``, which pooling then ignores instead of reading as zeros.
+    """
+    padding = layer.config.get("padding", "valid")
+    if padding not in ("valid", "same"):
+        raise layer.error(f"padding {padding!r} is not supported")
+    return {"auto_pad": "SAME_UPPER" if padding == "same" else "VALID"}
+
+
 def _window(layer: KerasLayer, kernel_hw: tuple[int, ...]) -> dict[str, Any]:
     """Kernel size, strides, dilations and padding of a convolution."""
     kernel = [int(k) for k in kernel_hw]
@@ -232,7 +245,6 @@ ACTIVATIONS: dict[str, Callable[[GraphBuilder, Tensor, str], Tensor]] = {
     "selu": _unary("Selu"),
     "softplus": _unary("Softplus"),
     "softsign": _unary("Softsign"),
-    "hard_sigmoid": _unary("HardSigmoid", alpha=0.2, beta=0.5),
 }
 """Keras activation names → functions adding the ONNX equivalent."""
 
@@ -329,7 +341,7 @@ def _pooling(op: str) -> Converter:
         x = _image_input(layer, inputs)
         size = _pair(layer.config.get("pool_size", 2))
         strides = _pair(layer.config.get("strides") or size)
-        padding = _padding(layer, size, strides, [1, 1])
+        padding = _pool_padding(layer)
         return Tensor(g.add(op, [x.name], layer.name, kernel_shape=size, strides=strides, **padding), 4)
 
     return convert

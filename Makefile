@@ -1,0 +1,29 @@
+# The two set-up commands: `make demo` and `make test`. Each creates .venv when
+# missing and installs the package with what it needs, then runs.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+DEMO_DIR ?= demo-output
+
+.PHONY: demo test bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.installed-%: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[$*]'
+	@touch $@
+
+demo: $(VENV)/.installed-demo
+	$(BIN)/adlens sample astronaut $(DEMO_DIR)/astronaut.png
+	$(BIN)/adlens analyze $(DEMO_DIR)/astronaut.png --out $(DEMO_DIR)/annotated --json $(DEMO_DIR)/faces.jsonl
+
+test: $(VENV)/.installed-test
+	$(BIN)/python -m pytest
+
+bench: $(VENV)/.installed-test
+	$(BIN)/python benchmarks/vision.py
+
+clean:
+	rm -rf $(DEMO_DIR) .pytest_cache

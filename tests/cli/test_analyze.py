@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+
+import pytest
+from typer.testing import CliRunner
+
+from adlens.cli import app
+
+runner = CliRunner()
+
+
+def run(*args: str):
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+@pytest.fixture()
+def photo_tree(tmp_path, faces_small):
+    """photos/ with good images in nested folders and bad files beside them."""
+    root = tmp_path / "photos"
+    (root / "shop" / "door").mkdir(parents=True)
+    shutil.copy(faces_small / "two_people.jpg", root / "two_people.jpg")
+    shutil.copy(faces_small / "obama-240p.jpg", root / "shop" / "door" / "obama.jpg")
+    shutil.copy(faces_small / "32bit.png", root / "shop" / "alpha.png")
+    (root / "shop" / "notes.jpg").write_text("this is text, not a picture")
+    (root / "empty.png").write_bytes(b"")
+    return root
+
+
+def read_lines(path):
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_folder_of_folders_with_bad_files(photo_tree, tmp_path):
+    out = tmp_path / "out"
+    result = run("analyze", str(photo_tree), "--out", str(out), "--csv", str(tmp_path / "faces.csv"))
+    assert result.exit_code == 0, result.output
+    lines = read_lines(out / "results.jsonl")
+    by_name = {line["image"].split("photos/")[1]: line for line in lines}
+    assert set(by_name) == {"two_people.jpg", "shop/door/obama.jpg", "shop/alpha.png", "shop/notes.jpg", "empty.png"}
+    assert len(by_name["two_people.jpg"]["faces"]) == 2
+    assert by_name["shop/notes.jpg"]["error"] and by_name["empty.png"]["error"]
+    assert by_name["shop/alpha.png"]["error"] is None
+    face = by_name["shop/door/obama.jpg"]["faces"][0]
+    assert len(face["box"]) == 4 and len(face["landmarks"]) == 5
+    assert set(face["emotion"]) == {"angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"}
+    assert face["age_bracket"] and face["gender"] in ("male", "female") and 0.5 <= face["gender_confidence"] <= 1
+    # annotated copies mirror the input tree
+    assert (out / "two_people.jpg").is_file() and (out / "shop" / "door" / "obama.jpg").is_file()
+    assert (out / "shop" / "alpha.png").is_file() and not (out / "shop" / "notes.jpg").exists()
+    rows = list(csv.DictReader(open(tmp_path / "faces.csv")))
+    assert sum(1 for r in rows if r["face"] != "") == 4
+    assert any(r["error"] for r in rows)
+
+
+def test_json_lines_to_stdout_without_out(faces_small):
+    result = run("analyze", str(faces_small / "obama-240p.jpg"))
+    assert result.exit_code == 0
+    line = json.loads(result.stdout.strip().splitlines()[-1])
+    assert line["width"] == 427 and line["height"] == 240 and len(line["faces"]) == 1
+
+
+def test_no_annotate(photo_tree, tmp_path):
+    out = tmp_path / "out"
+    assert run("analyze", str(photo_tree / "two_people.jpg"), "--out", str(out), "--no-annotate").exit_code == 0
+    assert sorted(p.name for p in out.iterdir()) == ["results.jsonl"]
+
+
+def test_dlib_detector(faces_small, tmp_path):
+    result = run("analyze", str(faces_small / "two_people.jpg"), "--detector", "dlib", "--json", str(tmp_path / "r.jsonl"))
+    assert result.exit_code == 0
+    assert len(read_lines(tmp_path / "r.jsonl")[0]["faces"]) == 2
+
+
+def test_nothing_analysable_exits_1(tmp_path):
+    (tmp_path / "a.jpg").write_text("nope")
+    (tmp_path / "b.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    result = run("analyze", str(tmp_path), "--json", str(tmp_path / "r.jsonl"))
+    assert result.exit_code == 1
+    assert [bool(line["error"]) for line in read_lines(tmp_path / "r.jsonl")] == [True, True]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["analyze", "/no/such/place"], "no such file"),
+        (["analyze", "{tmp}", "--detector", "retina"], "retina"),
+        (["analyze", "{tmp}"], "no image files"),
+        (["analyze"], "Missing argument"),
+    ],
+)
+def test_usage_errors_exit_2(tmp_path, args, message):
+    result = run(*[a.replace("{tmp}", str(tmp_path)) for a in args])
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_verify_same_and_different(faces_small):
+    same = run("verify", str(faces_small / "obama-240p.jpg"), str(faces_small / "train/obama/obama.jpg"), "--json")
+    assert same.exit_code == 0 and json.loads(same.stdout)["same"] is True
+    different = run("verify", str(faces_small / "obama-240p.jpg"), str(faces_small / "train/biden/biden.jpg"))
+    assert different.exit_code == 0 and "different people" in different.stdout
+
+
+def test_verify_without_face_exits_1(tmp_path, faces_small):
+    import numpy as np
+    from PIL import Image
+
+    blank = tmp_path / "blank.png"
+    Image.fromarray(np.full((100, 100, 3), 200, np.uint8)).save(blank)
+    result = run("verify", str(blank), str(faces_small / "obama-240p.jpg"))
+    assert result.exit_code == 1 and "no face" in result.output
+
+
+def test_sample_writes_the_demo_picture(tmp_path):
+    pytest.importorskip("skimage")
+    result = run("sample", "astronaut", str(tmp_path / "a.png"))
+    assert result.exit_code == 0 and (tmp_path / "a.png").stat().st_size > 10_000
+    assert run("sample", "moon", str(tmp_path / "m.png")).exit_code == 2

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import csv
+import json
+
+from typer.testing import CliRunner
+
+from adlens.cli import app
+from helpers import DATA, need
+
+runner = CliRunner()
+
+
+def link_subset(source, target, per_folder=10):
+    for folder in sorted(p for p in source.iterdir() if p.is_dir()):
+        (target / folder.name).mkdir(parents=True)
+        for path in sorted(folder.glob("*.jpg"))[:per_folder]:
+            (target / folder.name / path.name).symlink_to(path)
+
+
+def test_eval_emotion_json(tmp_path):
+    link_subset(need(DATA / "fer2013_privatetest" / "test"), tmp_path / "fer")
+    result = runner.invoke(app, ["eval", "emotion", str(tmp_path / "fer"), "--json", str(tmp_path / "e.json")])
+    assert result.exit_code == 0, result.output
+    data = json.loads((tmp_path / "e.json").read_text())
+    assert {"accuracy", "n", "per_class", "confusion"} <= set(data) and data["n"] == 70
+    assert "accuracy" in result.stdout
+
+
+def test_eval_age_gender_json(tmp_path):
+    source = need(DATA / "utkface_random_200" / "data" / "random_200")
+    for path in sorted(source.rglob("*.jpg"))[::50]:
+        (tmp_path / path.name).symlink_to(path)
+    result = runner.invoke(app, ["eval", "age-gender", str(tmp_path), "--json", str(tmp_path / "a.json")])
+    assert result.exit_code == 0, result.output
+    data = json.loads((tmp_path / "a.json").read_text())
+    assert {"age_mae", "gender_accuracy", "n", "groups"} <= set(data) and data["n"] == 40
+
+
+def test_eval_verify_json(tmp_path, faces_small):
+    pairs = tmp_path / "pairs.csv"
+    with open(pairs, "w", newline="") as handle:
+        csv.writer(handle).writerows(
+            [["file_x", "file_y", "Decision"], ["obama-240p.jpg", "obama-480p.jpg", "Yes"],
+             ["obama-240p.jpg", "train/biden/biden.jpg", "No"]]
+        )
+    result = runner.invoke(
+        app, ["eval", "verify", str(pairs), "--root", str(faces_small), "--json", str(tmp_path / "v.json")]
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads((tmp_path / "v.json").read_text())
+    assert (data["accuracy"], data["tp"], data["fp"], data["fn"], data["tn"]) == (1.0, 1, 0, 0, 1)
+
+
+def test_eval_emotion_bad_folder_exits_2(tmp_path):
+    (tmp_path / "bored").mkdir()
+    result = runner.invoke(app, ["eval", "emotion", str(tmp_path)])
+    assert result.exit_code == 2 and "bored" in result.output

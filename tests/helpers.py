@@ -1,0 +1,20 @@
+"""Paths to the shared weights and data, and a skip helper (importable from every test)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = (REPO / ".." / "shared").resolve()
+MODELS = SHARED / "models"
+DATA = SHARED / "data"
+FACES_SMALL = DATA / "faces_small"
+
+
+def need(path: Path) -> Path:
+    """Skip the test when a shared file or folder is missing."""
+    if not path.exists():
+        pytest.skip(f"{path} is not available")
+    return path

