@@ -236,11 +236,6 @@ def test_getitem_wrong_mask_message() -> None:
         three_faces()[np.array([True, True])]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src bug: faces[[]] -> np.asarray([]) is float64, numpy refuses it as an index "
-    "(faces.py __getitem__); an empty index list should select no faces",
-)
 def test_getitem_empty_index_list_selects_nothing() -> None:
     assert len(three_faces()[[]]) == 0
 

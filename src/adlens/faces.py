@@ -35,6 +35,8 @@ LANDMARK_NAMES: tuple[str, ...] = ("right_eye", "left_eye", "nose", "mouth_right
 
 def age_bracket(age: float) -> str:
     """The bracket label (``"25-34"``…) an age in years falls into."""
+    if not np.isfinite(age):
+        raise ValueError(f"age must be a finite number, got {age}")
     years = int(np.floor(max(float(age), 0.0)))
     for label, low, high in AGE_BRACKETS:
         if low <= years <= high:
@@ -128,6 +130,8 @@ class Faces:
             index = [position]
         elif not isinstance(index, slice):
             index = np.asarray(index)
+            if index.size == 0 and index.dtype != bool:
+                index = index.astype(np.intp)
             if index.dtype == bool and index.shape != (len(self),):
                 raise IndexError(f"boolean mask of shape {index.shape} does not fit {len(self)} faces")
         return Faces(

@@ -65,7 +65,7 @@ class Settings(BaseSettings):
     @property
     def model_dirs(self) -> list[Path]:
         """The folders of ``ADLENS_MODELS``, in order, empty entries dropped."""
-        return [Path(p).expanduser() for p in self.models.split(os.pathsep) if p.strip()]
+        return [Path(p.strip()).expanduser() for p in self.models.split(os.pathsep) if p.strip()]
 
     @property
     def model_cache_dir(self) -> Path:

@@ -171,11 +171,6 @@ def test_path_missing_offline_exits_1(env: Env) -> None:
     assert not env.cache.exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src bug: cli/common.py handle_errors prints error.message with markup=True unescaped; "
-    "a name holding Rich markup such as '[/x]' raises rich.errors.MarkupError instead of exit 2",
-)
 def test_path_name_with_markup_exits_2(env: Env) -> None:
     env.set(models=[env.empty], offline=True)
     code, output = invoke("models", "path", "[/x]")

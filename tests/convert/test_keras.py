@@ -98,7 +98,7 @@ def _write_keras_h5(path: Path, model_config: Any, weights: dict[str, dict[str, 
             group = root.create_group(layer)
             names = [f"{layer}_1/{role}:0" for role in roles]
             group.attrs["weight_names"] = np.array([n.encode() for n in names])
-            for name, value in zip(names, roles.values()):
+            for name, value in zip(names, roles.values(), strict=True):
                 group.create_dataset(name, data=value)
     return path
 
@@ -246,9 +246,18 @@ def _unknown_inbound_file(tmp_path: Path) -> Path:
         "config": {
             "name": "m",
             "layers": [
-                {"class_name": "InputLayer", "name": "in", "config": {"batch_input_shape": [None, 3]}, "inbound_nodes": []},
-                {"class_name": "Activation", "name": "act", "config": {"activation": "relu"},
-                 "inbound_nodes": [[["nowhere", 0, 0, {}]]]},
+                {
+                    "class_name": "InputLayer",
+                    "name": "in",
+                    "config": {"batch_input_shape": [None, 3]},
+                    "inbound_nodes": [],
+                },
+                {
+                    "class_name": "Activation",
+                    "name": "act",
+                    "config": {"activation": "relu"},
+                    "inbound_nodes": [[["nowhere", 0, 0, {}]]],
+                },
             ],
             "input_layers": [["in", 0, 0]],
             "output_layers": [["act", 0, 0]],

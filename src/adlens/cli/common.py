@@ -10,6 +10,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from adlens.errors import AdlensError, InvalidInputError, UnknownNameError
@@ -32,7 +33,7 @@ def handle_errors(command: Callable[P, R]) -> Callable[P, R]:
         try:
             return command(*args, **kwargs)
         except AdlensError as error:
-            err.print(f"[red]error:[/red] {error.message}", highlight=False, markup=True)
+            err.print(f"[red]error:[/red] {escape(error.message)}", highlight=False)
             raise typer.Exit(2 if isinstance(error, USAGE_ERRORS) else 1) from None
 
     return wrapper

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from adlens import registry
@@ -27,7 +28,7 @@ def list_models() -> None:
         state, path = registry.state(spec)
         table.add_row(
             spec.name, spec.task, spec.filename, f"[{_STYLE[state]}]{state.value}[/]", spec.licence,
-            str(path.parent) if path else "",
+            escape(str(path.parent)) if path else "",
         )
     out.print(table)
 
@@ -42,9 +43,9 @@ def pull(names: Names = None) -> None:
             path = registry.resolve(spec.name)
         except ModelUnavailableError as error:
             failed += 1
-            err.print(f"[red]✗[/] {error.message}", highlight=False)
+            err.print(f"[red]✗[/] {escape(error.message)}", highlight=False)
             continue
-        out.print(f"[green]✓[/] {spec.name}: {path}", highlight=False)
+        out.print(f"[green]✓[/] {spec.name}: {escape(str(path))}", highlight=False)
     if failed:
         raise typer.Exit(1)
 
@@ -58,7 +59,7 @@ def verify(names: Names = None) -> None:
         state, path = registry.state(spec)
         bad += state is not ModelState.PRESENT
         where = f" ({path})" if path else ""
-        out.print(f"[{_STYLE[state]}]{state.value:8}[/] {spec.name}{where}", highlight=False)
+        out.print(f"[{_STYLE[state]}]{state.value:8}[/] {spec.name}{escape(where)}", highlight=False)
     if bad:
         raise typer.Exit(1)
 

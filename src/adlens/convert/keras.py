@@ -17,9 +17,9 @@ Keras full model, raises :class:`~adlens.errors.InvalidInputError` naming the
 layer.
 
 Keras/TensorFlow ``padding="same"`` puts the odd extra pixel at the bottom and
-right, which is ONNX's ``auto_pad="SAME_UPPER"``; TensorFlow's "same" average
-pooling leaves the padded pixels out of the mean, like ONNX's default
-``count_include_pad=0``.
+right, which is ONNX's ``auto_pad="SAME_UPPER"`` (with stride 1 the padding
+is written out as ``pads``); TensorFlow's "same" average pooling leaves the
+padded pixels out of the mean, like ONNX's default ``count_include_pad=0``.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -161,7 +162,7 @@ def _padding(layer: KerasLayer, kernel: list[int], strides: list[int], dilations
     if padding != "same":
         raise layer.error(f"padding {padding!r} is not supported")
     if all(s == 1 for s in strides):
-        total = [(k - 1) * d for k, d in zip(kernel, dilations)]
+        total = [(k - 1) * d for k, d in zip(kernel, dilations, strict=True)]
         return {"pads": [t // 2 for t in total] + [t - t // 2 for t in total]}
     if any(d != 1 for d in dilations):
         raise layer.error("'same' padding with both strides and dilation above 1 is not supported")
@@ -249,9 +250,9 @@ ACTIVATIONS: dict[str, Callable[[GraphBuilder, Tensor, str], Tensor]] = {
 """Keras activation names → functions adding the ONNX equivalent."""
 
 
-def _activate(g: GraphBuilder, layer: KerasLayer, x: Tensor, key: str = "activation") -> Tensor:
-    """Apply the activation named in ``layer.config[key]`` (``linear`` when absent)."""
-    name = layer.config.get(key) or "linear"
+def _activate(g: GraphBuilder, layer: KerasLayer, x: Tensor) -> Tensor:
+    """Apply the activation named in the layer's config (``linear`` when absent)."""
+    name = layer.config.get("activation") or "linear"
     if not isinstance(name, str) or name not in ACTIVATIONS:
         raise layer.error(f"activation {name!r} is not supported (supported: {', '.join(sorted(ACTIVATIONS))})")
     return ACTIVATIONS[name](g, x, layer.name)
@@ -278,7 +279,9 @@ def _depthwise_conv2d(g: GraphBuilder, layer: KerasLayer, inputs: list[Tensor]) 
     x = _image_input(layer, inputs)
     kernel = layer.weight("depthwise_kernel", "kernel", ndim=4)  # (kh, kw, cin, mult)
     w = g.constant(f"{layer.name}.depthwise_kernel", _depthwise_kernel(kernel))
-    y = g.add("Conv", [x.name, w, *_bias(g, layer)], layer.name, group=kernel.shape[2], **_window(layer, kernel.shape[:2]))
+    y = g.add(
+        "Conv", [x.name, w, *_bias(g, layer)], layer.name, group=kernel.shape[2], **_window(layer, kernel.shape[:2])
+    )
     return _activate(g, layer, Tensor(y, 4))
 
 
@@ -288,7 +291,9 @@ def _separable_conv2d(g: GraphBuilder, layer: KerasLayer, inputs: list[Tensor]) 
     pointwise = layer.weight("pointwise_kernel", ndim=4)  # (1, 1, cin * mult, cout)
     dw = g.constant(f"{layer.name}.depthwise_kernel", _depthwise_kernel(depthwise))
     pw = g.constant(f"{layer.name}.pointwise_kernel", pointwise.transpose(3, 2, 0, 1))
-    mid = g.add("Conv", [x.name, dw], f"{layer.name}/depthwise", group=depthwise.shape[2], **_window(layer, depthwise.shape[:2]))
+    mid = g.add(
+        "Conv", [x.name, dw], f"{layer.name}/depthwise", group=depthwise.shape[2], **_window(layer, depthwise.shape[:2])
+    )
     y = g.add("Conv", [mid, pw, *_bias(g, layer)], layer.name, kernel_shape=[1, 1])
     return _activate(g, layer, Tensor(y, 4))
 
@@ -301,8 +306,10 @@ def _batch_normalization(g: GraphBuilder, layer: KerasLayer, inputs: list[Tensor
     variance = layer.weight("moving_variance", ndim=1)
     gamma = layer.weight("gamma", ndim=1) if layer.config.get("scale", True) else np.ones_like(mean)
     beta = layer.weight("beta", ndim=1) if layer.config.get("center", True) else np.zeros_like(mean)
-    params = [g.constant(f"{layer.name}.{role}", v) for role, v in
-              (("gamma", gamma), ("beta", beta), ("moving_mean", mean), ("moving_variance", variance))]
+    params = [
+        g.constant(f"{layer.name}.{role}", v)
+        for role, v in (("gamma", gamma), ("beta", beta), ("moving_mean", mean), ("moving_variance", variance))
+    ]
     y = g.add("BatchNormalization", [x.name, *params], layer.name, epsilon=float(layer.config.get("epsilon", 1e-3)))
     return Tensor(y, x.rank)
 
@@ -423,23 +430,17 @@ def _zero_padding2d(g: GraphBuilder, layer: KerasLayer, inputs: list[Tensor]) ->
 
 CONVERTERS: dict[str, Converter] = {
     "Conv2D": _conv2d,
-    "Convolution2D": _conv2d,
     "DepthwiseConv2D": _depthwise_conv2d,
     "SeparableConv2D": _separable_conv2d,
-    "SeparableConvolution2D": _separable_conv2d,
     "BatchNormalization": _batch_normalization,
     "Activation": _activation,
     "ReLU": _relu,
     "LeakyReLU": _leaky_relu,
     "Softmax": _softmax_layer,
     "MaxPooling2D": _pooling("MaxPool"),
-    "MaxPool2D": _pooling("MaxPool"),
     "AveragePooling2D": _pooling("AveragePool"),
-    "AvgPool2D": _pooling("AveragePool"),
     "GlobalAveragePooling2D": _global_pooling("ReduceMean"),
-    "GlobalAvgPool2D": _global_pooling("ReduceMean"),
     "GlobalMaxPooling2D": _global_pooling("ReduceMax"),
-    "GlobalMaxPool2D": _global_pooling("ReduceMax"),
     "Add": _merge("Sum"),
     "Average": _merge("Mean"),
     "Maximum": _merge("Max"),
@@ -506,8 +507,8 @@ def _endpoint(refs: Any, what: str) -> str:
 
 def _layer_entries(config: dict[str, Any]) -> tuple[list[dict[str, Any]], str, str]:
     """The layer entries of a functional or Sequential model, with inbound nodes and endpoints."""
-    kind = config.get("class_name")
-    body = config.get("config")
+    kind = config["class_name"]
+    body = config["config"]
     if kind in ("Model", "Functional"):
         entries = body["layers"]
         return entries, _endpoint(body["input_layers"], "input"), _endpoint(body["output_layers"], "output")
@@ -520,7 +521,7 @@ def _layer_entries(config: dict[str, Any]) -> tuple[list[dict[str, Any]], str, s
             shape = first.get("batch_input_shape") or first.get("batch_shape")
             name = f"{first.get('name', 'layer')}_input"
             layers.insert(0, {"class_name": "InputLayer", "config": {"name": name, "batch_input_shape": shape}})
-        for previous, entry in zip(layers, layers[1:]):
+        for previous, entry in pairwise(layers):
             entry["inbound_nodes"] = [[[previous["config"]["name"], 0, 0, {}]]]
         layers[0]["inbound_nodes"] = []
         for entry in layers:
@@ -541,7 +542,10 @@ def _layer_weights(root: h5py.Group, layer: str) -> dict[str, np.ndarray]:
         if not isinstance(dataset, h5py.Dataset):
             raise InvalidInputError(f"Keras layer {layer!r}: weight {path!r} is listed but not stored")
         role = path.rsplit("/", 1)[-1].split(":", 1)[0]
-        weights[role] = np.asarray(dataset[()], dtype=np.float32)
+        try:
+            weights[role] = np.asarray(dataset[()], dtype=np.float32)
+        except (TypeError, ValueError) as exc:
+            raise InvalidInputError(f"Keras layer {layer!r}: weight {path!r} is not numeric ({exc})") from exc
     return weights
 
 
@@ -620,7 +624,8 @@ def _graph_input(layer: KerasLayer) -> tuple[onnx.ValueInfoProto, int]:
     if not isinstance(shape, list) or len(shape) not in (2, 4):
         raise layer.error(f"input shape {shape!r} is not supported (expected [batch, H, W, C] or [batch, features])")
     names = ["batch", "height", "width", "channels"] if len(shape) == 4 else ["batch", "features"]
-    dims: list[int | str] = [names[0]] + [int(d) if d is not None else n for d, n in zip(shape[1:], names[1:])]
+    dims: list[int | str] = [int(d) if d is not None else n for d, n in zip(shape, names, strict=True)]
+    dims[0] = "batch"  # dynamic, whatever the file says
     return helper.make_tensor_value_info(INPUT_NAME, TensorProto.FLOAT, dims), len(shape)
 
 
@@ -635,7 +640,9 @@ def build_onnx(layers: list[KerasLayer], output_layer: str, meta: dict[str, str]
     for layer in layers[1:]:
         converter = CONVERTERS.get(layer.class_name)
         if converter is None:
-            raise layer.error(f"layer type {layer.class_name!r} is not supported (supported: {', '.join(sorted(CONVERTERS))})")
+            raise layer.error(
+                f"layer type {layer.class_name!r} is not supported (supported: {', '.join(sorted(CONVERTERS))})"
+            )
         try:
             values[layer.name] = converter(g, layer, [values[name] for name in layer.inbound])
         except InvalidInputError:
