@@ -87,8 +87,7 @@ def crop_faces(image: np.ndarray, faces: Faces, spec: CropSpec) -> np.ndarray:
         else:
             matrix = _landmark_matrix(faces.landmarks[i], template, box, spec.size)
         crop = cv2.warpAffine(
-            source, matrix, (spec.size, spec.size), flags=cv2.INTER_AREA if matrix[0, 0] < 1 else cv2.INTER_LINEAR,
-            borderMode=cv2.BORDER_REPLICATE,
+            source, matrix, (spec.size, spec.size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
         )
         crops[i] = crop.reshape(spec.size, spec.size, channels)
     return crops
