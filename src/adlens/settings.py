@@ -44,7 +44,7 @@ class Settings(BaseSettings):
     detector_score_threshold: float = Field(default=0.7, ge=0.0, le=1.0)
     detector_nms_threshold: float = Field(default=0.3, ge=0.0, le=1.0)
     detector_max_side: int = Field(
-        default=1280, ge=64, description="Images are scaled down to this side before detection."
+        default=960, ge=64, description="Images are scaled down to this side before detection."
     )
     min_face_size: int = Field(default=16, ge=1, description="Faces smaller (px) are dropped.")
     emotion_model: str = "emotion-mini-xception"
