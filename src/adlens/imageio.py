@@ -7,7 +7,7 @@ Every failure a user can cause becomes :class:`~adlens.errors.InvalidImageError`
 :func:`iter_image_files` expands files and folders into image files.
 
 Importing this module changes nothing global: Pillow's limits and truncation
-flag are left alone and warnings are only filtered inside a local block.
+flag are left alone and no warning filter is touched.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from __future__ import annotations
 import io
 import os
 import struct
-import warnings
 import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -86,18 +85,19 @@ def _load_path(path: Path, limit: int) -> np.ndarray:
 
 def _open_and_decode(fh: io.BufferedIOBase | io.BytesIO, label: str, limit: int) -> np.ndarray:
     """Open encoded data lazily (header only) and decode it; always closes the image."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        try:
-            with Image.open(fh) as im:
-                return _decode(im, label, limit)
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            raise ImageTooLargeError(
-                f"{label}: image is too large: {exc} Pillow's decompression-bomb limit "
-                f"applies as well as ADLENS_MAX_PIXELS ({limit:,} pixels)"
-            ) from None
-        except UnidentifiedImageError:
-            raise InvalidImageError(f"{label}: not a recognised image format") from None
+    # No warning filter here: warnings.catch_warnings is process-wide and not
+    # thread-safe. Our own limit is checked from the header in _decode; Pillow's
+    # hard decompression-bomb limit (2x its MAX_IMAGE_PIXELS) still applies.
+    try:
+        with Image.open(fh) as im:
+            return _decode(im, label, limit)
+    except Image.DecompressionBombError as exc:
+        raise ImageTooLargeError(
+            f"{label}: image is too large: {exc} Pillow's decompression-bomb limit "
+            f"applies as well as ADLENS_MAX_PIXELS ({limit:,} pixels)"
+        ) from None
+    except UnidentifiedImageError:
+        raise InvalidImageError(f"{label}: not a recognised image format") from None
 
 
 def _decode(im: Image.Image, label: str, limit: int) -> np.ndarray:

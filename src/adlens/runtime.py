@@ -12,6 +12,8 @@ from __future__ import annotations
 import os
 import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
 
@@ -62,9 +64,11 @@ class TFLiteSession:
         settings = settings or get_settings()
         self.path = path
         self._interpreter = Interpreter(model_path=str(path), num_threads=settings.ort_threads or None)
+        with _native_stderr_silenced():  # LiteRT prints an INFO line about its XNNPACK delegate
+            self._interpreter.allocate_tensors()
         self._input = self._interpreter.get_input_details()[0]
         self._output = self._interpreter.get_output_details()[0]["index"]
-        self._batch = -1
+        self._batch = int(self._input["shape"][0])
         self._lock = threading.Lock()
 
     @property
@@ -81,6 +85,23 @@ class TFLiteSession:
             self._interpreter.set_tensor(self._input["index"], batch)
             self._interpreter.invoke()
             return self._interpreter.get_tensor(self._output).copy()
+
+
+@contextmanager
+def _native_stderr_silenced() -> Iterator[None]:
+    """Silence file descriptor 2 (native libraries' logging) for the duration of the block."""
+    try:
+        saved = os.dup(2)
+    except OSError:  # no usable stderr: nothing to silence
+        yield
+        return
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def converted_path(spec: ModelSpec, settings: Settings | None = None) -> Path:
