@@ -50,7 +50,7 @@ DEFAULTS = [
     ("offline", False),
     ("download_timeout", 60.0),
     ("detector_score_threshold", 0.7),
-    ("detector_max_side", 1280),
+    ("detector_max_side", 960),
     ("emotion_model", "emotion-mini-xception"),
     ("age_model", "age-mobilenet"),
     ("gender_model", "gender-mobilenet"),
