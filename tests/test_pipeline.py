@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from adlens.errors import UnknownNameError
-from adlens.pipeline import Analyzer, StageTimer, analyze_files
+from adlens.pipeline import Analyzer, StageTimer
 
 
 def test_stages_timed(analyzer, faces_small):
@@ -27,7 +27,7 @@ def test_sources_agree(analyzer, faces_small):
 def test_bad_file_becomes_error_and_run_goes_on(analyzer, faces_small, tmp_path):
     bad = tmp_path / "bad.jpg"
     bad.write_text("not an image")
-    results = [r for r, _ in analyze_files(analyzer, [bad, faces_small / "obama-240p.jpg"])]
+    results = [analyzer.analyze_file(path)[0] for path in (bad, faces_small / "obama-240p.jpg")]
     assert results[0].error and "bad.jpg" in results[0].error and not len(results[0].faces)
     assert results[1].error is None and len(results[1].faces) == 1
     line = json.loads(json.dumps(results[1].to_json()))

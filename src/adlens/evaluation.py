@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -30,6 +30,15 @@ Track = Callable[[Iterable[T], str, int], Iterable[T]]
 
 def _no_track(items: Iterable[T], description: str = "", total: int = 0) -> Iterable[T]:
     return items
+
+
+def _load_or_skip(path: Path, settings: Settings, skipped: list[dict[str, str]]) -> np.ndarray | None:
+    """The decoded image, or ``None`` after noting in ``skipped`` why it could not be read."""
+    try:
+        return load_image(path, max_pixels=settings.max_pixels)
+    except AdlensError as error:
+        skipped.append({"image": str(path), "error": error.message})
+        return None
 
 
 def _confusion(truth: np.ndarray, predicted: np.ndarray, classes: int) -> np.ndarray:
@@ -58,10 +67,8 @@ def evaluate_emotion(
     size = emotion.crop.size
     crops, labels, skipped = [], [], []
     for path, label in track(files, "emotion", len(files)):
-        try:
-            image = load_image(path, max_pixels=settings.max_pixels)
-        except AdlensError as error:
-            skipped.append({"image": str(path), "error": error.message})
+        image = _load_or_skip(path, settings, skipped)
+        if image is None:
             continue
         gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
         crops.append(cv2.resize(gray, (size, size), interpolation=cv2.INTER_LINEAR)[..., None])
@@ -122,10 +129,8 @@ def evaluate_age_gender(
         raise InvalidInputError(f"no UTKFace-named file (AGE_GENDER_RACE_...) under {folder}")
     rows, skipped, no_face = [], [], 0
     for path, match in track(files, "age & gender", len(files)):
-        try:
-            image = load_image(path, max_pixels=settings.max_pixels)
-        except AdlensError as error:
-            skipped.append({"image": str(path), "error": error.message})
+        image = _load_or_skip(path, settings, skipped)
+        if image is None:
             continue
         face = detector.detect(image).largest() if detect else _chip_face(image)
         if not len(face):
@@ -238,8 +243,3 @@ def evaluate_verification(
         "no_face": no_face,
     }
 
-
-def summarise(values: Sequence[float]) -> dict[str, float]:
-    """Mean, median and p95 of a list of numbers (for reports)."""
-    array = np.asarray(values, dtype=np.float64)
-    return {"mean": float(array.mean()), "p50": float(np.median(array)), "p95": float(np.percentile(array, 95))}

@@ -2,14 +2,14 @@
 
 This is the only module that wires stages together. :class:`Analyzer` holds
 the loaded models (load once, share across threads) and returns one `Faces`
-per image; :func:`analyze_files` runs it over files, never stopping at a bad
-one, and yields an :class:`Analysis` each.
+per image; :meth:`Analyzer.analyze_file` turns a bad file into an
+:class:`Analysis` with an error, so a run over many files never stops.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -136,8 +136,3 @@ class Analyzer:
             return Analysis(str(path), image.shape[1], image.shape[0], error=error.message), image
         return Analysis(str(path), image.shape[1], image.shape[0], faces), image
 
-
-def analyze_files(analyzer: Analyzer, files: Iterable[Path]) -> Iterator[tuple[Analysis, np.ndarray | None]]:
-    """Analyse each file in turn, yielding its result and decoded image (``None`` if unreadable)."""
-    for path in files:
-        yield analyzer.analyze_file(path)

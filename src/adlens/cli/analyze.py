@@ -80,8 +80,8 @@ def analyze(
     out_dir: Annotated[Path | None, typer.Option("--out", help="Folder for annotated pictures and results.jsonl.")] = None,
     json_file: Annotated[Path | None, typer.Option("--json", help="JSON lines file (default: OUT/results.jsonl, else stdout).")] = None,
     csv_file: Annotated[Path | None, typer.Option("--csv", help="CSV file, one row per face.")] = None,
-    annotate_images: Annotated[bool | None, typer.Option("--annotate/--no-annotate", help="Write annotated copies (default: on with --out).", show_default=False)] = None,
-    detector: Annotated[DetectorName, typer.Option(help="Face detector.")] = DetectorName.yunet,
+    annotate_images: Annotated[bool | None, typer.Option("--annotate/--no-annotate", help="Write annotated copies (default: on with --out; without --out they go to ./adlens-output).", show_default=False)] = None,
+    detector: Annotated[DetectorName | None, typer.Option(help="Face detector (default: ADLENS_DETECTOR, yunet).", show_default=False)] = None,
 ) -> None:
     """Find every face with its emotions, age and gender; one JSON line per image.
 
@@ -100,7 +100,7 @@ def analyze(
     files = _expand(paths)
     if not files:
         raise InvalidInputError(f"no image files found in {', '.join(map(str, paths))}")
-    analyzer = Analyzer(detector=detector.value).load()
+    analyzer = Analyzer(detector=detector.value if detector else None).load()
     names = _AnnotatedNames(out_dir) if out_dir is not None else None
     analysed = failed = faces = 0
     json_handle = _open(json_file)
