@@ -47,3 +47,16 @@ def test_unknown_names_refused():
         Analyzer(detector="nope")
     with pytest.raises(UnknownNameError):
         Analyzer(attributes=["nope"])
+
+
+def test_one_analyzer_shared_by_threads(analyzer, faces_small):
+    from concurrent.futures import ThreadPoolExecutor
+
+    photos = [faces_small / n for n in ("two_people.jpg", "obama-240p.jpg", "test/kit_with_rose.jpg")] * 3
+    sequential = [analyzer.analyze(p) for p in photos]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        threaded = list(pool.map(analyzer.analyze, photos))
+    for a, b in zip(sequential, threaded, strict=True):
+        np.testing.assert_allclose(a.boxes, b.boxes)
+        np.testing.assert_allclose(a.embeddings, b.embeddings, atol=1e-5)
+        np.testing.assert_allclose(a.data["age"], b.data["age"], atol=1e-4)

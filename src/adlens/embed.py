@@ -39,7 +39,8 @@ class DlibEmbedder:
         self.load()
         if len(chips) == 0:
             return np.zeros((0, self.dimensions), dtype=np.float32)
-        descriptors = self._model.compute_face_descriptor([np.ascontiguousarray(c) for c in chips])
+        with self._lock:  # one dlib network object: calls are serialised
+            descriptors = self._model.compute_face_descriptor([np.ascontiguousarray(c) for c in chips])
         return np.asarray([np.asarray(d) for d in descriptors], dtype=np.float32)
 
     def embed(self, image: np.ndarray, faces: Faces) -> Faces:

@@ -29,16 +29,16 @@ class DlibHogDetector(Detector):
 
         self._detector = dlib.get_frontal_face_detector()
         self._predictor = dlib.shape_predictor(str(resolve("dlib-landmarks-68", self.settings)))
-        self._dlib = dlib
 
     def _detect(self, image: np.ndarray) -> Faces:
         rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-        rects, margins, _ = self._detector.run(rgb, self.upsample, 0.0)
+        with self._lock:  # dlib's detector and predictor objects are shared: serialise calls
+            rects, margins, _ = self._detector.run(rgb, self.upsample, 0.0)
+            shapes = [self._predictor(rgb, rect) for rect in rects]
         if not rects:
             return Faces.empty()
         boxes, landmarks = [], []
-        for rect in rects:
-            shape = self._predictor(rgb, rect)
+        for rect, shape in zip(rects, shapes, strict=True):
             points = np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float32)
             landmarks.append(
                 [
