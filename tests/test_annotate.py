@@ -34,3 +34,16 @@ def test_annotate_draws_on_a_copy():
 def test_annotate_without_faces_is_unchanged():
     image = np.full((50, 50, 3), 7, np.uint8)
     np.testing.assert_array_equal(annotate(image, Faces.empty()), image)
+
+
+def test_labels_of_neighbouring_faces_do_not_overlap():
+    from adlens.annotate import _block_size, _free_spot
+
+    taken = [(100, 100, 200, 200), (210, 100, 310, 200)]
+    w, h, _ = _block_size(["happy 90%  neutral 10%", "age 31 (25-34)"], 0.5, 1)
+    first = _free_spot([(100, 205), (100, 100 - h - 5)], w, h, taken, 600, 400)
+    taken.append((first[0], first[1], first[0] + w, first[1] + h))
+    second = _free_spot([(210, 205), (210, 100 - h - 5)], w, h, taken, 600, 400)
+    a = (*first, first[0] + w, first[1] + h)
+    b = (*second, second[0] + w, second[1] + h)
+    assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3])
