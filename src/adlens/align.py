@@ -74,20 +74,26 @@ def _box_matrix(box: np.ndarray, pad: float, size: int, shift_y: float = 0.0) ->
 
 
 def crop_faces(image: np.ndarray, faces: Faces, spec: CropSpec) -> np.ndarray:
-    """Crops of every face as ``spec`` asks: ``(n, size, size, 1 or 3)`` uint8, RGB or grey."""
+    """Crops of every face of a BGR image as ``spec`` asks: ``(n, size, size, 1 or 3)`` uint8, RGB or grey.
+
+    Each crop is warped from the BGR image first and only then converted, so
+    the whole image is never converted once per model.
+    """
     channels = 1 if spec.gray else 3
     crops = np.empty((len(faces), spec.size, spec.size, channels), dtype=np.uint8)
-    if len(faces) == 0:
-        return crops
-    source = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY if spec.gray else cv2.COLOR_BGR2RGB)
     template = None if spec.template is None else np.asarray(spec.template, dtype=np.float32) * spec.size
+    conversion = cv2.COLOR_BGR2GRAY if spec.gray else cv2.COLOR_BGR2RGB
     for i, box in enumerate(faces.boxes):
         if template is None:
             matrix = _box_matrix(box, spec.pad, spec.size, spec.shift_y)
         else:
             matrix = _landmark_matrix(faces.landmarks[i], template, box, spec.size)
-        crop = cv2.warpAffine(
-            source, matrix, (spec.size, spec.size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
-        )
-        crops[i] = crop.reshape(spec.size, spec.size, channels)
+        crop = cv2.warpAffine(image, matrix, (spec.size, spec.size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        crops[i] = cv2.cvtColor(crop, conversion).reshape(spec.size, spec.size, channels)
     return crops
+
+
+def rgb_chips(image: np.ndarray, faces: Faces) -> np.ndarray:
+    """dlib-layout 150×150 RGB chips of every face of a BGR image."""
+    chips = align_faces(image, faces)
+    return chips[..., ::-1].copy() if len(chips) else chips

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import threading
 
-import cv2
 import numpy as np
 
-from adlens.align import align_faces
+from adlens.align import rgb_chips
 from adlens.detectors.base import check_bgr
 from adlens.faces import Faces
 from adlens.registry import resolve
@@ -46,7 +45,7 @@ class DlibEmbedder:
     def embed(self, image: np.ndarray, faces: Faces) -> Faces:
         """``faces`` with an embedding per face, computed on ``image`` (uint8 BGR)."""
         check_bgr(image)
-        chips = align_faces(cv2.cvtColor(image, cv2.COLOR_BGR2RGB), faces)
+        chips = rgb_chips(image, faces)
         return faces.with_embeddings(self.embed_chips(chips))
 
 

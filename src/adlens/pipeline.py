@@ -15,10 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
 
-import cv2
 import numpy as np
 
-from adlens.align import align_faces
+from adlens.align import rgb_chips
 from adlens.attributes import AttributeModel, create_attribute_model
 from adlens.detectors import Detector, create_detector
 from adlens.embed import DlibEmbedder
@@ -116,7 +115,7 @@ class Analyzer:
             faces = self.detector.detect(image)
         if self.embedder is not None and len(faces):
             with timer.stage("align"):
-                chips = align_faces(cv2.cvtColor(image, cv2.COLOR_BGR2RGB), faces)
+                chips = rgb_chips(image, faces)
             with timer.stage("embed"):
                 faces = faces.with_embeddings(self.embedder.embed_chips(chips))
         for model in self.attribute_models:
