@@ -25,7 +25,7 @@ class AttributeModel(ABC):
     """One model that adds columns (``columns``) to every face.
 
     Subclasses set ``name`` (the factory's key), ``model_name`` (the registry's),
-    ``crop`` and ``columns``, and implement :meth:`_preprocess` and
+    ``crop``, ``columns`` and ``output_width``, and implement :meth:`_preprocess` and
     :meth:`_postprocess`.
     """
 
@@ -33,6 +33,8 @@ class AttributeModel(ABC):
     model_name: ClassVar[str]
     crop: ClassVar[CropSpec]
     columns: ClassVar[tuple[str, ...]]
+    output_width: ClassVar[int]
+    """Values per face in the network's raw output (7 for emotion, 2 for gender, 1 for age)."""
     batch_size: ClassVar[int] = 64
 
     def __init__(self, settings: Settings | None = None) -> None:
@@ -57,15 +59,12 @@ class AttributeModel(ABC):
         self.load()
         assert self._session is not None
         if len(crops) == 0:
-            return self._postprocess(self._empty_output())
+            return self._postprocess(np.zeros((0, self.output_width), dtype=np.float32))
         outputs = [
             self._session.run(self._preprocess(crops[start : start + self.batch_size]))
             for start in range(0, len(crops), self.batch_size)
         ]
         return self._postprocess(np.concatenate(outputs, axis=0))
-
-    def _empty_output(self) -> np.ndarray:
-        return np.zeros((0, len(self.columns)), dtype=np.float32)
 
     @abstractmethod
     def _preprocess(self, crops: np.ndarray) -> np.ndarray: ...

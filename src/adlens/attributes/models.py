@@ -21,15 +21,13 @@ class MiniXceptionEmotion(AttributeModel):
     model_name = "emotion-mini-xception"
     crop = CropSpec(size=64, pad=0.0, gray=True)
     columns = ("emotion",)
+    output_width = len(EMOTIONS)
 
     def _preprocess(self, crops: np.ndarray) -> np.ndarray:
         return xception_input(crops)
 
     def _postprocess(self, output: np.ndarray) -> dict[str, np.ndarray]:
         return {"emotion": output.reshape(-1, len(EMOTIONS)).astype(np.float32)}
-
-    def _empty_output(self) -> np.ndarray:
-        return np.zeros((0, len(EMOTIONS)), dtype=np.float32)
 
 
 class BigXceptionEmotion(MiniXceptionEmotion):
@@ -46,6 +44,7 @@ class MiniXceptionGender(AttributeModel):
     model_name = "gender-mini-xception"
     crop = CropSpec(size=64, pad=0.4, gray=True)
     columns = ("gender", "gender_confidence")
+    output_width = 2
 
     def _preprocess(self, crops: np.ndarray) -> np.ndarray:
         return xception_input(crops)
@@ -61,6 +60,7 @@ class MobileNetGender(AttributeModel):
     model_name = "gender-mobilenet"
     crop = CropSpec(size=128, template=UTKFACE_TEMPLATE)
     columns = ("gender", "gender_confidence")
+    output_width = 2
 
     def _preprocess(self, crops: np.ndarray) -> np.ndarray:
         return crops.astype(np.float32) / 255.0
@@ -76,6 +76,7 @@ class MobileNetAge(AttributeModel):
     model_name = "age-mobilenet"
     crop = CropSpec(size=200, template=UTKFACE_TEMPLATE)
     columns = ("age",)
+    output_width = 1
     batch_size = 16
 
     def _preprocess(self, crops: np.ndarray) -> np.ndarray:
@@ -83,6 +84,3 @@ class MobileNetAge(AttributeModel):
 
     def _postprocess(self, output: np.ndarray) -> dict[str, np.ndarray]:
         return {"age": np.clip(output.reshape(-1) * 116.0, 0.0, 116.0).astype(np.float32)}
-
-    def _empty_output(self) -> np.ndarray:
-        return np.zeros((0, 1), dtype=np.float32)
