@@ -15,6 +15,8 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["ADLENS_OFFLINE"] = "1"
     cache = config.rootpath / ".pytest_cache" / "adlens-cache"
     os.environ.setdefault("ADLENS_CACHE_DIR", str(cache))
+    os.environ["ADLENS_DATA_DIR"] = str(config.rootpath / ".pytest_cache" / "adlens-data")
+    os.environ.pop("ADLENS_DATABASE_URL", None)
     from adlens.settings import get_settings
 
     get_settings.cache_clear()

@@ -19,6 +19,11 @@ def _default_cache_dir() -> Path:
     return Path(base) / "adlens"
 
 
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "adlens"
+
+
 class Settings(BaseSettings):
     """Runtime configuration of adlens (env prefix ``ADLENS_``)."""
 
@@ -54,6 +59,25 @@ class Settings(BaseSettings):
         default=0.6, gt=0.0, description="Largest embedding distance that still means 'same person'."
     )
 
+    # --- store ------------------------------------------------------------
+    data_dir: Path = Field(
+        default_factory=_default_data_dir,
+        description="User data folder: the embedded SQLite store lives here.",
+    )
+    database_url: str = Field(
+        default="",
+        description="SQLAlchemy URL of the store; empty means SQLite at <data_dir>/adlens.db.",
+    )
+
+    # --- products -----------------------------------------------------------
+    concepts_top_k: int = Field(default=5, ge=1, le=50, description="ImageNet concepts kept per product.")
+    colours_k: int = Field(default=4, ge=1, le=12, description="Dominant colours sought per product.")
+    profile_half_life_days: float = Field(
+        default=30.0, gt=0, description="Feedback this many days old counts half as much."
+    )
+    dislike_weight: float = Field(default=0.5, ge=0, description="How hard a dislike pushes away (a like pulls 1).")
+    label_neighbours: int = Field(default=7, ge=1, description="Neighbours voting on an untagged product's labels.")
+
     # --- runtime ----------------------------------------------------------
     ort_threads: int = Field(default=0, ge=0, description="ONNX Runtime intra-op threads (0 = auto).")
 
@@ -74,6 +98,11 @@ class Settings(BaseSettings):
     @property
     def converted_dir(self) -> Path:
         return self.cache_dir / "converted"
+
+    @property
+    def store_url(self) -> str:
+        """The SQLAlchemy URL of the store (the embedded SQLite file unless ``ADLENS_DATABASE_URL``)."""
+        return self.database_url.strip() or f"sqlite:///{self.data_dir.expanduser() / 'adlens.db'}"
 
 
 @lru_cache(maxsize=1)
