@@ -81,3 +81,16 @@ class InvalidInputError(AdlensError):
 
     http_status = 400
     code = "invalid_input"
+
+
+class NotFoundError(UnknownNameError):
+    """An unknown id: a product, a customer, a segment."""
+
+    code = "not_found"
+
+
+class StoreError(AdlensError):
+    """The store cannot be reached, or its schema is not the one this version expects."""
+
+    http_status = 503
+    code = "store_unavailable"
