@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -34,3 +35,70 @@ def analyzer():
     from adlens.pipeline import Analyzer
 
     return Analyzer(embed=True).load()
+
+
+# --- the product store (tests/store) --------------------------------------------
+
+POSTGRES_TEST_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture(scope="session")
+def postgres_admin():
+    """An autocommit engine on the test PostgreSQL server, or ``(None, why not)``.
+
+    The server is ``ADLENS_TEST_POSTGRES_URL`` (default: local trust auth); it is
+    probed once per session so an absent server costs one refused connection.
+    """
+    from sqlalchemy import create_engine, text
+
+    url = os.environ.get("ADLENS_TEST_POSTGRES_URL", POSTGRES_TEST_URL)
+    engine = create_engine(url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as error:  # any failure means: no server to test against
+        engine.dispose()
+        yield None, f"PostgreSQL at {engine.url.render_as_string()} is unreachable: {error}"
+        return
+    yield engine, ""
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path):
+    """A URL of an empty database: a SQLite file, or a fresh PostgreSQL schema dropped afterwards.
+
+    Without a PostgreSQL server the postgresql case is skipped, or fails when ``CI`` is set.
+    """
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.db'}"
+        return
+    import secrets
+
+    from sqlalchemy import text
+
+    engine, reason = request.getfixturevalue("postgres_admin")
+    if engine is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason} (CI is set, so the PostgreSQL tests must run)")
+        pytest.skip(reason)
+    schema = f"adlens_t_{secrets.token_hex(6)}"
+    with engine.connect() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    # search_path puts alembic_version and every table into the test's own schema.
+    url = engine.url.update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with engine.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+@pytest.fixture
+def store(store_url: str):
+    """A migrated :class:`adlens.store.Store` on ``store_url``, closed afterwards."""
+    from adlens.store import open_store
+
+    opened = open_store(store_url)
+    yield opened
+    opened.close()

@@ -67,7 +67,10 @@ class TFLiteSession:
         with _native_stderr_silenced():  # LiteRT prints an INFO line about its XNNPACK delegate
             self._interpreter.allocate_tensors()
         self._input = self._interpreter.get_input_details()[0]
-        self._output = self._interpreter.get_output_details()[0]["index"]
+        output = self._interpreter.get_output_details()[0]
+        self._output = output["index"]
+        scale, zero_point = output["quantization"]
+        self._output_quantization = (float(scale), int(zero_point))
         self._batch = int(self._input["shape"][0])
         self._lock = threading.Lock()
 
@@ -75,7 +78,21 @@ class TFLiteSession:
     def input_dtype(self) -> type:
         return self._input["dtype"]
 
-    def run(self, batch: np.ndarray) -> np.ndarray:
+    @property
+    def output_quantization(self) -> tuple[float, int]:
+        """The output tensor's ``(scale, zero_point)``; ``(0.0, 0)`` when the output is not quantised."""
+        return self._output_quantization
+
+    def run(self, batch: np.ndarray, *, dequantize: bool = False) -> np.ndarray:
+        """The raw output tensor for ``batch``, or ``scale * (q - zero_point)`` as float32 when ``dequantize``
+        (a float output, whose scale LiteRT reports as 0, is returned as it is either way)."""
+        raw = self._invoke(batch)
+        scale, zero_point = self._output_quantization
+        if not dequantize or scale == 0.0:
+            return raw
+        return (scale * (raw.astype(np.float32) - np.float32(zero_point))).astype(np.float32)
+
+    def _invoke(self, batch: np.ndarray) -> np.ndarray:
         batch = np.ascontiguousarray(batch, dtype=self._input["dtype"])
         with self._lock:
             if len(batch) != self._batch:

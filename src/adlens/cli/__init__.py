@@ -10,7 +10,7 @@ import numpy as np
 import typer
 
 from adlens import __version__
-from adlens.cli import evaluate, models
+from adlens.cli import catalog, evaluate, models, shop
 from adlens.cli.analyze import analyze
 from adlens.cli.common import handle_errors, out
 from adlens.errors import NoFaceFoundError
@@ -27,6 +27,12 @@ app = typer.Typer(
 )
 app.command()(analyze)
 app.add_typer(models.app, name="models")
+app.add_typer(catalog.app, name="catalog")
+app.add_typer(shop.customers_app, name="customers")
+app.add_typer(shop.feedback_app, name="feedback")
+app.command()(shop.recommend)
+app.command()(shop.similar)
+app.command()(shop.segments)
 app.add_typer(evaluate.app, name="eval")
 
 

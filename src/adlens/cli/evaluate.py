@@ -79,3 +79,41 @@ def verify(
     for pair in result["no_face"]:
         out.print(f"  not judged: {pair['file_x']} / {pair['file_y']}: {pair['reason']}", highlight=False)
     _finish(result, json_file)
+
+
+@app.command()
+@handle_errors
+def catalog(
+    folder: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="Folder of product photos named by id.")],
+    labels: Annotated[Path, typer.Option("--labels", exists=True, dir_okay=False,
+                                         help="CSV / JSON lines with id and label columns (e.g. styles.csv).")],
+    json_file: JsonOption = None,
+    holdout: Annotated[float, typer.Option(help="Share of the photos held out and predicted.")] = 0.2,
+    seed: Annotated[int, typer.Option(help="Seed of the random hold-out split.")] = 0,
+    limit: Annotated[int | None, typer.Option(help="Use only the first N photos (by id).")] = None,
+) -> None:
+    """Category and colour prediction for untagged products: accuracy on a held-out fifth.
+
+    Reports masterCategory, subCategory, articleType and baseColour accuracy of the
+    nearest-neighbour prediction, and how often the photo's dominant colour is the label.
+    """
+    from adlens.cli.common import progress_bar
+    from adlens.products.evaluation import TARGETS, evaluate_catalog
+
+    with progress_bar() as progress:
+        task = progress.add_task("extracting aspects", total=None)
+        result = evaluate_catalog(folder, labels, holdout=holdout, seed=seed, limit=limit,
+                                  advance=lambda n: progress.advance(task, n),
+                                  on_total=lambda n: progress.update(task, total=n))
+    out.print(f"{result['n']} held-out products predicted from {result['n_train']} "
+              f"({len(result['skipped'])} photos skipped)", highlight=False)
+    table = Table("label", "column", "classes", "accuracy")
+    for key in TARGETS:
+        if f"{key}_accuracy" in result:
+            accuracy = result[f"{key}_accuracy"]
+            table.add_row(key.replace("_", " "), result[f"{key}_column"], str(result[f"{key}_classes"]),
+                          "-" if accuracy is None else f"{accuracy:.4f}")
+    if result.get("dominant_colour_accuracy") is not None:
+        table.add_row("dominant colour", "(from pixels)", "", f"{result['dominant_colour_accuracy']:.4f}")
+    out.print(table)
+    _finish(result, json_file)

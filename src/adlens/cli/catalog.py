@@ -1,0 +1,183 @@
+"""``adlens catalog …``: import a seller's catalogue and look at what adlens made of it."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from adlens.cli.common import err, handle_errors, out, progress_bar, write_json
+from adlens.products.catalog import Columns, RowProblem, parse_rows, read_joined
+from adlens.products.importer import CatalogImporter, ImportReport
+from adlens.products.types import Product
+
+app = typer.Typer(help="Import a product catalogue, list it, look at a product's aspects.", no_args_is_help=True)
+
+#: Line numbers shown per kind of problem; the full list goes to --report.
+SHOWN_LINES = 8
+
+
+def _store() -> Any:
+    from adlens.store import open_store
+
+    return open_store()
+
+
+@app.command("import")
+@handle_errors
+def import_(
+    file: Annotated[Path, typer.Argument(help="Catalogue: CSV, or JSON lines (.jsonl/.ndjson/.json).")],
+    images: Annotated[Path | None, typer.Option(
+        "--images", help="Folder of product photos: paths in the image column are relative to it; "
+        "without an image column, photos are found by product id (<id>.jpg…).")] = None,
+    join: Annotated[list[Path] | None, typer.Option(
+        "--join", help="A second file with one record per row, same order, whose columns are added "
+        "(e.g. styles_text.csv). Repeatable.")] = None,
+    id_column: Annotated[str, typer.Option("--id-column", help="Column with the product id.")] = "id",
+    name_column: Annotated[str | None, typer.Option(
+        "--name-column", help="Column with the product name [default: name, productDisplayName or title].")] = None,
+    image_column: Annotated[str | None, typer.Option(
+        "--image-column", help="Column with the photo's path [default: image, image_path or filename].")] = None,
+    report_path: Annotated[Path | None, typer.Option(
+        "--report", help="Write the whole import report (every skipped row) as JSON.")] = None,
+) -> None:
+    """Import (or re-import) products: aspects of each photo are computed once and stored.
+
+    Other columns are kept as metadata. Re-importing updates products and never duplicates
+    them. Bad rows and missing or corrupt photos are reported with their line numbers and
+    skipped; untagged products get category and colour predicted from similar photos.
+    """
+    columns = Columns(id=id_column, name=name_column, image=image_column)
+    rows = list(parse_rows(read_joined(file, join or []), columns, images=images, base=file.parent))
+    store = _store()
+    importer = CatalogImporter(store)
+    with progress_bar() as progress:
+        task = progress.add_task("importing", total=len(rows))
+        report = importer.run(rows, advance=lambda n: progress.advance(task, n))
+    _print_report(report)
+    if report_path is not None:
+        write_json(report.to_dict(), report_path)
+
+
+def _print_report(report: ImportReport) -> None:
+    out.print(
+        f"{report.imported} products imported: {report.created} new, {report.updated} updated, "
+        f"{report.unchanged} unchanged; {len(report.problems)} rows skipped",
+        highlight=False,
+    )
+    by_kind: dict[str, list[RowProblem]] = defaultdict(list)
+    for problem in report.problems:
+        by_kind[problem.kind].append(problem)
+    for kind, problems in by_kind.items():
+        err.print(f"[yellow]skipped {len(problems)} ({escape(kind)}):[/yellow]", highlight=False)
+        for problem in problems[:SHOWN_LINES]:
+            err.print(f"  line {problem.line}: {escape(problem.reason)}", highlight=False)
+        if len(problems) > SHOWN_LINES:
+            err.print(f"  … and {len(problems) - SHOWN_LINES} more (--report FILE lists all)", highlight=False)
+    for column, count in report.predicted.items():
+        out.print(f"{column} predicted for {count} untagged products", highlight=False)
+
+
+@app.command("list")
+@handle_errors
+def list_(
+    search: Annotated[str | None, typer.Option("--search", "-s", help="Only ids or names containing this.")] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many to show.")] = 50,
+    offset: Annotated[int, typer.Option("--offset", min=0, help="Skip this many first.")] = 0,
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List products (id, name, photo)."""
+    store = _store()
+    products = store.list_products(offset=offset, limit=limit, search=search)
+    total = store.count_products()
+    if json_output:
+        write_json([_summary(p) for p in products], None)
+        return
+    table = Table("id", "name", "photo", title=f"{len(products)} of {total} products", title_justify="left")
+    for product in products:
+        table.add_row(escape(product.id), escape(product.name), "yes" if product.image_sha256 else "no")
+    out.print(table)
+
+
+@app.command()
+@handle_errors
+def show(
+    product_id: Annotated[str, typer.Argument(metavar="ID", help="Product id.")],
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show one product: name, metadata, photo and predicted labels."""
+    product = _store().get_product(product_id)
+    data = _summary(product) | {
+        "attributes": product.attributes,
+        "predicted": {k: {"value": v.value, "confidence": v.confidence} for k, v in product.predicted.items()},
+        "created_at": product.created_at.isoformat() if product.created_at else None,
+        "updated_at": product.updated_at.isoformat() if product.updated_at else None,
+    }
+    if json_output:
+        write_json(data, None)
+        return
+    out.print(f"[bold]{escape(product.id)}[/bold]  {escape(product.name)}", highlight=False)
+    out.print(f"photo: {escape(product.image or '-')}", highlight=False)
+    for key, value in product.attributes.items():
+        out.print(f"  {escape(str(key))}: {escape(str(value))}", highlight=False)
+    for key, prediction in product.predicted.items():
+        out.print(f"  {escape(key)}: {escape(prediction.value)} (predicted, {prediction.confidence:.0%})",
+                  highlight=False)
+
+
+@app.command()
+@handle_errors
+def remove(
+    product_id: Annotated[str, typer.Argument(metavar="ID", help="Product id.")],
+) -> None:
+    """Remove a product, its aspects and the feedback about it."""
+    _store().remove_product(product_id)
+    out.print(f"removed {product_id}", highlight=False, markup=False)
+
+
+@app.command()
+@handle_errors
+def aspects(
+    product_id: Annotated[str, typer.Argument(metavar="ID", help="Product id.")],
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """What a product's photo and record are about: concepts, colours, tokens, embedding."""
+    product = _store().get_product(product_id)
+    data = aspects_dict(product)
+    if json_output:
+        write_json(data, None)
+        return
+    out.print(f"[bold]{escape(product.id)}[/bold]  {escape(product.name)}", highlight=False)
+    for kind in ("concepts", "colours", "tokens"):
+        weights = data[kind]
+        text = ", ".join(f"{escape(name)} {weight:.2f}" for name, weight in weights.items()) or "-"
+        out.print(f"{kind}: {text}", highlight=False)
+    embedding = data["embedding"]
+    out.print(f"embedding: {embedding['dimensions']}-d" if embedding else "embedding: - (no photo)", highlight=False)
+
+
+def aspects_dict(product: Product) -> dict[str, Any]:
+    """A product's aspects as JSON-ready data, strongest first."""
+    aspects = product.aspects
+
+    def ranked(weights: dict[str, float]) -> dict[str, float]:
+        return {k: round(v, 4) for k, v in sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))}
+
+    embedding = aspects.embedding
+    return {
+        "product": product.id,
+        "concepts": ranked(aspects.concepts),
+        "colours": ranked(aspects.colours),
+        "tokens": ranked(aspects.tokens),
+        "embedding": None if embedding is None else {
+            "dimensions": int(embedding.size), "head": [round(float(x), 4) for x in embedding[:8]],
+        },
+    }
+
+
+def _summary(product: Product) -> dict[str, Any]:
+    return {"id": product.id, "name": product.name, "image": product.image}

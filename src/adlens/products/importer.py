@@ -1,0 +1,182 @@
+"""Catalogue import: rows → aspects → the store, batch by batch, idempotently.
+
+Aspects are computed once per photo: a re-import whose photo has the same sha256
+reuses what is stored and only refreshes the name, metadata and tokens. Each batch
+is written in one transaction, so an interrupted import leaves whole products only.
+After the rows, untagged products get their category and colour predicted from
+their visual neighbours.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from adlens.errors import InvalidImageError
+from adlens.imageio import load_image
+from adlens.products.catalog import CatalogRow, RowProblem
+from adlens.products.labels import LABEL_COLUMNS, predict_labels
+from adlens.products.tokens import product_tokens
+from adlens.products.types import Aspects, Prediction, Product
+from adlens.registry import sha256_of
+from adlens.settings import Settings, get_settings
+
+BATCH = 32
+
+
+@dataclass
+class ImportReport:
+    """What an import did: counts, the rows it skipped with their lines, labels it filled in."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    problems: list[RowProblem] = field(default_factory=list)
+    predicted: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def imported(self) -> int:
+        return self.created + self.updated + self.unchanged
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "imported": self.imported, "created": self.created, "updated": self.updated,
+            "unchanged": self.unchanged, "skipped": len(self.problems), "predicted": self.predicted,
+            "problems": [p.to_dict() for p in self.problems],
+        }
+
+
+class CatalogImporter:
+    """Imports catalogue rows into a store, extracting each new photo's aspects once."""
+
+    def __init__(self, store: Any, extractor: Any = None, settings: Settings | None = None) -> None:
+        self.store = store
+        self.settings = settings or get_settings()
+        self._extractor = extractor
+
+    @property
+    def extractor(self) -> Any:
+        if self._extractor is None:
+            from adlens.products.aspects import AspectExtractor
+
+            self._extractor = AspectExtractor(self.settings)
+        if hasattr(self._extractor, "load"):
+            self._extractor.load()
+        return self._extractor
+
+    def run(
+        self,
+        rows: Iterable[CatalogRow | RowProblem],
+        advance: Callable[[int], None] | None = None,
+        label_columns: Sequence[str] | None = None,
+    ) -> ImportReport:
+        """Import ``rows``; ``advance(n)`` is called as rows are done (for a progress bar)."""
+        report = ImportReport()
+        good: list[CatalogRow] = []
+        for row in rows:
+            if isinstance(row, RowProblem):
+                report.problems.append(row)
+            else:
+                good.append(row)
+        if advance and report.problems:
+            advance(len(report.problems))
+        stored = self.store.product_image_hashes()
+        for start in range(0, len(good), BATCH):
+            batch = good[start:start + BATCH]
+            products = self._products(batch, stored, report)
+            with self.store.transaction() as session:
+                for product in products:
+                    outcome = self.store.upsert_product(product, session=session)
+                    setattr(report, outcome, getattr(report, outcome) + 1)
+            if advance:
+                advance(len(batch))
+        columns = label_columns if label_columns is not None else _label_columns(good)
+        if columns:
+            report.predicted = fill_in_labels(self.store, columns, self.settings.label_neighbours)
+        report.problems.sort(key=lambda p: p.line)
+        return report
+
+    def _products(self, rows: list[CatalogRow], stored: dict[str, str | None], report: ImportReport) -> list[Product]:
+        """Products for one batch: photos hashed, new ones loaded and described, bad ones reported."""
+        hashes: dict[str, str | None] = {}
+        for row in list(rows):
+            if row.image is None:
+                hashes[row.id] = None
+                continue
+            try:
+                hashes[row.id] = sha256_of(row.image)
+            except OSError as error:
+                report.problems.append(RowProblem(row.line, row.id, f"cannot read {row.image}: {error.strerror}",
+                                                  "bad image"))
+                rows.remove(row)
+        reuse = [r.id for r in rows if r.image is not None and stored.get(r.id) == hashes[r.id]]
+        previous = {p.id: p for p in self.store.get_products(reuse)} if reuse else {}
+        todo, images = [], []
+        for row in rows:
+            if row.image is None or row.id in previous:
+                continue
+            try:
+                images.append(load_image(row.image, max_pixels=self.settings.max_pixels))
+                todo.append(row.id)
+            except InvalidImageError as error:
+                report.problems.append(RowProblem(row.line, row.id, error.message, "bad image"))
+        fresh = dict(zip(todo, self.extractor.extract_batch(images))) if images else {}
+        products = []
+        for row in rows:
+            if row.image is not None and row.id not in fresh and row.id not in previous:
+                continue  # its photo was reported above
+            seen = previous[row.id].aspects if row.id in previous else fresh.get(row.id, Aspects())
+            tokens = product_tokens(row.name, row.attributes)
+            aspects = replace(seen, tokens=tokens)
+            predicted = previous[row.id].predicted if row.id in previous else {}
+            products.append(Product(
+                id=row.id, name=row.name, attributes=row.attributes,
+                image=str(row.image) if row.image else None, image_sha256=hashes[row.id],
+                aspects=aspects, predicted=_still_missing(predicted, row.attributes),
+            ))
+        return products
+
+
+def _still_missing(predicted: dict[str, Prediction], attributes: dict[str, Any]) -> dict[str, Prediction]:
+    """Keep a prediction only while the catalogue still leaves that column empty."""
+    return {k: v for k, v in predicted.items() if attributes.get(k) in (None, "")}
+
+
+def _label_columns(rows: Sequence[CatalogRow]) -> list[str]:
+    present = {column for row in rows for column in row.attributes}
+    return [c for c in LABEL_COLUMNS if c in present]
+
+
+def fill_in_labels(store: Any, columns: Sequence[str], n_neighbors: int) -> dict[str, int]:
+    """Predict each label column for the products that lack it but have a photo; returns counts per column.
+
+    Predicted values are stored in ``Product.predicted`` (with a confidence) and added to
+    the product's tokens, so an untagged product is recommended like a tagged one.
+    """
+    products = store.all_products_with_embeddings() if hasattr(store, "all_products_with_embeddings") else None
+    if products is None:
+        ids, _ = store.embeddings()
+        products = store.get_products(ids)
+    counts: dict[str, int] = {}
+    changed: dict[str, Product] = {}
+    for column in columns:
+        tagged = [p for p in products if p.attributes.get(column) not in (None, "")]
+        untagged = [p for p in products if p.attributes.get(column) in (None, "")]
+        if not tagged or not untagged:
+            continue
+        labels = [str(p.attributes[column]) for p in tagged]
+        results = predict_labels([p.aspects for p in tagged], labels, [p.aspects for p in untagged], column,
+                                 n_neighbors)
+        for product, (value, confidence) in zip(untagged, results):
+            product = changed.setdefault(product.id, product)
+            product.predicted[column] = Prediction(value, round(confidence, 4))
+            product.aspects.tokens[" ".join(value.lower().split())] = float(np.clip(confidence, 0.0, 1.0))
+        counts[column] = len(untagged)
+    if changed:
+        with store.transaction() as session:
+            for product in changed.values():
+                store.upsert_product(product, session=session)
+    return counts

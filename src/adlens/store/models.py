@@ -1,0 +1,159 @@
+"""The store's tables as SQLAlchemy 2 declarative classes.
+
+The initial Alembic migration (``migrations/versions/0001_products.py``) creates
+exactly these tables; a test compares the two after an upgrade, so a change here
+needs a new migration. Constraint names follow :data:`NAMING_CONVENTION` so they are
+the same on SQLite and PostgreSQL and later migrations can refer to them.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    String,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware, in UTC."""
+    return datetime.now(UTC)
+
+
+def to_utc(value: datetime) -> datetime:
+    """``value`` in UTC; a naive datetime is taken to be UTC already."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC and always read back timezone-aware.
+
+    SQLite has no timezone type (SQLAlchemy stores a naive string) and PostgreSQL
+    returns ``timestamptz`` in the session's zone; normalising both ways gives the
+    same aware UTC values on every backend, and makes SQLite's strings sort by time.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        value = to_utc(value)
+        # SQLite's DATETIME drops the offset without converting, hence UTC wall time first.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else to_utc(value)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of the store's tables."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class ProductRow(Base):
+    """One catalogue product; its aspects live in :class:`AspectRow`."""
+
+    __tablename__ = "products"
+
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    name: Mapped[str] = mapped_column(String(512), default="")
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    image: Mapped[str | None] = mapped_column(String(1024))
+    image_sha256: Mapped[str | None] = mapped_column(String(64))
+    # float32 little-endian bytes: 4 KiB per 1,024-d vector instead of a JSON list.
+    embedding: Mapped[bytes | None] = mapped_column(LargeBinary)
+    predicted: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AspectRow(Base):
+    """One weighted aspect (concept, colour or token) of a product."""
+
+    __tablename__ = "product_aspects"
+    __table_args__ = (Index("ix_product_aspects_kind_name", "kind", "name"),)
+
+    product_id: Mapped[str] = mapped_column(
+        String(128), ForeignKey("products.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(String(256), primary_key=True)
+    weight: Mapped[float] = mapped_column(Float)
+
+
+class SegmentRow(Base):
+    """A group of customers with similar taste, as the last clustering found it."""
+
+    __tablename__ = "segments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    label: Mapped[str] = mapped_column(String(256))
+    size: Mapped[int] = mapped_column(Integer)
+    top_aspects: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    centroid: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
+    x: Mapped[float | None] = mapped_column(Float)
+    y: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CustomerRow(Base):
+    """A customer and their taste profile (a sparse aspect vector)."""
+
+    __tablename__ = "customers"
+
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    profile: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
+    profile_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    feedback_count: Mapped[int] = mapped_column(Integer, default=0)
+    segment_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("segments.id", ondelete="SET NULL")
+    )
+
+
+class FeedbackRow(Base):
+    """One like (+1) or dislike (-1) of a customer for a product."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (
+        CheckConstraint("value IN (1, -1)", name="value"),
+        Index("ix_feedback_customer_id_created_at", "customer_id", "created_at"),
+        Index("ix_feedback_product_id", "product_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    customer_id: Mapped[str] = mapped_column(
+        String(128), ForeignKey("customers.id", ondelete="CASCADE")
+    )
+    product_id: Mapped[str] = mapped_column(
+        String(128), ForeignKey("products.id", ondelete="CASCADE")
+    )
+    value: Mapped[int] = mapped_column(SmallInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

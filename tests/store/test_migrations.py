@@ -1,0 +1,70 @@
+"""Alembic migrations of the store, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, text
+
+from adlens.errors import StoreError
+from adlens.products.types import Product
+from adlens.store import Store, open_store
+from adlens.store.models import Base
+
+TABLES = {"products", "product_aspects", "customers", "feedback", "segments"}
+
+
+def _tables(store: Store) -> set[str]:
+    with store.engine.connect() as connection:
+        return set(inspect(connection).get_table_names())
+
+
+def test_migrate_from_empty(store_url: str) -> None:
+    bare = Store(store_url)
+    assert bare.revision() is None
+    bare.migrate()
+    assert bare.revision() == "0001"
+    assert _tables(bare) == TABLES | {"alembic_version"}
+    bare.close()
+
+
+def test_remigrate_is_idempotent_and_keeps_data(store: Store, store_url: str) -> None:
+    store.upsert_product(Product("p1", "kept"))
+    store.migrate()
+    with open_store(store_url) as again:
+        assert again.revision() == "0001"
+        assert again.get_product("p1").name == "kept"
+
+
+def test_schema_matches_models(store: Store) -> None:
+    with store.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []
+
+
+def test_downgrade_to_base_drops_everything(store: Store) -> None:
+    config = store.alembic_config()
+    with store.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "base")
+    assert _tables(store) <= {"alembic_version"}
+    store.migrate()
+    assert _tables(store) == TABLES | {"alembic_version"}
+
+
+def test_newer_revision_is_refused(store: Store, store_url: str) -> None:
+    with store.engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    with pytest.raises(StoreError, match="9999.*upgrade adlens"):
+        open_store(store_url)
+
+
+def test_foreign_schema_is_a_store_error(store_url: str) -> None:
+    bare = Store(store_url)
+    with bare.engine.begin() as connection:
+        connection.execute(text("CREATE TABLE products (id INTEGER PRIMARY KEY)"))
+    with pytest.raises(StoreError, match="cannot use the store"):
+        bare.migrate()
+    bare.close()
