@@ -75,7 +75,7 @@ class Settings(BaseSettings):
     profile_half_life_days: float = Field(
         default=30.0, gt=0, description="Feedback this many days old counts half as much."
     )
-    dislike_weight: float = Field(default=0.5, ge=0, description="How hard a dislike pushes away (a like pulls 1).")
+    dislike_weight: float = Field(default=0.25, ge=0, description="How hard a dislike pushes away (a like pulls 1).")
     label_neighbours: int = Field(default=7, ge=1, description="Neighbours voting on an untagged product's labels.")
 
     # --- runtime ----------------------------------------------------------

@@ -58,7 +58,10 @@ COLOURS: dict[str, tuple[tuple[int, int, int], ...]] = {
     "lavender": ((193, 173, 198),),
     "purple": ((81, 65, 89), (117, 100, 127), (156, 138, 166), (103, 63, 147)),
     "navy blue": ((47, 53, 66), (58, 66, 83), (25, 35, 95)),
-    "blue": ((69, 90, 125), (108, 125, 151), (150, 168, 187), (25, 106, 199), (197, 218, 237), (162, 198, 224), (20, 40, 220)),
+    "blue": (
+        (69, 90, 125), (108, 125, 151), (150, 168, 187), (25, 106, 199), (197, 218, 237), (162, 198, 224),
+        (20, 40, 220),
+    ),
     "turquoise blue": ((63, 172, 189),),
     "teal": ((50, 116, 119),),
     "sea green": ((66, 154, 138),),
@@ -71,11 +74,13 @@ COLOURS: dict[str, tuple[tuple[int, int, int], ...]] = {
 #: The fixed order of :func:`colour_histogram`'s bins.
 COLOUR_NAMES: tuple[str, ...] = tuple(COLOURS)
 
-_MAX_SAMPLES = 4096  # k-means on more pixels changes the shares by well under a percent
+_KMEANS_SAMPLES = 4096  # more pixels move the shares by well under a percent
+_HISTOGRAM_SAMPLES = 1024  # each sample is compared with every shade, so keep this smaller
 _BACKGROUND_TOLERANCE = 6.0  # CIEDE2000 from the border colour still counted as background
+_CANNY_LOW, _CANNY_HIGH = 10, 30  # low enough to catch a white shirt's faint outline on white
+_BARRIER_WIDTH = 3  # edges are dilated this much so the flood cannot slip through their gaps
 _MIN_FOREGROUND = 0.01  # below this share of the image, treat the whole image as the product
 _MIN_SHARE = 0.05
-_EDGES = (10, 30, 3)
 _HISTOGRAM_SIGMA = 8.0  # CIEDE2000 width of the soft assignment of a pixel to nearby names
 
 
@@ -87,11 +92,8 @@ def to_lab(bgr: np.ndarray) -> np.ndarray:
 
 
 def delta_e_2000(lab1: np.ndarray, lab2: np.ndarray) -> np.ndarray:
-    """CIEDE2000 colour difference between broadcastable Lab arrays (last axis L, a, b).
-
-    Written from Sharma, Wu and Dalal (2005), "The CIEDE2000 color-difference formula";
-    kL = kC = kH = 1.
-    """
+    """CIEDE2000 colour difference between broadcastable Lab arrays (last axis L, a, b), with
+    kL = kC = kH = 1, written from Sharma, Wu and Dalal (2005), "The CIEDE2000 color-difference formula"."""
     lab1, lab2 = np.asarray(lab1, np.float64), np.asarray(lab2, np.float64)
     l1, a1, b1 = lab1[..., 0], lab1[..., 1], lab1[..., 2]
     l2, a2, b2 = lab2[..., 0], lab2[..., 1], lab2[..., 2]
@@ -134,7 +136,7 @@ _SHADE_LAB = to_lab(np.array([rgb[::-1] for shades in COLOURS.values() for rgb i
 
 
 def name_distances(lab: np.ndarray) -> np.ndarray:
-    """CIEDE2000 from each Lab row of ``lab`` (N, 3) to each named colour's nearest shade: (N, len(COLOUR_NAMES))."""
+    """CIEDE2000 from each Lab row of ``lab`` (N, 3) to the nearest shade of each of :data:`COLOUR_NAMES`."""
     to_shades = delta_e_2000(np.asarray(lab, np.float32)[:, None, :], _SHADE_LAB[None, :, :])
     distances = np.full((len(to_shades), len(COLOUR_NAMES)), np.inf)
     np.minimum.at(distances.T, _SHADE_NAME, to_shades.T)
@@ -156,34 +158,30 @@ def _border(values: np.ndarray, width: int) -> np.ndarray:
 
 
 def _background(image: np.ndarray, lab: np.ndarray) -> np.ndarray:
-    """Pixels similar to the border's median colour and connected to the border.
-
-    Edges are barriers to the flood: a white shirt on a white background is enclosed by its
-    faint outline, so its inside is not taken for background even though its colour is.
-    """
+    """Pixels similar to the border's median colour and connected to the border, with edges as
+    barriers to the flood: a white shirt on a white background is enclosed by its faint outline,
+    so its inside is not taken for background even though its colour is."""
     height, width = lab.shape[:2]
     ring = max(1, min(height, width) // 50)
     reference = np.median(_border(lab, ring), axis=0)
     similar = delta_e_2000(lab, reference) <= _BACKGROUND_TOLERANCE
-    edges = cv2.Canny(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), _EDGES[0], _EDGES[1])
-    barrier = cv2.dilate(edges, np.ones((_EDGES[2], _EDGES[2]), np.uint8)) > 0
+    edges = cv2.Canny(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), _CANNY_LOW, _CANNY_HIGH)
+    barrier = cv2.dilate(edges, np.ones((_BARRIER_WIDTH, _BARRIER_WIDTH), np.uint8)) > 0
     open_ = (similar & ~barrier).astype(np.uint8)
     _, labels = cv2.connectedComponents(open_, connectivity=4)
     touching = np.unique(_border(labels, ring)[_border(open_, ring) > 0])
     background = np.isin(labels, touching) & (open_ > 0)
     # Give back to the background the background-coloured pixels the dilated barrier hid.
     kernel = np.ones((3, 3), np.uint8)
-    for _ in range(_EDGES[2] // 2 + 1):
+    for _ in range(_BARRIER_WIDTH // 2 + 1):
         background |= (cv2.dilate(background.astype(np.uint8), kernel) > 0) & similar
     return background
 
 
 def foreground_mask(bgr: np.ndarray) -> np.ndarray:
-    """Boolean (H, W) mask of the product: everything but the border-connected background.
-
-    Isolated specks (JPEG noise on a white background) are opened away. When almost nothing
-    is left (an all-white photo, a swatch filling the frame) the whole image is the product.
-    """
+    """Boolean (H, W) mask of the product: everything but the border-connected background, with
+    isolated specks (JPEG noise on a white background) opened away; when almost nothing is left
+    (an all-white photo, a swatch filling the frame) the whole image counts as the product."""
     image = load_image(bgr)
     if min(image.shape[:2]) < 3:  # no border to tell a background from
         return np.ones(image.shape[:2], bool)
@@ -194,7 +192,7 @@ def foreground_mask(bgr: np.ndarray) -> np.ndarray:
     return foreground > 0
 
 
-def _product_lab(bgr: np.ndarray) -> np.ndarray:
+def _product_lab(bgr: np.ndarray, max_samples: int) -> np.ndarray:
     """Lab values (N, 3) of a deterministic subsample of the product's pixels, edges dropped."""
     image = load_image(bgr)
     mask = foreground_mask(image).astype(np.uint8)
@@ -204,8 +202,8 @@ def _product_lab(bgr: np.ndarray) -> np.ndarray:
     if core.sum() >= max(16, 0.3 * mask.sum()):
         mask = core
     pixels = image[mask > 0]
-    step = max(1, len(pixels) // _MAX_SAMPLES)
-    return to_lab(pixels[::step][:_MAX_SAMPLES])
+    step = max(1, len(pixels) // max_samples)
+    return to_lab(pixels[::step][:max_samples])
 
 
 def _kmeans(samples: np.ndarray, k: int, seed: int = 0, iterations: int = 20) -> tuple[np.ndarray, np.ndarray]:
@@ -232,12 +230,10 @@ def _kmeans(samples: np.ndarray, k: int, seed: int = 0, iterations: int = 20) ->
 
 
 def dominant_colours(bgr: np.ndarray, k: int = 4) -> dict[str, float]:
-    """The product's named colours → share of its pixels, largest first, shares summing to 1.
-
-    The product's pixels are clustered into ``k`` Lab clusters; clusters that get the same
-    name are merged and names with less than 5% of the pixels are dropped.
-    """
-    samples = _product_lab(bgr)
+    """The product's named colours → share of its pixels, largest first, shares summing to 1: its
+    pixels are clustered into ``k`` Lab clusters, each named by its nearest named colour, clusters
+    with the same name merged and names with less than 5% of the pixels dropped."""
+    samples = _product_lab(bgr, _KMEANS_SAMPLES)
     centres, labels = _kmeans(samples, max(1, int(k)))
     counts = np.bincount(labels, minlength=len(centres)).astype(np.float64)
     shares: dict[str, float] = {}
@@ -250,12 +246,10 @@ def dominant_colours(bgr: np.ndarray, k: int = 4) -> dict[str, float]:
 
 
 def colour_histogram(bgr: np.ndarray) -> np.ndarray:
-    """The product's pixels softly assigned to :data:`COLOUR_NAMES`: a float32 vector summing to 1.
-
-    Each pixel spreads its weight over nearby names (Gaussian in CIEDE2000), so near-synonyms
-    such as grey, steel and silver share mass and a kNN over these vectors is not brittle.
-    """
-    samples = _product_lab(bgr)
+    """The product's pixels softly assigned to :data:`COLOUR_NAMES` (a float32 vector summing to 1):
+    each pixel spreads its weight over nearby names (Gaussian in CIEDE2000), so near-synonyms such
+    as grey, steel and silver share mass and a kNN over these vectors is not brittle."""
+    samples = _product_lab(bgr, _HISTOGRAM_SAMPLES)
     distances = name_distances(samples)
     logits = -0.5 * (distances / _HISTOGRAM_SIGMA) ** 2
     weights = np.exp(logits - logits.max(axis=1, keepdims=True))

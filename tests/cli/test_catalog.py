@@ -1,0 +1,123 @@
+"""``adlens catalog …`` end to end on real product photos from ../shared/data (real models)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+
+import pytest
+from typer.testing import CliRunner
+
+from adlens.cli import app
+from helpers import DATA, need
+
+FASHION = DATA / "fashion_products_subset"
+runner = CliRunner()
+
+
+def run(*args: str):
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+@pytest.fixture()
+def own_store(tmp_path, monkeypatch):
+    """A fresh embedded store for the command under test."""
+    from adlens.settings import get_settings
+
+    monkeypatch.setenv("ADLENS_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    yield tmp_path / "data" / "adlens.db"
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def mini_catalogue(tmp_path_factory):
+    """24 fashion products (4 per article type), one without a tag, one broken photo, one missing photo."""
+    need(FASHION)
+    root = tmp_path_factory.mktemp("mini")
+    with open(FASHION / "styles.csv", newline="", encoding="utf-8") as handle:
+        styles = list(csv.DictReader(handle))
+    with open(FASHION / "styles_text.csv", newline="", encoding="utf-8") as handle:
+        names = [r["productDisplayName"] for r in csv.DictReader(handle)]
+    photos = {p.stem for p in (FASHION / "images").iterdir()}
+    wanted = {"Tshirts": 4, "Watches": 4, "Sunglasses": 4, "Casual Shoes": 4, "Handbags": 4, "Jeans": 4}
+    chosen = []
+    for row, name in zip(styles, names):
+        if row["id"] in photos and wanted.get(row["articleType"], 0) > 0:
+            wanted[row["articleType"]] -= 1
+            chosen.append((row, name))
+    images = root / "images"
+    images.mkdir()
+    for row, _ in chosen:
+        shutil.copy(FASHION / "images" / f"{row['id']}.jpg", images / f"{row['id']}.jpg")
+    (images / "999001.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    fields = list(styles[0])
+    with open(root / "styles.csv", "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(fields)
+        for row, _ in chosen:
+            writer.writerow([row[f] for f in fields])
+        writer.writerow(["999001", "Men", "Apparel", "Topwear", "Tshirts", "Red", "Summer", "2012", "Casual"])
+        writer.writerow(["999002", "Men", "Apparel", "Topwear", "Tshirts", "Red", "Summer", "2012", "Casual"])
+    with open(root / "styles_text.csv", "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["productDisplayName"])
+        for _, name in chosen:
+            writer.writerow([name])
+        writer.writerows([["Broken Photo Tee"], ["Missing Photo Tee"]])
+    untagged = chosen[0][0]["id"]
+    text = (root / "styles.csv").read_text(encoding="utf-8")
+    first = ",".join(chosen[0][0][f] for f in fields)
+    (root / "styles.csv").write_text(text.replace(first, first.replace(f",{chosen[0][0]['articleType']},", ",,")),
+                                     encoding="utf-8")
+    return root, [row["id"] for row, _ in chosen], untagged
+
+
+def import_mini(root, *extra):
+    return run("catalog", "import", str(root / "styles.csv"), "--images", str(root / "images"),
+               "--join", str(root / "styles_text.csv"), *extra)
+
+
+def test_import_list_show_aspects_remove(own_store, mini_catalogue, tmp_path):
+    root, ids, untagged = mini_catalogue
+    result = import_mini(root, "--report", str(tmp_path / "report.json"))
+    assert result.exit_code == 0, result.output
+    assert f"{len(ids)} products imported: {len(ids)} new" in result.stdout
+    assert "line 26" in result.output and "line 27" in result.output  # the broken and the missing photo
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert {(p["id"], p["kind"]) for p in report["problems"]} == {("999001", "bad image"), ("999002", "missing image")}
+    assert report["predicted"] == {"articleType": 1}
+
+    again = import_mini(root)
+    assert f"{len(ids)} unchanged" in again.stdout
+
+    listed = run("catalog", "list", "--json", "--limit", "100")
+    assert sorted(p["id"] for p in json.loads(listed.stdout)) == sorted(ids)
+
+    shown = json.loads(run("catalog", "show", untagged, "--json").stdout)
+    assert shown["predicted"]["articleType"]["value"] == "Tshirts"
+
+    watch = ids[4]
+    aspects = json.loads(run("catalog", "aspects", watch, "--json").stdout)
+    assert aspects["embedding"]["dimensions"] == 1024
+    assert any("watch" in concept for concept in aspects["concepts"])
+    assert "watches" in aspects["tokens"] and aspects["colours"]
+    assert "concepts:" in run("catalog", "aspects", watch).stdout
+
+    similar = json.loads(run("similar", ids[8], "-k", "3", "--json").stdout)
+    assert len(similar) == 3 and ids[8] not in {s["product"] for s in similar}
+
+    assert run("catalog", "remove", watch).exit_code == 0
+    gone = run("catalog", "show", watch)
+    assert gone.exit_code == 2 and "unknown product" in gone.output
+
+
+def test_bad_catalogue_files_are_clear_errors(own_store, tmp_path):
+    missing = run("catalog", "import", str(tmp_path / "nope.csv"))
+    assert missing.exit_code == 2 and "not found" in missing.output
+    wrong = tmp_path / "wrong.csv"
+    wrong.write_text("sku,name\n1,x\n")
+    result = run("catalog", "import", str(wrong))
+    assert result.exit_code == 2 and "--id-column" in result.output
+    assert run("catalog", "import", str(wrong), "--id-column", "sku").exit_code == 0
