@@ -51,7 +51,7 @@ COLOURS: dict[str, tuple[tuple[int, int, int], ...]] = {
     "red": ((180, 70, 72), (219, 90, 83), (224, 51, 46)),
     "maroon": ((103, 58, 61), (132, 80, 82)),
     "burgundy": ((112, 40, 70),),
-    "rose": ((191, 107, 119),),
+    "rose": ((216, 121, 148),),
     "pink": ((188, 128, 142), (209, 165, 177), (235, 205, 213), (228, 101, 155)),
     "magenta": ((163, 62, 114), (211, 49, 155)),
     "mauve": ((155, 123, 139),),
@@ -81,6 +81,7 @@ _CANNY_LOW, _CANNY_HIGH = 10, 30  # low enough to catch a white shirt's faint ou
 _BARRIER_WIDTH = 3  # edges are dilated this much so the flood cannot slip through their gaps
 _MIN_FOREGROUND = 0.01  # below this share of the image, treat the whole image as the product
 _MIN_SHARE = 0.05
+_EDGE_DROP = (5, 3)  # erosions tried in turn to drop the product's outline from its colour
 _HISTOGRAM_SIGMA = 8.0  # CIEDE2000 width of the soft assignment of a pixel to nearby names
 
 
@@ -182,7 +183,18 @@ def foreground_mask(bgr: np.ndarray) -> np.ndarray:
     """Boolean (H, W) mask of the product: everything but the border-connected background, with
     isolated specks (JPEG noise on a white background) opened away; when almost nothing is left
     (an all-white photo, a swatch filling the frame) the whole image counts as the product."""
-    image = load_image(bgr)
+    return _foreground(_as_bgr(bgr))
+
+
+def _as_bgr(image: np.ndarray) -> np.ndarray:
+    """``image`` itself when it is already uint8 BGR, else converted by :func:`load_image` (grey, BGRA,
+    other dtypes); an already decoded photo is not checked against the pixel limit a second time."""
+    if isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3:
+        return np.ascontiguousarray(image)
+    return load_image(image)
+
+
+def _foreground(image: np.ndarray) -> np.ndarray:
     if min(image.shape[:2]) < 3:  # no border to tell a background from
         return np.ones(image.shape[:2], bool)
     foreground = (~_background(image, to_lab(image))).astype(np.uint8)
@@ -194,13 +206,15 @@ def foreground_mask(bgr: np.ndarray) -> np.ndarray:
 
 def _product_lab(bgr: np.ndarray, max_samples: int) -> np.ndarray:
     """Lab values (N, 3) of a deterministic subsample of the product's pixels, edges dropped."""
-    image = load_image(bgr)
-    mask = foreground_mask(image).astype(np.uint8)
+    image = _as_bgr(bgr)
+    mask = _foreground(image).astype(np.uint8)
     # The outermost ring of the product mixes with the background (anti-aliasing, JPEG halo);
     # drop it unless that leaves too little of a thin product.
-    core = cv2.erode(mask, np.ones((3, 3), np.uint8))
-    if core.sum() >= max(16, 0.3 * mask.sum()):
-        mask = core
+    for size in _EDGE_DROP:
+        core = cv2.erode(mask, np.ones((size, size), np.uint8))
+        if core.sum() >= max(16, 0.3 * mask.sum()):
+            mask = core
+            break
     pixels = image[mask > 0]
     step = max(1, len(pixels) // max_samples)
     return to_lab(pixels[::step][:max_samples])
@@ -242,7 +256,7 @@ def dominant_colours(bgr: np.ndarray, k: int = 4) -> dict[str, float]:
         shares[name] = shares.get(name, 0.0) + counts[index] / counts.sum()
     kept = {name: share for name, share in shares.items() if share >= _MIN_SHARE}
     total = sum(kept.values())
-    return {name: share / total for name, share in sorted(kept.items(), key=lambda item: -item[1])}
+    return {name: float(share / total) for name, share in sorted(kept.items(), key=lambda item: -item[1])}
 
 
 def colour_histogram(bgr: np.ndarray) -> np.ndarray:

@@ -129,15 +129,23 @@ class CatalogImporter:
             if row.image is not None and row.id not in fresh and row.id not in previous:
                 continue  # its photo was reported above
             seen = previous[row.id].aspects if row.id in previous else fresh.get(row.id, Aspects())
-            tokens = product_tokens(row.name, row.attributes)
-            aspects = replace(seen, tokens=tokens)
-            predicted = previous[row.id].predicted if row.id in previous else {}
+            predicted = _still_missing(previous[row.id].predicted if row.id in previous else {}, row.attributes)
+            tokens = with_predictions(product_tokens(row.name, row.attributes), predicted)
             products.append(Product(
                 id=row.id, name=row.name, attributes=row.attributes,
                 image=str(row.image) if row.image else None, image_sha256=hashes[row.id],
-                aspects=aspects, predicted=_still_missing(predicted, row.attributes),
+                aspects=replace(seen, tokens=tokens), predicted=predicted,
             ))
         return products
+
+
+def with_predictions(tokens: dict[str, float], predicted: dict[str, Prediction]) -> dict[str, float]:
+    """Tokens plus each predicted label, weighted by its confidence (a guess counts less than a tag)."""
+    tokens = dict(tokens)
+    for prediction in predicted.values():
+        token = " ".join(prediction.value.lower().split())
+        tokens[token] = max(tokens.get(token, 0.0), float(np.clip(prediction.confidence, 0.0, 1.0)))
+    return tokens
 
 
 def _still_missing(predicted: dict[str, Prediction], attributes: dict[str, Any]) -> dict[str, Prediction]:
@@ -173,7 +181,7 @@ def fill_in_labels(store: Any, columns: Sequence[str], n_neighbors: int) -> dict
         for product, (value, confidence) in zip(untagged, results):
             product = changed.setdefault(product.id, product)
             product.predicted[column] = Prediction(value, round(confidence, 4))
-            product.aspects.tokens[" ".join(value.lower().split())] = float(np.clip(confidence, 0.0, 1.0))
+            product.aspects.tokens = with_predictions(product.aspects.tokens, product.predicted)
         counts[column] = len(untagged)
     if changed:
         with store.transaction() as session:
