@@ -56,3 +56,25 @@ def test_eval_emotion_bad_folder_exits_2(tmp_path):
     (tmp_path / "bored").mkdir()
     result = runner.invoke(app, ["eval", "emotion", str(tmp_path)])
     assert result.exit_code == 2 and "bored" in result.output
+
+
+def test_eval_catalog_master_category_floor(tmp_path):
+    """A held-out fifth of 500 fashion photos: masterCategory from the nearest neighbours ≥ 0.85."""
+    fashion = need(DATA / "fashion_products_subset")
+    result = runner.invoke(app, ["eval", "catalog", str(fashion / "images"), "--labels", str(fashion / "styles.csv"),
+                                 "--limit", "500", "--json", str(tmp_path / "c.json")])
+    assert result.exit_code == 0, result.output
+    data = json.loads((tmp_path / "c.json").read_text())
+    assert data["n"] == 100 and data["n_train"] == 400
+    assert data["master_category_accuracy"] >= 0.85
+    for key in ("article_type_accuracy", "colour_accuracy", "sub_category_accuracy", "dominant_colour_accuracy"):
+        assert 0 < data[key] <= 1
+    assert "masterCategory" in result.stdout
+
+
+def test_eval_catalog_needs_labelled_photos(tmp_path):
+    labels = tmp_path / "styles.csv"
+    labels.write_text("id,masterCategory\n1,Apparel\n")
+    (tmp_path / "images").mkdir()
+    result = runner.invoke(app, ["eval", "catalog", str(tmp_path / "images"), "--labels", str(labels)])
+    assert result.exit_code == 2 and "need 10" in result.output

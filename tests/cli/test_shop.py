@@ -94,3 +94,13 @@ def test_batch_feedback_segments_and_erasure(catalogue, tmp_path):
     assert "c0" not in catalogue.customer_ids()
     assert all(fb.customer != "c0" for c in ("c1",) for fb in catalogue.feedback_for(c))
     assert catalogue.count_feedback() == 24
+
+
+def test_shuffle_asks_one_by_one_and_learns(catalogue):
+    result = runner.invoke(app, ["shuffle", "zoe", "--rounds", "4"], input="l\nd\ns\nq\n", catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "new customer zoe" in result.stdout and result.stdout.count("[l]ike") == 4
+    customer = catalogue.get_customer("zoe")
+    assert customer.feedback_count == 2
+    assert [fb.value for fb in catalogue.feedback_for("zoe")] == [1, -1]
+    assert "likes: " in result.stdout

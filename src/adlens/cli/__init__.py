@@ -33,6 +33,7 @@ app.add_typer(shop.feedback_app, name="feedback")
 app.command()(shop.recommend)
 app.command()(shop.similar)
 app.command()(shop.segments)
+app.command()(shop.shuffle)
 app.add_typer(evaluate.app, name="eval")
 
 

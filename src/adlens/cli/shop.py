@@ -11,6 +11,7 @@ from rich.table import Table
 
 from adlens.cli.common import err, handle_errors, out, progress_bar, write_json
 from adlens.products.feedback import parse_time, parse_value, read_feedback
+from adlens.products.types import DISLIKE, LIKE
 
 customers_app = typer.Typer(help="Customers who give feedback (ids only: no personal data).",
                             no_args_is_help=True)
@@ -197,3 +198,37 @@ def segments(
         out.print(table)
     if plot is not None:
         err.print(f"plot written to {plot}", highlight=False)
+
+
+@handle_errors
+def shuffle(
+    customer: Annotated[str, typer.Argument(help="Customer id (added if new).")],
+    rounds: Annotated[int, typer.Option("--rounds", "-n", min=1, help="Ask about at most this many products.")] = 20,
+) -> None:
+    """Ask a customer about products one by one: like, dislike, skip or quit (the Shuffler).
+
+    Each answer updates the taste profile at once, so the next product shown already
+    follows it; now and then a product from an unexplored part of the catalogue is shown.
+    """
+    shop = _shop()
+    if shop.add_customer(customer):
+        out.print(f"new customer {customer}", highlight=False, markup=False)
+    skipped: set[str] = set()
+    for _ in range(rounds):
+        product = shop.next_product(customer, skip=skipped)
+        if product is None:
+            out.print("nothing more to show", highlight=False)
+            break
+        out.print(f"\n[bold]{escape(product.name or product.id)}[/bold] ({escape(product.id)})", highlight=False)
+        if product.image:
+            out.print(f"photo: {escape(product.image)}", highlight=False)
+        answer = typer.prompt("[l]ike, [d]islike, [s]kip, [q]uit", default="s").strip().lower()[:1]
+        if answer == "q":
+            break
+        if answer in ("l", "d"):
+            profile = shop.add_feedback(customer, product.id, LIKE if answer == "l" else DISLIKE)
+            out.print(f"noted ({profile.count} answers so far)", highlight=False)
+        else:
+            skipped.add(product.id)
+    taste = shop.taste(customer, top=5)
+    out.print("likes: " + (", ".join(name for name, _ in taste["likes"]) or "-"), highlight=False, markup=False)

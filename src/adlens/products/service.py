@@ -13,12 +13,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from adlens.errors import InvalidInputError, NotFoundError
 from adlens.products import profiles
 from adlens.products.catalog import RowProblem
 from adlens.products.feedback import now
 from adlens.products.profiles import Profile
-from adlens.products.recommend import Recommendation, Recommender, similar
+from adlens.products.recommend import Recommendation, Recommender, Shuffler, similar
 from adlens.products.segments import Segmenter
 from adlens.products.types import DISLIKE, LIKE, Feedback, split_key
 from adlens.products.vectors import AspectIndex
@@ -55,6 +57,7 @@ class Shop:
         self.store = store
         self.settings = settings or get_settings()
         self._index: tuple[str, AspectIndex] | None = None
+        self._shuffler: Shuffler | None = None
 
     # --- the catalogue as vectors --------------------------------------------------
 
@@ -207,6 +210,22 @@ class Shop:
                 result.note = f"no feedback from {customer} yet and none in the store: a fixed varied selection"
         result.names = {p.id: p.name for p in self.store.get_products([r.product for r in result.items])}
         return result
+
+    def next_product(self, customer: str, skip: Iterable[str] = (), rng: np.random.Generator | None = None) -> Any:
+        """The next product to ask ``customer`` about (the Shuffler's choice), or ``None`` when all are rated.
+
+        ``skip``: products passed over in this session, not to be shown again.
+
+        Mostly the best unrated match for the customer's taste; sometimes, and always at
+        cold start, a product from a part of the catalogue they have not seen yet.
+        """
+        stored = self._customer(customer)
+        index = self.index()
+        if self._shuffler is None or self._shuffler.recommender.index is not index:
+            self._shuffler = Shuffler(Recommender(index), popularity=self.popularity())
+        chosen = self._shuffler.next(stored.profile, self.store.rated_products(customer) | set(skip),
+                                     rng or np.random.default_rng())
+        return None if chosen is None else self.store.get_product(chosen)
 
     def _segment(self, segment_id: int | None) -> Any:
         if segment_id is None:
