@@ -39,17 +39,15 @@ def import_(
         "(e.g. styles_text.csv). Repeatable.")] = None,
     id_column: Annotated[str, typer.Option("--id-column", help="Column with the product id.")] = "id",
     name_column: Annotated[str | None, typer.Option(
-        "--name-column", help="Column with the product name [default: name, productDisplayName or title].")] = None,
+        "--name-column", help="Column with the product name (default: name, productDisplayName or title).")] = None,
     image_column: Annotated[str | None, typer.Option(
-        "--image-column", help="Column with the photo's path [default: image, image_path or filename].")] = None,
+        "--image-column", help="Column with the photo's path (default: image, image_path or filename).")] = None,
     report_path: Annotated[Path | None, typer.Option(
         "--report", help="Write the whole import report (every skipped row) as JSON.")] = None,
 ) -> None:
     """Import (or re-import) products: aspects of each photo are computed once and stored.
 
-    Other columns are kept as metadata. Re-importing updates products and never duplicates
-    them. Bad rows and missing or corrupt photos are reported with their line numbers and
-    skipped; untagged products get category and colour predicted from similar photos.
+    Other columns are kept as metadata. Re-importing updates products and never duplicates them. Bad rows and missing or corrupt photos are reported with their line numbers and skipped; untagged products get category and colour predicted from similar photos.
     """
     columns = Columns(id=id_column, name=name_column, image=image_column)
     rows = list(parse_rows(read_joined(file, join or []), columns, images=images, base=file.parent))

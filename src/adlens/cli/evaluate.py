@@ -94,8 +94,7 @@ def catalog(
 ) -> None:
     """Category and colour prediction for untagged products: accuracy on a held-out fifth.
 
-    Reports masterCategory, subCategory, articleType and baseColour accuracy of the
-    nearest-neighbour prediction, and how often the photo's dominant colour is the label.
+    Reports masterCategory, subCategory, articleType and baseColour accuracy of the nearest-neighbour prediction, and how often the photo's dominant colour is the label.
     """
     from adlens.cli.common import progress_bar
     from adlens.products.evaluation import TARGETS, evaluate_catalog

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from adlens.cli.common import err, handle_errors, out, progress_bar, write_json
 from adlens.products.feedback import parse_time, parse_value, read_feedback
-from adlens.products.types import DISLIKE, LIKE
+from adlens.products.types import DISLIKE, LIKE, split_key
 
 customers_app = typer.Typer(help="Customers who give feedback (ids only: no personal data).",
                             no_args_is_help=True)
@@ -138,8 +138,7 @@ def recommend(
 ) -> None:
     """Products for a customer, by cosine similarity to their taste, with the reasons.
 
-    Products the customer already rated are left out. Without any feedback yet
-    (cold start) the most liked products are shown instead, and the output says so.
+    Products the customer already rated are left out. Without any feedback yet (cold start), what suits their segment or else the most liked products are shown instead, and the output says so.
     """
     result = _shop().recommend(customer, k)
     if json_output:
@@ -179,7 +178,7 @@ def similar(
 
 @handle_errors
 def segments(
-    k: Annotated[int | None, typer.Option("--k", min=2, help="Number of segments [default: chosen by silhouette].")] = None,
+    k: Annotated[int | None, typer.Option("--k", min=2, help="Number of segments (default: chosen by silhouette).")] = None,
     plot: Annotated[Path | None, typer.Option("--plot", help="Write a 2-D picture of the segments (PNG).")] = None,
     json_output: JsonFlag = False,
 ) -> None:
@@ -193,7 +192,7 @@ def segments(
                   highlight=False)
         table = Table("segment", "customers", "strongest aspects")
         for segment in result["segments"]:
-            aspects = ", ".join(f"{escape(name)} {weight:.2f}" for name, weight in segment["top_aspects"][:6])
+            aspects = ", ".join(f"{escape(split_key(key)[1])} {weight:.2f}" for key, weight in segment["top_aspects"][:6])
             table.add_row(escape(segment["label"]), str(segment["size"]), aspects)
         out.print(table)
     if plot is not None:
@@ -207,8 +206,7 @@ def shuffle(
 ) -> None:
     """Ask a customer about products one by one: like, dislike, skip or quit (the Shuffler).
 
-    Each answer updates the taste profile at once, so the next product shown already
-    follows it; now and then a product from an unexplored part of the catalogue is shown.
+    Each answer updates the taste profile at once, so the next product shown already follows it; now and then a product from an unexplored part of the catalogue is shown.
     """
     shop = _shop()
     if shop.add_customer(customer):

@@ -182,5 +182,5 @@ class Segmenter(ClusterMixin, BaseEstimator):
         axes.set_ylabel("component 2")
         axes.legend(loc="best", fontsize=8)
         figure.tight_layout()
-        figure.savefig(path, format="png")
+        figure.savefig(path, format="png", bbox_inches="tight")  # long segment labels stay whole
         return path
