@@ -109,3 +109,11 @@ def test_missing_file_and_non_utf8(tmp_path):
     latin.write_bytes("id,name\n1,caf\xe9\n".encode("latin-1"))
     with pytest.raises(InvalidInputError, match="not UTF-8"):
         list(read_records(latin))
+
+
+def test_values_the_store_cannot_hold_skip_the_row(tmp_path):
+    lines = [json.dumps({"id": "a", "name": "x" * 600}), '{"id": "b", "price": NaN}', json.dumps({"id": "c"})]
+    rows, problems = rows_of(write(tmp_path / "c.jsonl", "\n".join(lines)))
+    assert [r.id for r in rows] == ["c"]
+    assert [(p.line, p.id) for p in problems] == [(1, "a"), (2, "b")]
+    assert "longer than 512" in problems[0].reason and "NaN" in problems[1].reason

@@ -17,6 +17,8 @@ from adlens.errors import InvalidInputError
 from adlens.imageio import IMAGE_EXTENSIONS
 
 MAX_ID_LENGTH = 128
+MAX_NAME_LENGTH = 512
+MAX_PATH_LENGTH = 1024
 NAME_COLUMNS = ("name", "productDisplayName", "title", "product_name", "productName")
 IMAGE_COLUMNS = ("image", "image_path", "imagePath", "filename", "file", "photo")
 JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")
@@ -210,7 +212,24 @@ def parse_rows(
         skip = {columns.id, name_column, image_column}
         attributes = {k: v for k, v in record.items() if k not in skip and v not in (None, "")}
         name = str(record.get(name_column) or "").strip() if name_column else ""
+        problem = _value_problem(name, image, attributes)
+        if problem:
+            yield RowProblem(line, product_id, problem, "bad record")
+            continue
         yield CatalogRow(line, product_id, name, image, attributes)
+
+
+def _value_problem(name: str, image: Path | None, attributes: dict[str, Any]) -> str | None:
+    """Why a record's values cannot be stored, if they cannot (checked here to skip the row, not the batch)."""
+    if len(name) > MAX_NAME_LENGTH:
+        return f"name longer than {MAX_NAME_LENGTH} characters"
+    if image is not None and len(str(image)) > MAX_PATH_LENGTH:
+        return f"image path longer than {MAX_PATH_LENGTH} characters"
+    try:
+        json.dumps(attributes, allow_nan=False)
+    except ValueError:
+        return "a value is NaN or infinite, which JSON cannot hold"
+    return None
 
 
 def _id_problem(product_id: str, seen: dict[str, int]) -> str | None:

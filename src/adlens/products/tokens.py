@@ -11,7 +11,7 @@ METADATA_WEIGHT = 1.0
 WORD_WEIGHT = 0.5
 MAX_VALUE_LENGTH = 40
 
-_WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
+_WORD = re.compile(r"[^\W\d_]{3,64}", re.UNICODE)
 _NUMBER = re.compile(r"^[+-]?\d+([.,]\d+)?$")
 _STOPWORDS = frozenset(
     "and the for with from into this that your our you are was not all any new set pack of "
