@@ -22,7 +22,7 @@ def test_labels_show_percentages_age_and_gender():
     assert lines[0].startswith("happy 90%  neutral 10%")
     assert lines[1] == "age 31 (25-34)"
     assert lines[2] == "female 96%"
-    assert lines[3] == "eyewear 0.25"
+    assert lines[3] == "eyewear 25%"
 
 
 def test_annotate_draws_on_a_copy():

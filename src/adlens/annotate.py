@@ -5,6 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from adlens.attributes.face_attributes import FACE_ATTRIBUTES
 from adlens.faces import EMOTIONS, Faces, age_bracket
 
 _BOX = (80, 220, 60)
@@ -14,7 +15,7 @@ _FONT = cv2.FONT_HERSHEY_SIMPLEX
 
 
 def face_labels(faces: Faces, index: int) -> list[str]:
-    """The text lines shown beside face ``index``: emotions in %, age, gender."""
+    """The text lines shown beside face ``index``: emotions in %, age, gender, eyewear/beard/hat in %."""
     lines: list[str] = []
     data = faces.data
     if "emotion" in data:
@@ -27,7 +28,10 @@ def face_labels(faces: Faces, index: int) -> list[str]:
     if "gender" in data:
         confidence = float(data.get("gender_confidence", np.ones(len(faces)))[index])
         lines.append(f"{data['gender'][index]} {confidence * 100:.0f}%")
-    for key in sorted(set(data) - {"emotion", "age", "gender", "gender_confidence"}):
+    worn = [f"{name} {float(data[name][index]) * 100:.0f}%" for name in FACE_ATTRIBUTES if name in data]
+    if worn:
+        lines.append("  ".join(worn))
+    for key in sorted(set(data) - {"emotion", "age", "gender", "gender_confidence", *FACE_ATTRIBUTES}):
         value = data[key][index]
         if np.ndim(value) == 0:
             lines.append(f"{key} {value:.2f}" if isinstance(value, (float, np.floating)) else f"{key} {value}")

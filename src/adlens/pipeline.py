@@ -69,8 +69,8 @@ class Analyzer:
     Args:
         settings: defaults for every model name below.
         detector: detector name (``yunet`` or ``dlib``).
-        attributes: attribute model names; default: the emotion, age and
-            gender models of the settings. An empty list adds none.
+        attributes: attribute model names; default: the emotion, age, gender
+            and eyewear/beard/hat models of the settings. An empty list adds none.
         embed: also compute identity embeddings (never written to JSON).
     """
 
@@ -85,7 +85,8 @@ class Analyzer:
         self.settings = settings or get_settings()
         self.detector: Detector = create_detector(detector, self.settings)
         names = (
-            [self.settings.emotion_model, self.settings.age_model, self.settings.gender_model]
+            [name for name in (self.settings.emotion_model, self.settings.age_model, self.settings.gender_model,
+                               self.settings.face_attributes_model) if name]
             if attributes is None
             else list(attributes)
         )

@@ -48,6 +48,8 @@ _UPSTREAM_CORAL = (
     "https://raw.githubusercontent.com/google-coral/test_data/104342d2d3480b3e66203073dac24f4e2dbb4c41/"
 )
 _DLIB_PACKAGE = "face_recognition_models (pip install face_recognition_models)"
+#: The url of a model trained by adlens and shipped inside the package (``adlens/weights``).
+BUNDLED = "bundled with adlens (src/adlens/weights; see its model card)"
 
 
 @dataclass(frozen=True)
@@ -177,6 +179,8 @@ def sha256_of(path: Path) -> str:
 
 
 def _package_dir(spec: ModelSpec) -> Path | None:
+    if spec.url == BUNDLED:
+        return Path(__file__).resolve().parent / "weights"
     if spec.format != "dlib":
         return None
     try:
@@ -220,7 +224,7 @@ def resolve(name: str, settings: Settings | None = None, *, download: bool = Tru
     if found is ModelState.PRESENT and path is not None:
         return path
     problem = f"{path} is corrupt (sha256 mismatch)" if found is ModelState.CORRUPT else "not found"
-    if spec.format == "dlib":
+    if spec.format == "dlib" or spec.url == BUNDLED:
         raise _unavailable(spec, settings, problem)
     if not download or settings.offline:
         why = "ADLENS_OFFLINE=1 forbids downloads" if settings.offline else "download not allowed"
@@ -230,7 +234,9 @@ def resolve(name: str, settings: Settings | None = None, *, download: bool = Tru
 
 def _unavailable(spec: ModelSpec, settings: Settings, problem: str) -> ModelUnavailableError:
     searched = ", ".join(str(p.parent) for p in candidate_paths(spec, settings))
-    if spec.format == "dlib":
+    if spec.url == BUNDLED:
+        how = "reinstall adlens (the file ships in the package), or retrain it: adlens train attributes"
+    elif spec.format == "dlib":
         how = f"reinstall it: {spec.url}"
     else:
         how = f"download {spec.url} and put it in {settings.model_cache_dir} or a folder listed in ADLENS_MODELS"

@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     emotion_model: str = "emotion-mini-xception"
     age_model: str = "age-mobilenet"
     gender_model: str = "gender-mobilenet"
+    face_attributes_model: str = Field(
+        default="", description="Eyewear, beard and hat model; empty turns it off."
+    )
     match_threshold: float = Field(
         default=0.6, gt=0.0, description="Largest embedding distance that still means 'same person'."
     )

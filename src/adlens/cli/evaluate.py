@@ -116,3 +116,25 @@ def catalog(
         table.add_row("dominant colour", "(from pixels)", "", f"{result['dominant_colour_accuracy']:.4f}")
     out.print(table)
     _finish(result, json_file)
+
+
+@app.command()
+@handle_errors
+def attributes(
+    folder: ExistingDir,
+    labels: Annotated[Path, typer.Option("--labels", exists=True, dir_okay=False,
+                                         help="CSV: file,eyewear,beard,hat (1, 0, empty = skip).")],
+    json_file: JsonOption = None,
+    threshold: Annotated[float, typer.Option(min=0.0, max=1.0, help="Probability that counts as present.")] = 0.5,
+) -> None:
+    """Eyewear, beard and hat: ROC AUC, precision and recall at the threshold, per attribute."""
+    result = evaluation.evaluate_attributes(folder, labels, track=track, threshold=threshold)
+    out.print(f"model {result['model']} on {result['n_images']} images ({result['no_face']} without a detected face)",
+              highlight=False)
+    table = Table("attribute", "n", "positives", "ROC AUC", f"precision @{threshold:g}", f"recall @{threshold:g}")
+    for name in ("eyewear", "beard", "hat"):
+        row = result[name]
+        table.add_row(name, str(row["n"]), str(row["positives"]),
+                      *("-" if row[key] is None else f"{row[key]:.3f}" for key in ("auc", "precision", "recall")))
+    out.print(table)
+    _finish(result, json_file)

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-from sklearn.neighbors import KNeighborsClassifier
 
 from adlens.products.colours import COLOUR_NAMES
 from adlens.products.types import Aspects
+
+if TYPE_CHECKING:
+    from sklearn.neighbors import KNeighborsClassifier
 
 #: Catalogue columns that are labels a photo can predict, as found in common catalogues.
 CATEGORY_COLUMNS = ("masterCategory", "subCategory", "articleType", "category", "subcategory", "type")
@@ -53,6 +57,8 @@ def _embedding(aspects: Aspects) -> np.ndarray:
 
 def make_classifier(n_neighbors: int) -> KNeighborsClassifier:
     """The nearest-neighbour voter: cosine distance, closer neighbours count more."""
+    from sklearn.neighbors import KNeighborsClassifier  # scikit-learn sets KMP_* variables when imported
+
     return KNeighborsClassifier(n_neighbors=n_neighbors, metric="cosine", weights="distance", algorithm="brute")
 
 
