@@ -34,6 +34,7 @@ app.command()(shop.recommend)
 app.command()(shop.similar)
 app.command()(shop.segments)
 app.command()(shop.shuffle)
+app.command("recommend-face")(shop.recommend_face)
 app.add_typer(evaluate.app, name="eval")
 
 

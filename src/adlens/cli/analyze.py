@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, TextIO
 
 import cv2
+import numpy as np
 import typer
 
 from adlens.annotate import annotate
@@ -27,7 +28,7 @@ class DetectorName(str, Enum):
 CSV_COLUMNS = (
     ["image", "face", "x", "y", "w", "h", "score"]
     + [f"emotion_{e}" for e in EMOTIONS]
-    + ["dominant_emotion", "age", "age_bracket", "gender", "gender_confidence", "error"]
+    + ["dominant_emotion", "age", "age_bracket", "gender", "gender_confidence", "eyewear", "beard", "hat", "error"]
 )
 
 
@@ -68,7 +69,7 @@ def _csv_rows(result: Analysis) -> list[dict[str, object]]:
         row: dict[str, object] = {"image": result.image, "face": i, "x": x, "y": y, "w": w, "h": h}
         row["score"] = record["score"]
         row.update({f"emotion_{k}": v for k, v in record.get("emotion", {}).items()})
-        for key in ("dominant_emotion", "age", "age_bracket", "gender", "gender_confidence"):
+        for key in ("dominant_emotion", "age", "age_bracket", "gender", "gender_confidence", "eyewear", "beard", "hat"):
             row[key] = record.get(key, "")
         rows.append(row)
     return rows
@@ -82,8 +83,9 @@ def analyze(
     csv_file: Annotated[Path | None, typer.Option("--csv", help="CSV file, one row per face.")] = None,
     annotate_images: Annotated[bool | None, typer.Option("--annotate/--no-annotate", help="Write annotated copies (default: on with --out; without --out they go to ./adlens-output).", show_default=False)] = None,
     detector: Annotated[DetectorName | None, typer.Option(help="Face detector (default: ADLENS_DETECTOR, yunet).", show_default=False)] = None,
+    recommend: Annotated[bool, typer.Option("--recommend", help="Propose catalogue products per face (eyewear → sunglasses, hat → caps…); the annotated picture is titled with the main face's product.")] = False,
 ) -> None:
-    """Find every face with its emotions, age and gender; one JSON line per image.
+    """Find every face with its emotions, age, gender, eyewear, beard and hat; one JSON line per image.
 
     A file that cannot be read gets a line with "error" and the run goes on.
     Exit 0 if anything was analysed, 1 if nothing could be, 2 on a usage error.
@@ -101,6 +103,7 @@ def analyze(
     if not files:
         raise InvalidInputError(f"no image files found in {', '.join(map(str, paths))}")
     analyzer = Analyzer(detector=detector.value if detector else None).load()
+    targeting = _FaceProducts() if recommend else None
     names = _AnnotatedNames(out_dir) if out_dir is not None else None
     analysed = failed = faces = 0
     json_handle = _open(json_file)
@@ -113,7 +116,10 @@ def analyze(
             task = progress.add_task("analysing", total=len(files))
             for file, base in files:
                 result, image = analyzer.analyze_file(file)
-                line = json.dumps(result.to_json(), ensure_ascii=False)
+                record, title = result.to_json(), None
+                if targeting is not None and not result.error:
+                    record["products"], title = targeting(result.faces)
+                line = json.dumps(record, ensure_ascii=False)
                 if json_handle:
                     json_handle.write(line + "\n")
                     json_handle.flush()
@@ -128,7 +134,7 @@ def analyze(
                     analysed += 1
                     faces += len(result.faces)
                     if annotate_images and names is not None and image is not None:
-                        _write_annotated(names(file, base), image, result)
+                        _write_annotated(names(file, base), image, result, title)
                 progress.advance(task)
     finally:
         for handle in (json_handle, csv_handle):
@@ -149,7 +155,38 @@ def _open(path: Path | None) -> TextIO | None:
     return open(path, "w", encoding="utf-8", newline="")
 
 
-def _write_annotated(target: Path, image, result: Analysis) -> None:
+def _write_annotated(target: Path, image, result: Analysis, title: str | None = None) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
-    if not cv2.imwrite(str(target), annotate(image, result.faces)):
+    if not cv2.imwrite(str(target), annotate(image, result.faces, title=title)):
         err.print(f"[yellow]could not write[/] {target}", highlight=False)
+
+
+class _FaceProducts:
+    """Products per face from the catalogue in the store, by the targeting rules."""
+
+    def __init__(self, k: int = 3) -> None:
+        from adlens.products.service import Shop
+        from adlens.products.targeting import FaceTargeting
+        from adlens.store import open_store
+
+        self.shop = Shop(open_store())
+        index = self.shop.index()
+        if not len(index):
+            raise InvalidInputError("--recommend needs a catalogue: import one first (adlens catalog import)")
+        self.targeting = FaceTargeting(index)
+        self.k = k
+
+    def __call__(self, faces) -> tuple[list[dict], str | None]:
+        """(JSON per face, the title: the largest face's best product and why)."""
+        from adlens.products.targeting import face_products_json
+
+        results = self.targeting.recommend(faces, self.k)
+        ids = {p.product for r in results for p in r.products}
+        names = {p.id: p.name for p in self.shop.store.get_products(sorted(ids))}
+        title = None
+        if len(faces):
+            main = int(np.argmax(faces.boxes[:, 2] * faces.boxes[:, 3]))
+            best = results[main].products[:1]
+            if best:
+                title = f"{names.get(best[0].product) or best[0].product} ({best[0].reasons[0]})"
+        return face_products_json(results, faces, names), title

@@ -230,3 +230,44 @@ def shuffle(
             skipped.add(product.id)
     taste = shop.taste(customer, top=5)
     out.print("likes: " + (", ".join(name for name, _ in taste["likes"]) or "-"), highlight=False, markup=False)
+
+
+@handle_errors
+def recommend_face(
+    image: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="A photo with one or more faces.")],
+    k: TopK = 5,
+    rules: Annotated[Path | None, typer.Option("--rules", exists=True, dir_okay=False, help="Targeting rules (JSON list of {attribute, tokens, reason, threshold}).")] = None,
+    json_output: JsonFlag = False,
+) -> None:
+    """Catalogue products for each face from what it wears: eyewear → sunglasses, beard → beard care, hat → caps."""
+    from adlens.errors import NoFaceFoundError
+    from adlens.pipeline import Analyzer
+    from adlens.products.targeting import DEFAULT_RULES, FaceTargeting, face_products_json, load_rules
+
+    shop = _shop()
+    index = shop.index()
+    if not len(index):
+        from adlens.errors import InvalidInputError
+
+        raise InvalidInputError("the catalogue is empty: import products first (adlens catalog import)")
+    from adlens.settings import get_settings
+
+    settings = get_settings()
+    analyzer = Analyzer(attributes=[settings.gender_model, settings.face_attributes_model or "face-attributes"])
+    faces = analyzer.load().analyze(image)
+    if not len(faces):
+        raise NoFaceFoundError(f"no face found in {image}")
+    results = FaceTargeting(index, load_rules(rules) if rules else DEFAULT_RULES).recommend(faces, k)
+    names = {p.id: p.name for p in shop.store.get_products(sorted({p.product for r in results for p in r.products}))}
+    data = face_products_json(results, faces, names)
+    if json_output:
+        write_json(data, None)
+        return
+    for face in data:
+        worn = ", ".join(f"{name} {p:.0%}" for name, p in face["attributes"].items())
+        out.print(f"[bold]face {face['face']}[/bold] at {face['box']}: {escape(worn)}", highlight=False)
+        if not face["products"]:
+            out.print("  no rule fired (or no matching product in the catalogue)", highlight=False)
+        for item in face["products"]:
+            out.print(f"  {escape(item['product'])}  {escape(item['name'])}  ({escape('; '.join(item['reasons']))})",
+                      highlight=False)
