@@ -38,7 +38,7 @@ from adlens.registry import resolve
 from adlens.settings import get_settings
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "faces_small"
-PER_FACE_STAGES = frozenset({"align", "embed", "emotion", "age", "gender", "landmarks"})
+PER_FACE_STAGES = frozenset({"align", "embed", "emotion", "age", "gender", "eyewear_beard_hat", "landmarks"})
 TARGET_SPEEDUP, GOAL_SPEEDUP = 2.0, 15.0
 
 PhotoRunner = Callable[[Path, StageTimer], int]
@@ -82,7 +82,7 @@ class DlibBaseline:
 
 
 def adlens_runner(analyzer: Analyzer) -> PhotoRunner:
-    """A runner calling ``analyzer.analyze`` (stages: decode, detect, align, embed, emotion, age, gender)."""
+    """A runner calling ``analyzer.analyze`` (stages: decode, detect, align, embed, emotion, age, gender, eyewear_beard_hat)."""
 
     def run(path: Path, timer: StageTimer) -> int:
         return len(analyzer.analyze(path, timer))

@@ -120,7 +120,7 @@ class Analyzer:
             with timer.stage("embed"):
                 faces = faces.with_embeddings(self.embedder.embed_chips(chips))
         for model in self.attribute_models:
-            with timer.stage(model.columns[0]):
+            with timer.stage(model.stage_name()):
                 faces = model.predict(image, faces)
         return faces
 

@@ -36,6 +36,12 @@ class AttributeModel(ABC):
     output_width: ClassVar[int]
     """Values per face in the network's raw output (7 for emotion, 2 for gender, 1 for age)."""
     batch_size: ClassVar[int] = 64
+    stage: ClassVar[str | None] = None
+    """The pipeline's timing name for this model (default: its first column)."""
+
+    @classmethod
+    def stage_name(cls) -> str:
+        return cls.stage or cls.columns[0]
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or get_settings()

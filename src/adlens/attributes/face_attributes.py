@@ -55,6 +55,7 @@ class FaceAttributes(AttributeModel):
     columns = FACE_ATTRIBUTES
     output_width = len(FACE_ATTRIBUTES)
     batch_size = 32
+    stage = "eyewear_beard_hat"
 
     def load(self) -> FaceAttributes:
         with self._lock:
