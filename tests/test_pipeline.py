@@ -13,7 +13,8 @@ def test_stages_timed(analyzer, faces_small):
     timer = StageTimer()
     faces = analyzer.analyze(faces_small / "two_people.jpg", timer)
     assert len(faces) == 2 and faces.embeddings.shape == (2, 128)
-    assert set(timer.totals) == {"decode", "detect", "align", "embed", "emotion", "age", "gender"}
+    assert set(timer.totals) == {"decode", "detect", "align", "embed", "emotion", "age", "gender", "eyewear_beard_hat"}
+    assert set(faces.data) >= {"eyewear", "beard", "hat"}
 
 
 def test_sources_agree(analyzer, faces_small):

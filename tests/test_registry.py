@@ -128,7 +128,10 @@ def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
 
 # --------------------------------------------------------------------------- specs vs ../shared
 
-NON_DLIB = [spec for spec in MODELS if spec.format != "dlib"]
+# Shipped inside a package (dlib's models in face_recognition_models, adlens's own in adlens/weights):
+# always present, never downloaded.
+PACKAGED = [spec for spec in MODELS if spec.format == "dlib" or spec.url == registry.BUNDLED]
+NON_DLIB = [spec for spec in MODELS if spec not in PACKAGED]
 DLIB = [spec for spec in MODELS if spec.format == "dlib"]
 
 
@@ -430,4 +433,12 @@ def test_dlib_never_downloads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         registry.resolve(spec.name, settings)
     assert "face_recognition_models" in info.value.message
     assert "corrupt" in info.value.message
+    assert not (tmp_path / "cache").exists()
+
+
+def test_bundled_model_resolves_from_the_package(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, tmp_path / "empty", offline=True)
+    spec = registry.get_spec("face-attributes-head")
+    path = registry.resolve(spec.name, settings)
+    assert path.parent.name == "weights" and path.name == spec.filename
     assert not (tmp_path / "cache").exists()

@@ -151,6 +151,12 @@ MODELS: tuple[ModelSpec, ...] = (
         "fbdc2cb80eb9aa7a758672cbfdda32ba6300efe9b6e6c7a299ff7e736b11b92f", _DLIB_PACKAGE,
         "iBUG 300-W data: no commercial use without a licence", "grey or RGB image + face box", "dlib", 99693937,
     ),
+    ModelSpec(
+        "face-attributes-head", "eyewear, beard, hat probabilities (adlens-trained head)", "face_attributes_head.onnx",
+        "cb6e3eed9158d98cadcbb6af0d9cb52c236e77f08417aafbed465e3c70cb45fe", BUNDLED,
+        "Apache-2.0 weights by adlens; trained on UTKFace (non-commercial research) + synthetic",
+        "1,024-d L2-normalised MobileNetV1 features of ATTRIBUTE_CROP", "onnx", 13636,
+    ),
 )
 
 _BY_NAME = {spec.name: spec for spec in MODELS}

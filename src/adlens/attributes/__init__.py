@@ -1,8 +1,9 @@
-"""Attribute models (emotion, age, gender) and the one factory that picks them by name."""
+"""Attribute models (emotion, age, gender, eyewear/beard/hat) and the one factory that picks them by name."""
 
 from __future__ import annotations
 
 from adlens.attributes.base import AttributeModel
+from adlens.attributes.face_attributes import FaceAttributes
 from adlens.attributes.models import (
     BigXceptionEmotion,
     MiniXceptionEmotion,
@@ -15,7 +16,8 @@ from adlens.settings import Settings
 
 ATTRIBUTE_MODELS: dict[str, type[AttributeModel]] = {
     cls.name: cls
-    for cls in (MiniXceptionEmotion, BigXceptionEmotion, MiniXceptionGender, MobileNetGender, MobileNetAge)
+    for cls in (MiniXceptionEmotion, BigXceptionEmotion, MiniXceptionGender, MobileNetGender, MobileNetAge,
+                FaceAttributes)
 }
 
 

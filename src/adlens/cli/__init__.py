@@ -10,7 +10,7 @@ import numpy as np
 import typer
 
 from adlens import __version__
-from adlens.cli import catalog, evaluate, models, shop
+from adlens.cli import catalog, evaluate, models, shop, train
 from adlens.cli.analyze import analyze
 from adlens.cli.common import handle_errors, out
 from adlens.errors import NoFaceFoundError
@@ -36,6 +36,7 @@ app.command()(shop.segments)
 app.command()(shop.shuffle)
 app.command("recommend-face")(shop.recommend_face)
 app.add_typer(evaluate.app, name="eval")
+app.add_typer(train.app, name="train")
 
 
 @app.command()

@@ -1,0 +1,96 @@
+"""``adlens train …``: train the models adlens ships itself (the eyewear / beard / hat head)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from adlens.attributes.face_attributes import HEAD
+from adlens.cli.common import err, handle_errors, out, track, write_json
+from adlens.errors import InvalidInputError, UnknownNameError
+from adlens.registry import get_spec
+from adlens.training.recipe import AttributeTraining, save_attribute_head, train_attribute_head
+
+app = typer.Typer(help="Train the models adlens ships (needs the labelled data in ../shared/data).", no_args_is_help=True)
+
+SHARED_DATA = Path("../shared/data")
+WEIGHTS = Path(__file__).resolve().parents[1] / "weights"
+
+
+def _folder(path: Path, what: str) -> Path:
+    if not path.is_dir():
+        raise InvalidInputError(f"{what} folder {path} not found")
+    return path
+
+
+@app.command()
+@handle_errors
+def attributes(
+    data: Annotated[Path, typer.Option(help="Labelled faces: labels.csv (file,eyewear,beard,hat) and images/.")] = (
+        SHARED_DATA / "face_attributes_utk"),
+    products: Annotated[Path, typer.Option(help="Product photos for synthetic faces: styles.csv, styles_text.csv, images/.")] = (
+        SHARED_DATA / "fashion_products_subset"),
+    extra: Annotated[Path, typer.Option(help="faces_small: extra faces, only ever trained on.")] = SHARED_DATA / "faces_small",
+    no_extra: Annotated[bool, typer.Option("--no-extra", help="Leave the extra faces out.")] = False,
+    out_dir: Annotated[Path, typer.Option("--out", help="Where the .onnx, .json and .md go.")] = WEIGHTS,
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic faces and the folds.")] = 0,
+    synthetic_per_face: Annotated[float, typer.Option(
+        help="Synthetic faces of each kind (sunglasses, cap) per eligible face, on average; 0: none.", min=0.0)] = 1.0,
+    synthetic_weight: Annotated[float, typer.Option(help="Weight of a synthetic example in training.", min=0.0)] = 0.1,
+    c: Annotated[float, typer.Option("--C", help="Inverse regularisation of the logistic regressions.", min=1e-6)] = 0.01,
+    folds: Annotated[int, typer.Option(help="Cross-validation folds.", min=2)] = 5,
+    json_file: Annotated[Path | None, typer.Option("--json", help="Also write the training report here.")] = None,
+) -> None:
+    """Train the eyewear / beard / hat head and write it with its metrics and model card.
+
+    Cross-validates first (synthetic faces only ever in training folds), then fits on every real and synthetic example. The defaults reproduce the shipped model; after a retrain update the sha256 and size of face-attributes-head in the registry.
+    """
+    config = AttributeTraining(
+        data=_folder(data, "labelled data"),
+        products=_folder(products, "products") if synthetic_per_face > 0 else None,
+        extra=None if no_extra else _folder(extra, "extra faces"),
+        seed=seed, synthetic_per_face=synthetic_per_face, synthetic_weight=synthetic_weight, C=c, folds=folds,
+    )
+    trained = train_attribute_head(config, track=track)
+    paths = save_attribute_head(trained, out_dir)
+    report = trained.report
+    table = Table("attribute", "AUC (95% CI)", "without synthetic", "precision@0.5", "recall@0.5", "pos / neg")
+    plain = report["cross_validation"].get("without_synthetic", {})
+    for name, m in report["cross_validation"]["recipe"].items():
+        other = plain.get(name)
+        table.add_row(
+            name, f"{m['auc']:.3f} ({m['auc_ci95'][0]:.3f}–{m['auc_ci95'][1]:.3f})",
+            "–" if other is None else f"{other['auc']:.3f}",
+            "–" if m["precision"] is None else f"{m['precision']:.3f}", f"{m['recall']:.3f}",
+            f"{m['positives']} / {m['negatives']}",
+        )
+    out.print(table)
+    counts = report["counts"]
+    out.print(
+        f"{counts['real']} real + {counts['extra']} extra faces, {counts['sunglasses']} synthetic sunglasses, "
+        f"{counts['cap']} synthetic caps; {report['seconds']['total']:.0f} s; "
+        f"{report['onnx']['bytes']:,} bytes, sha256 {report['onnx']['sha256']}",
+        highlight=False,
+    )
+    for path in paths.values():
+        out.print(f"written: {path}", highlight=False)
+    _check_registry(report["onnx"])
+    if json_file is not None:
+        write_json(report, json_file)
+
+
+def _check_registry(written: dict[str, object]) -> None:
+    """Say what to change in the registry when the new file is not the one it expects."""
+    try:
+        spec = get_spec(HEAD)
+    except UnknownNameError:
+        return
+    if spec.sha256 != written["sha256"]:
+        err.print(
+            f"note: the registry expects {HEAD} with sha256 {spec.sha256}; to use this file, set its sha256 to "
+            f"{written['sha256']} and its size to {written['bytes']} in src/adlens/registry.py",
+            highlight=False,
+        )

@@ -1,0 +1,16 @@
+"""Training of the models adlens ships itself: the eyewear / beard / hat head.
+
+:mod:`~adlens.training.synthetic` makes synthetic faces (product sunglasses and caps placed
+by landmarks), :mod:`~adlens.training.attributes` turns labelled and synthetic faces into
+feature rows the way the pipeline does at run time, :mod:`~adlens.training.validation`
+cross-validates, :mod:`~adlens.training.head` is the learner and its ONNX export, and
+:mod:`~adlens.training.recipe` runs it all (``adlens train attributes``) and writes the
+model, its metrics and its model card (:mod:`~adlens.training.card`).
+"""
+
+from __future__ import annotations
+
+from adlens.training.head import AttributeHead
+from adlens.training.recipe import AttributeTraining, TrainedHead, save_attribute_head, train_attribute_head
+
+__all__ = ["AttributeHead", "AttributeTraining", "TrainedHead", "save_attribute_head", "train_attribute_head"]

@@ -1,0 +1,89 @@
+"""The shipped eyewear / beard / hat head through FaceAttributes, on real labelled faces."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+
+from adlens.attributes.face_attributes import FACE_ATTRIBUTES, FaceAttributes
+from adlens.imageio import load_image
+from adlens.registry import ModelState, get_spec, state
+from helpers import DATA, MODELS, need
+
+FACES = DATA / "face_attributes_utk"
+PER_CLASS = 6
+
+
+@pytest.fixture(scope="module")
+def model() -> FaceAttributes:
+    need(MODELS)
+    return FaceAttributes().load()
+
+
+@pytest.fixture(scope="module")
+def detector():
+    from adlens.pipeline import Analyzer
+
+    return Analyzer(attributes=[]).load()
+
+
+@pytest.fixture(scope="module")
+def labels() -> list[dict[str, str]]:
+    with (need(FACES) / "labels.csv").open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def probabilities(model, detector, name: str) -> np.ndarray:
+    """P(eyewear), P(beard), P(hat) of a labelled file's largest face."""
+    image = load_image(FACES / "images" / name)
+    faces = model.predict(image, detector.analyze_array(image).largest())
+    return np.array([faces.data[column][0] for column in FACE_ATTRIBUTES])
+
+
+def test_the_head_ships_inside_the_package():
+    found, path = state(get_spec("face-attributes-head"))
+    assert found is ModelState.PRESENT and path is not None and path.parent.name == "weights"
+    assert path.stat().st_size < 100_000
+
+
+@pytest.mark.parametrize("attribute", FACE_ATTRIBUTES)
+def test_labelled_faces_are_told_apart(attribute, model, detector, labels):
+    positives = [r["file"] for r in labels if r[attribute] == "1"][:PER_CLASS]
+    negatives = [r["file"] for r in labels if r[attribute] == "0"][:PER_CLASS]
+    column = FACE_ATTRIBUTES.index(attribute)
+    high = np.array([probabilities(model, detector, name)[column] for name in positives])
+    low = np.array([probabilities(model, detector, name)[column] for name in negatives])
+    assert high.min() > np.median(low), (high, low)
+    assert high.mean() - low.mean() > 0.4, (high, low)
+
+
+def test_columns_on_a_photo_with_several_faces(model, detector, faces_small):
+    image = load_image(faces_small / "two_people.jpg")
+    faces = model.predict(image, detector.analyze_array(image))
+    assert len(faces) == 2
+    for column in FACE_ATTRIBUTES:
+        values = faces.data[column]
+        assert values.shape == (2,) and values.dtype == np.float32
+        assert np.all((values >= 0) & (values <= 1))
+        assert np.all(values < 0.5), column  # Obama and Biden: no eyewear, beard or hat here
+
+
+@pytest.mark.parametrize(("kind", "attribute"), [("sunglasses", "eyewear"), ("cap", "hat")])
+def test_an_accessory_raises_its_probability(kind, attribute, model, detector, labels):
+    from adlens.training.synthetic import cut_out, place_cap, place_glasses
+
+    product = {"sunglasses": "16863", "cap": "18209"}[kind]
+    accessory = cut_out(load_image(need(DATA / "fashion_products_subset" / "images" / f"{product}.jpg")), kind)
+    name = next(r["file"] for r in labels if r["eyewear"] == r["hat"] == "0")
+    image = load_image(FACES / "images" / name)
+    face = detector.analyze_array(image).largest()
+    rng = np.random.default_rng(0)
+    if kind == "sunglasses":
+        worn = place_glasses(image, face.landmarks[0], accessory, rng)
+    else:
+        worn = place_cap(image, face.landmarks[0], face.boxes[0], accessory, rng)
+    before = model.predict(image, face).data[attribute][0]
+    after = model.predict(worn, detector.analyze_array(worn).largest()).data[attribute][0]
+    assert before < 0.5 < after, (before, after)
