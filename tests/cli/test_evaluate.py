@@ -78,3 +78,22 @@ def test_eval_catalog_needs_labelled_photos(tmp_path):
     (tmp_path / "images").mkdir()
     result = runner.invoke(app, ["eval", "catalog", str(tmp_path / "images"), "--labels", str(labels)])
     assert result.exit_code == 2 and "need 10" in result.output
+
+
+def test_eval_attributes_json(tmp_path):
+    data = need(DATA / "face_attributes_utk")
+    rows = list(csv.DictReader(open(data / "labels.csv", newline="")))
+    chosen = [r for r in rows if r["eyewear"] == "1"][:6] + [r for r in rows if r["eyewear"] == "0"][:14]
+    labels = tmp_path / "labels.csv"
+    with open(labels, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, ["file", "eyewear", "beard", "hat"])
+        writer.writeheader()
+        writer.writerows(chosen)
+    result = runner.invoke(app, ["eval", "attributes", str(data / "images"), "--labels", str(labels),
+                                 "--json", str(tmp_path / "a.json")])
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "a.json").read_text())
+    assert report["eyewear"]["n"] == 20 and report["eyewear"]["positives"] == 6
+    assert report["eyewear"]["auc"] >= 0.9
+    assert {"auc", "precision", "recall"} <= set(report["beard"]) and "hat" in report
+    assert "ROC AUC" in result.stdout

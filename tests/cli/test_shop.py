@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 
 import numpy as np
@@ -104,3 +105,35 @@ def test_shuffle_asks_one_by_one_and_learns(catalogue):
     assert customer.feedback_count == 2
     assert [fb.value for fb in catalogue.feedback_for("zoe")] == [1, -1]
     assert "likes: " in result.stdout
+
+
+def test_recommend_face_and_analyze_recommend(catalogue, tmp_path):
+    from helpers import DATA, need
+
+    data = need(DATA / "face_attributes_utk")
+    rows = list(csv.DictReader(open(data / "labels.csv", newline="")))
+    glasses = next(r["file"] for r in rows if r["eyewear"] == "1" and r["hat"] == "0")
+    for n, (colour, kind) in enumerate([("black", "sunglasses"), ("brown", "sunglasses"), ("red", "caps")]):
+        catalogue.upsert_product(Product(f"s{n}", f"{colour} {kind}", aspects=Aspects(tokens={colour: 1.0, kind: 1.0})))
+    result = run("recommend-face", str(data / "images" / glasses), "--json")
+    assert result.exit_code == 0, result.output
+    (face,) = json.loads(result.stdout)
+    assert face["attributes"]["eyewear"] > 0.5
+    assert {p["product"] for p in face["products"]} >= {"s0", "s1"}
+    assert face["products"][0]["reasons"][0].startswith("wears eyewear: p = ")
+
+    out = tmp_path / "out"
+    analysed = run("analyze", str(data / "images" / glasses), "--out", str(out), "--recommend")
+    assert analysed.exit_code == 0, analysed.output
+    record = json.loads((out / "results.jsonl").read_text().splitlines()[0])
+    assert record["products"][0]["products"][0]["product"] in {"s0", "s1"}
+    assert len(list(out.glob("*.jpg"))) == 1
+
+
+def test_recommend_face_needs_a_face(catalogue, tmp_path):
+    from PIL import Image
+
+    blank = tmp_path / "blank.png"
+    Image.new("RGB", (64, 64), "white").save(blank)
+    result = run("recommend-face", str(blank))
+    assert result.exit_code == 1 and "no face" in result.output
