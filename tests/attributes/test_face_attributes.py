@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -87,3 +88,18 @@ def test_an_accessory_raises_its_probability(kind, attribute, model, detector, l
     before = model.predict(image, face).data[attribute][0]
     after = model.predict(worn, detector.analyze_array(worn).largest()).data[attribute][0]
     assert before < 0.5 < after, (before, after)
+
+
+def test_shipped_head_meets_the_cross_validated_floor_and_matches_the_registry():
+    """The model card's metrics come from `adlens train attributes`; the shipped file is the one it describes."""
+    import json
+
+    from adlens import registry
+
+    weights = Path(registry.__file__).resolve().parent / "weights"
+    metrics = json.loads((weights / "face_attributes_head.json").read_text())
+    aucs = {name: row["auc"] for name, row in metrics["cross_validation"]["recipe"].items()}
+    assert aucs["eyewear"] >= 0.93 and aucs["beard"] >= 0.93 and 0 < aucs["hat"] <= 1
+    spec = registry.get_spec("face-attributes-head")
+    assert registry.sha256_of(weights / spec.filename) == spec.sha256
+    assert (weights / "face_attributes_head.md").read_text().count("AUC") >= 3
