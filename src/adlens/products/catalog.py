@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from adlens.errors import InvalidInputError
 from adlens.imageio import IMAGE_EXTENSIONS
@@ -22,6 +22,8 @@ MAX_PATH_LENGTH = 1024
 NAME_COLUMNS = ("name", "productDisplayName", "title", "product_name", "productName")
 IMAGE_COLUMNS = ("image", "image_path", "imagePath", "filename", "file", "photo")
 JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,15 @@ class RowProblem:
 
     def to_dict(self) -> dict[str, Any]:
         return {"line": self.line, "id": self.id, "kind": self.kind, "reason": self.reason}
+
+
+def split_problems(items: Iterable[T | RowProblem]) -> tuple[list[T], list[RowProblem]]:
+    """The good items of a parsed file, and the problems met on the way, each in file order."""
+    good: list[T] = []
+    problems: list[RowProblem] = []
+    for item in items:
+        (problems if isinstance(item, RowProblem) else good).append(item)
+    return good, problems
 
 
 def read_records(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:

@@ -17,7 +17,7 @@ import numpy as np
 
 from adlens.errors import InvalidImageError
 from adlens.imageio import load_image
-from adlens.products.catalog import CatalogRow, RowProblem
+from adlens.products.catalog import CatalogRow, RowProblem, split_problems
 from adlens.products.labels import LABEL_COLUMNS, predict_labels
 from adlens.products.tokens import product_tokens
 from adlens.products.types import Aspects, Prediction, Product
@@ -74,13 +74,8 @@ class CatalogImporter:
         label_columns: Sequence[str] | None = None,
     ) -> ImportReport:
         """Import ``rows``; ``advance(n)`` is called as rows are done (for a progress bar)."""
-        report = ImportReport()
-        good: list[CatalogRow] = []
-        for row in rows:
-            if isinstance(row, RowProblem):
-                report.problems.append(row)
-            else:
-                good.append(row)
+        good, problems = split_problems(rows)
+        report = ImportReport(problems=problems)
         if advance and report.problems:
             advance(len(report.problems))
         stored = self.store.product_image_hashes()
@@ -164,10 +159,8 @@ def fill_in_labels(store: Any, columns: Sequence[str], n_neighbors: int) -> dict
     Predicted values are stored in ``Product.predicted`` (with a confidence) and added to
     the product's tokens, so an untagged product is recommended like a tagged one.
     """
-    products = store.all_products_with_embeddings() if hasattr(store, "all_products_with_embeddings") else None
-    if products is None:
-        ids, _ = store.embeddings()
-        products = store.get_products(ids)
+    with_photo = sorted(pid for pid, sha in store.product_image_hashes().items() if sha is not None)
+    products = [p for p in store.get_products(with_photo) if p.aspects.embedding is not None]
     counts: dict[str, int] = {}
     changed: dict[str, Product] = {}
     for column in columns:

@@ -17,7 +17,7 @@ import numpy as np
 
 from adlens.errors import InvalidInputError, NotFoundError
 from adlens.products import profiles
-from adlens.products.catalog import RowProblem
+from adlens.products.catalog import RowProblem, split_problems
 from adlens.products.feedback import now
 from adlens.products.profiles import Profile
 from adlens.products.recommend import Recommendation, Recommender, Shuffler, similar
@@ -111,13 +111,8 @@ class Shop:
         advance: Callable[[int], None] | None = None,
     ) -> FeedbackReport:
         """Record a batch of answers; unknown ids and bad rows are reported with their lines and skipped."""
-        report = FeedbackReport()
-        answers: list[tuple[int, Feedback]] = []
-        for item in items:
-            if isinstance(item, RowProblem):
-                report.problems.append(item)
-            else:
-                answers.append(item)
+        answers, problems = split_problems(items)
+        report = FeedbackReport(problems=problems)
         if advance and report.problems:
             advance(len(report.problems))
         known_products = self.store.has_products({fb.product for _, fb in answers})
