@@ -34,9 +34,6 @@ booleans, never asserted; the exit status is non-zero only on errors.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import statistics
 import sys
 import time
@@ -56,6 +53,8 @@ from adlens.products.tokens import product_tokens
 from adlens.products.types import DISLIKE, LIKE, Aspects
 from adlens.products.vectors import AspectIndex
 from adlens.settings import get_settings
+
+from report import emit, machine_info as base_machine_info  # benchmarks/report.py (the script's folder is on sys.path)
 
 try:  # written separately; without it the benchmark runs on tokens only
     from adlens.products.aspects import AspectExtractor
@@ -335,9 +334,8 @@ def machine_info() -> dict[str, Any]:
     import scipy
     import sklearn
 
-    return {"cpu_count": os.cpu_count(), "platform": platform.platform(),
-            "processor": platform.processor() or platform.machine(), "python": platform.python_version(),
-            "numpy": np.__version__, "scipy": scipy.__version__, "scikit-learn": sklearn.__version__}
+    return base_machine_info(**{"numpy": np.__version__, "scipy": scipy.__version__,
+                                  "scikit-learn": sklearn.__version__})
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -390,10 +388,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "latency_ok": latency_report["latency_ok"],
         "elapsed_s": round(time.perf_counter() - started, 1),
     }
-    text = json.dumps(document, indent=2)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n", encoding="utf-8")
+    emit(document, args.out)
     return 0
 
 

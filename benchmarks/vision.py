@@ -17,9 +17,6 @@ stderr. Nothing here asserts on timings.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import statistics
 import sys
 import time
@@ -36,6 +33,8 @@ from adlens.imageio import iter_image_files, load_image
 from adlens.pipeline import Analyzer, StageTimer
 from adlens.registry import resolve
 from adlens.settings import get_settings
+
+from report import emit, machine_info as base_machine_info  # benchmarks/report.py (the script's folder is on sys.path)
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "faces_small"
 PER_FACE_STAGES = frozenset({"align", "embed", "emotion", "age", "gender", "eyewear_beard_hat", "landmarks"})
@@ -136,17 +135,13 @@ def machine_info() -> dict[str, Any]:
     import dlib
     import onnxruntime
 
-    return {
-        "cpu_count": os.cpu_count(),
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "python": platform.python_version(),
-        "onnxruntime": onnxruntime.__version__,
-        "opencv": cv2.__version__,
-        "opencv_threads": cv2.getNumThreads(),
-        "dlib": dlib.__version__,
-        "numpy": np.__version__,
-    }
+    return base_machine_info(
+        onnxruntime=onnxruntime.__version__,
+        opencv=cv2.__version__,
+        opencv_threads=cv2.getNumThreads(),
+        dlib=dlib.__version__,
+        numpy=np.__version__,
+    )
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -216,10 +211,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "goal_speedup": GOAL_SPEEDUP,
         "where_time_goes": {k: round(v / sum(totals.values()), 3) for k, v in totals.items()},
     }
-    text = json.dumps(document, indent=2)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n", encoding="utf-8")
+    emit(document, args.out)
     return 0
 
 
