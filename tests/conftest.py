@@ -102,3 +102,15 @@ def store(store_url: str):
     opened = open_store(store_url)
     yield opened
     opened.close()
+
+
+@pytest.fixture()
+def data_dir(tmp_path, monkeypatch) -> Path:
+    """A fresh ``ADLENS_DATA_DIR`` (so a fresh embedded store) for the test, settings re-read around it."""
+    from adlens.settings import get_settings
+
+    folder = tmp_path / "data"
+    monkeypatch.setenv("ADLENS_DATA_DIR", str(folder))
+    get_settings.cache_clear()
+    yield folder
+    get_settings.cache_clear()

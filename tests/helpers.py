@@ -18,3 +18,12 @@ def need(path: Path) -> Path:
     if not path.exists():
         pytest.skip(f"{path} is not available")
     return path
+
+
+def run_cli(*args: str, input: str | None = None):
+    """Invoke the ``adlens`` command line in-process; exceptions other than exits propagate."""
+    from typer.testing import CliRunner
+
+    from adlens.cli import app
+
+    return CliRunner().invoke(app, list(args), input=input, catch_exceptions=False)

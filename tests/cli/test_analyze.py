@@ -5,15 +5,9 @@ import json
 import shutil
 
 import pytest
-from typer.testing import CliRunner
-
-from adlens.cli import app
-
-runner = CliRunner()
 
 
-def run(*args: str):
-    return runner.invoke(app, list(args), catch_exceptions=False)
+from helpers import run_cli as run
 
 
 @pytest.fixture()

@@ -7,28 +7,16 @@ import json
 import shutil
 
 import pytest
-from typer.testing import CliRunner
 
-from adlens.cli import app
-from helpers import DATA, need
+from helpers import DATA, need, run_cli as run
 
 FASHION = DATA / "fashion_products_subset"
-runner = CliRunner()
-
-
-def run(*args: str):
-    return runner.invoke(app, list(args), catch_exceptions=False)
 
 
 @pytest.fixture()
-def own_store(tmp_path, monkeypatch):
+def own_store(data_dir):
     """A fresh embedded store for the command under test."""
-    from adlens.settings import get_settings
-
-    monkeypatch.setenv("ADLENS_DATA_DIR", str(tmp_path / "data"))
-    get_settings.cache_clear()
-    yield tmp_path / "data" / "adlens.db"
-    get_settings.cache_clear()
+    return data_dir / "adlens.db"
 
 
 @pytest.fixture(scope="module")

@@ -7,33 +7,23 @@ import json
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
 
-from adlens.cli import app
 from adlens.products.types import Aspects, Product
+from helpers import DATA, need, run_cli as run
 
-runner = CliRunner()
-
-
-def run(*args: str):
-    return runner.invoke(app, list(args), catch_exceptions=False)
 
 
 @pytest.fixture()
-def catalogue(tmp_path, monkeypatch):
+def catalogue(data_dir):
     """Nine synthetic products in a fresh embedded store: red sneakers, blue sandals, black bags."""
-    from adlens.settings import get_settings
     from adlens.store import open_store
 
-    monkeypatch.setenv("ADLENS_DATA_DIR", str(tmp_path / "data"))
-    get_settings.cache_clear()
     store = open_store()
     for n, (colour, kind) in enumerate([("red", "sneakers"), ("blue", "sandals"), ("black", "bag")] * 3):
         embedding = np.eye(3, dtype=np.float32)[n % 3]
         store.upsert_product(Product(f"p{n}", f"{colour} {kind}", aspects=Aspects(
             colours={colour: 1.0}, tokens={colour: 1.0, kind: 1.0}, embedding=embedding)))
-    yield store
-    get_settings.cache_clear()
+    return store
 
 
 def test_feedback_then_recommend_with_reasons(catalogue, tmp_path):
@@ -98,7 +88,7 @@ def test_batch_feedback_segments_and_erasure(catalogue, tmp_path):
 
 
 def test_shuffle_asks_one_by_one_and_learns(catalogue):
-    result = runner.invoke(app, ["shuffle", "zoe", "--rounds", "4"], input="l\nd\ns\nq\n", catch_exceptions=False)
+    result = run("shuffle", "zoe", "--rounds", "4", input="l\nd\ns\nq\n")
     assert result.exit_code == 0, result.output
     assert "new customer zoe" in result.stdout and result.stdout.count("[l]ike") == 4
     customer = catalogue.get_customer("zoe")
@@ -108,8 +98,6 @@ def test_shuffle_asks_one_by_one_and_learns(catalogue):
 
 
 def test_recommend_face_and_analyze_recommend(catalogue, tmp_path):
-    from helpers import DATA, need
-
     data = need(DATA / "face_attributes_utk")
     rows = list(csv.DictReader(open(data / "labels.csv", newline="")))
     glasses = next(r["file"] for r in rows if r["eyewear"] == "1" and r["hat"] == "0")
