@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 
-from helpers import run_cli as run
+from helpers import MODELS, need, run_cli as run
 
 
 @pytest.fixture()
@@ -69,6 +69,7 @@ def test_dlib_detector(faces_small, tmp_path):
 
 
 def test_nothing_analysable_exits_1(tmp_path):
+    need(MODELS)  # the models load before any file is read
     (tmp_path / "a.jpg").write_text("nope")
     (tmp_path / "b.png").write_bytes(b"\x89PNG\r\n\x1a\n")
     result = run("analyze", str(tmp_path), "--json", str(tmp_path / "r.jsonl"))

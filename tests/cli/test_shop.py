@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from adlens.products.types import Aspects, Product
-from helpers import DATA, need, run_cli as run
+from helpers import DATA, MODELS, need, run_cli as run
 
 
 
@@ -121,6 +121,7 @@ def test_recommend_face_and_analyze_recommend(catalogue, tmp_path):
 def test_recommend_face_needs_a_face(catalogue, tmp_path):
     from PIL import Image
 
+    need(MODELS)  # the face models load before the photo is read
     blank = tmp_path / "blank.png"
     Image.new("RGB", (64, 64), "white").save(blank)
     result = run("recommend-face", str(blank))
