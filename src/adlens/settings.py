@@ -10,7 +10,9 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -80,6 +82,34 @@ class Settings(BaseSettings):
     )
     dislike_weight: float = Field(default=0.25, ge=0, description="How hard a dislike pushes away (a like pulls 1).")
     label_neighbours: int = Field(default=7, ge=1, description="Neighbours voting on an untagged product's labels.")
+
+    # --- privacy and the gallery ----------------------------------------------
+    mode: Literal["anonymous", "members"] = Field(
+        default="anonymous",
+        description="anonymous: nobody is identified and no embedding is stored; "
+        "members: enrolled, consented customers are recognised, everyone else stays anonymous.",
+    )
+    gallery_key: SecretStr = Field(
+        default=SecretStr(""),
+        description="Fernet key encrypting face embeddings at rest; empty: <data_dir>/gallery.key, "
+        "created on first use (back it up: without it the gallery cannot be read).",
+    )
+
+    # --- ads and decisions ------------------------------------------------------
+    screen: str = Field(default="default", description="Screen id used when a command names none.")
+    adult_age: float = Field(
+        default=25.0, ge=18, le=100,
+        description="Age-restricted ads need every face estimated at least this old (Challenge 25: "
+        "age estimates err by years, so a margin above 18).",
+    )
+    exploration: float = Field(default=1.0, ge=0, description="LinUCB exploration rate (alpha); 0 only exploits.")
+    dwell_reward_seconds: float = Field(
+        default=10.0, gt=0, description="Dwell of this many seconds or more counts as a full reward of 1."
+    )
+    ad_duration: float = Field(default=10.0, gt=0, description="Seconds an ad plays when its creative names none.")
+    emotion_fit: Path | None = Field(
+        default=None, description="YAML/JSON table emotion → ad mood → fit; empty: the built-in table."
+    )
 
     # --- runtime ----------------------------------------------------------
     ort_threads: int = Field(default=0, ge=0, description="ONNX Runtime intra-op threads (0 = auto).")

@@ -13,7 +13,10 @@ from adlens.products.types import Product
 from adlens.store import Store, open_store
 from adlens.store.models import Base
 
-TABLES = {"products", "product_aspects", "customers", "feedback", "segments"}
+TABLES = {
+    "products", "product_aspects", "customers", "feedback", "segments",
+    "gallery_members", "face_embeddings", "ads", "creatives", "events", "bandit_arms",
+}
 
 
 def _tables(store: Store) -> set[str]:
@@ -25,7 +28,7 @@ def test_migrate_from_empty(store_url: str) -> None:
     bare = Store(store_url)
     assert bare.revision() is None
     bare.migrate()
-    assert bare.revision() == "0001"
+    assert bare.revision() == "0002"
     assert _tables(bare) == TABLES | {"alembic_version"}
     bare.close()
 
@@ -34,7 +37,7 @@ def test_remigrate_is_idempotent_and_keeps_data(store: Store, store_url: str) ->
     store.upsert_product(Product("p1", "kept"))
     store.migrate()
     with open_store(store_url) as again:
-        assert again.revision() == "0001"
+        assert again.revision() == "0002"
         assert again.get_product("p1").name == "kept"
 
 

@@ -1,8 +1,9 @@
 """The customer part of the store: customers, their taste profiles, and their feedback.
 
-Erasing a customer (:meth:`CustomersMixin.remove_customer`) removes every trace: the
-row with its profile, all its feedback (ON DELETE CASCADE, and deleted explicitly
-too), and its share of its segment's size.
+Erasing a customer (:meth:`CustomersMixin.remove_customer`) removes every trace in one
+transaction: the row with its profile, all its feedback, its gallery enrolment with
+consent and encrypted embeddings (ON DELETE CASCADE, and deleted explicitly too),
+every event that names them, and its share of its segment's size.
 """
 
 from __future__ import annotations
@@ -17,7 +18,17 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from adlens.errors import NotFoundError
 from adlens.products.types import DISLIKE, LIKE, Feedback
 from adlens.store.base import StoreBase, check_id
-from adlens.store.models import CustomerRow, FeedbackRow, ProductRow, SegmentRow, to_utc, utcnow
+from adlens.store.models import (
+    CustomerRow,
+    EventRow,
+    FaceEmbeddingRow,
+    FeedbackRow,
+    GalleryMemberRow,
+    ProductRow,
+    SegmentRow,
+    to_utc,
+    utcnow,
+)
 
 
 @dataclass(frozen=True)
@@ -97,13 +108,16 @@ class CustomersMixin(StoreBase):
             return set(s.scalars(select(CustomerRow.id)))
 
     def remove_customer(self, customer_id: str, session: Session | None = None) -> None:
-        """Erase a customer: the row, its profile, all its feedback, and its count in its segment."""
+        """Erase a customer: profile, feedback, gallery enrolment, events naming them, segment count."""
         with self._session(session) as s:
             row = s.get(CustomerRow, customer_id)
             if row is None:
                 raise NotFoundError(f"unknown customer {customer_id!r}")
             segment_id = row.segment_id
             s.execute(delete(FeedbackRow).where(FeedbackRow.customer_id == customer_id))
+            s.execute(delete(FaceEmbeddingRow).where(FaceEmbeddingRow.customer_id == customer_id))
+            s.execute(delete(GalleryMemberRow).where(GalleryMemberRow.customer_id == customer_id))
+            s.execute(delete(EventRow).where(EventRow.customer_id == customer_id))
             s.delete(row)
             s.flush()
             if segment_id is not None:

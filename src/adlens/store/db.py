@@ -22,6 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from adlens.errors import StoreError
 from adlens.store.base import mask
 from adlens.store.customers import CustomersMixin
+from adlens.store.events import EventsMixin
 from adlens.store.products import ProductsMixin
 from adlens.store.segments import SegmentsMixin
 
@@ -31,8 +32,8 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _MIGRATION_LOCK = 0x61646C656E73
 
 
-class Store(ProductsMixin, CustomersMixin, SegmentsMixin):
-    """The product store: catalogue, customers, feedback and segments in one database.
+class Store(ProductsMixin, CustomersMixin, SegmentsMixin, EventsMixin):
+    """The store: catalogue, customers, feedback, segments, gallery, ads, events and bandit arms in one database.
 
     ``Store(url)`` only builds the engine; :func:`open_store` returns one migrated to
     the schema this code expects. ``url`` defaults to ``get_settings().store_url``.

@@ -1,8 +1,7 @@
 """The store's tables as SQLAlchemy 2 declarative classes.
 
-The initial Alembic migration (``migrations/versions/0001_products.py``) creates
-exactly these tables; a test compares the two after an upgrade, so a change here
-needs a new migration. Constraint names follow :data:`NAMING_CONVENTION` so they are
+The Alembic migrations (``migrations/versions/``) create exactly these tables; a
+test compares the two after an upgrade, so a change here needs a new migration. Constraint names follow :data:`NAMING_CONVENTION` so they are
 the same on SQLite and PostgreSQL and later migrations can refer to them.
 """
 
@@ -13,6 +12,8 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
+    Boolean,
     CheckConstraint,
     DateTime,
     Float,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     MetaData,
     SmallInteger,
     String,
+    Text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -157,3 +159,110 @@ class FeedbackRow(Base):
     )
     value: Mapped[int] = mapped_column(SmallInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# --- the consented gallery (issue 5) ------------------------------------------------
+
+
+class GalleryMemberRow(Base):
+    """A customer enrolled for recognition, with the consent they gave."""
+
+    __tablename__ = "gallery_members"
+
+    customer_id: Mapped[str] = mapped_column(
+        String(128), ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True
+    )
+    consent_text: Mapped[str] = mapped_column(Text)
+    consented_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    enrolled_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class FaceEmbeddingRow(Base):
+    """One face embedding of an enrolled member, encrypted (never a raw image)."""
+
+    __tablename__ = "face_embeddings"
+    __table_args__ = (Index("ix_face_embeddings_customer_id", "customer_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    customer_id: Mapped[str] = mapped_column(
+        String(128), ForeignKey("gallery_members.customer_id", ondelete="CASCADE")
+    )
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# --- the ad inventory ----------------------------------------------------------------
+
+
+class AdRow(Base):
+    """An ad: its validated definition (targeting, exclusions, caps) as imported."""
+
+    __tablename__ = "ads"
+
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    name: Mapped[str] = mapped_column(String(512), default="")
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CreativeRow(Base):
+    """One creative of an ad; ``face_ciphertext`` is its model face's encrypted embedding."""
+
+    __tablename__ = "creatives"
+
+    ad_id: Mapped[str] = mapped_column(String(128), ForeignKey("ads.id", ondelete="CASCADE"), primary_key=True)
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    face_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+# --- events and learning -------------------------------------------------------------
+
+
+class EventRow(Base):
+    """One append-only event: a decision, an ad play, a reward.
+
+    ``customer_id`` is set only in members mode, for an identified member, so erasure
+    can find every event that names the person; ``data`` holds aggregate audience
+    numbers, never an image or an embedding.
+    """
+
+    __tablename__ = "events"
+    __table_args__ = (
+        Index("ix_events_at", "at"),
+        Index("ix_events_kind_at", "kind", "at"),
+        Index("ix_events_decision_id", "decision_id"),
+        Index("ix_events_ad_id_at", "ad_id", "at"),
+        Index("ix_events_customer_id", "customer_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    kind: Mapped[str] = mapped_column(String(32))
+    screen: Mapped[str | None] = mapped_column(String(128))
+    decision_id: Mapped[str | None] = mapped_column(String(64))
+    ad_id: Mapped[str | None] = mapped_column(String(128))
+    creative_id: Mapped[str | None] = mapped_column(String(128))
+    customer_id: Mapped[str | None] = mapped_column(String(128))
+    value: Mapped[float | None] = mapped_column(Float)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class BanditArmRow(Base):
+    """The sufficient statistics of one ad's linear bandit arm (LinUCB's A and b)."""
+
+    __tablename__ = "bandit_arms"
+
+    ad_id: Mapped[str] = mapped_column(String(128), ForeignKey("ads.id", ondelete="CASCADE"), primary_key=True)
+    dims: Mapped[int] = mapped_column(Integer)
+    # float64 little-endian bytes: A is dims × dims, b is dims.
+    a_matrix: Mapped[bytes] = mapped_column(LargeBinary)
+    b_vector: Mapped[bytes] = mapped_column(LargeBinary)
+    pulls: Mapped[int] = mapped_column(Integer, default=0)
+    reward_sum: Mapped[float] = mapped_column(Float, default=0.0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,125 @@
+"""The append-only event log: decisions, ad plays and rewards.
+
+Events are only ever inserted (a database trigger refuses updates). They leave the
+log in two ways only: erasure of the member they name
+(:meth:`~adlens.store.customers.CustomersMixin.remove_customer`) and
+:meth:`EventsMixin.prune_events` for a retention period.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from adlens.errors import InvalidInputError, NotFoundError
+from adlens.store.base import StoreBase
+from adlens.store.models import EventRow, to_utc, utcnow
+
+DECISION = "decision"
+PLAY = "play"
+REWARD = "reward"
+EVENT_KINDS = (DECISION, PLAY, REWARD)
+
+
+@dataclass(frozen=True)
+class Event:
+    """One event. ``customer_id`` only for an identified member (members mode)."""
+
+    kind: str
+    at: datetime = field(default_factory=utcnow)
+    screen: str | None = None
+    decision_id: str | None = None
+    ad_id: str | None = None
+    creative_id: str | None = None
+    customer_id: str | None = None
+    value: float | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    id: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in EVENT_KINDS:
+            raise InvalidInputError(f"unknown event kind {self.kind!r}; expected one of {', '.join(EVENT_KINDS)}")
+
+
+def _to_event(row: EventRow) -> Event:
+    return Event(row.kind, row.at, row.screen, row.decision_id, row.ad_id, row.creative_id, row.customer_id,
+                 row.value, dict(row.data or {}), row.id)
+
+
+class EventsMixin(StoreBase):
+    """Append and read events."""
+
+    def append_events(self, events: Iterable[Event], session: Session | None = None) -> list[int]:
+        """Insert ``events`` in one transaction and return their ids."""
+        rows = [
+            EventRow(kind=e.kind, at=to_utc(e.at), screen=e.screen, decision_id=e.decision_id, ad_id=e.ad_id,
+                     creative_id=e.creative_id, customer_id=e.customer_id, value=e.value, data=dict(e.data))
+            for e in events
+        ]
+        with self._session(session) as s:
+            s.add_all(rows)
+            s.flush()
+            return [row.id for row in rows]
+
+    def append_event(self, event: Event, session: Session | None = None) -> int:
+        """Insert one event and return its id."""
+        return self.append_events([event], session)[0]
+
+    def events(
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        kinds: Iterable[str] | None = None,
+        screen: str | None = None,
+        ad_id: str | None = None,
+        decision_id: str | None = None,
+        session: Session | None = None,
+    ) -> list[Event]:
+        """Events oldest first, filtered by time (``since`` ≤ at < ``until``), kind, screen, ad or decision."""
+        query = select(EventRow).order_by(EventRow.at, EventRow.id)
+        if since is not None:
+            query = query.where(EventRow.at >= to_utc(since))
+        if until is not None:
+            query = query.where(EventRow.at < to_utc(until))
+        if kinds is not None:
+            query = query.where(EventRow.kind.in_(list(kinds)))
+        if screen is not None:
+            query = query.where(EventRow.screen == screen)
+        if ad_id is not None:
+            query = query.where(EventRow.ad_id == ad_id)
+        if decision_id is not None:
+            query = query.where(EventRow.decision_id == decision_id)
+        with self._session(session) as s:
+            return [_to_event(row) for row in s.scalars(query)]
+
+    def decision_event(self, decision_id: str, session: Session | None = None) -> Event:
+        """The decision event ``decision_id``; :class:`NotFoundError` when there is none."""
+        found = self.events(kinds=[DECISION], decision_id=decision_id, session=session)
+        if not found:
+            raise NotFoundError(f"unknown decision {decision_id!r}")
+        return found[0]
+
+    def count_events(
+        self, kind: str, since: datetime | None = None, ad_id: str | None = None,
+        customer_id: str | None = None, session: Session | None = None,
+    ) -> int:
+        """How many ``kind`` events since ``since``, for one ad and/or one member (caps count these)."""
+        query = select(func.count()).select_from(EventRow).where(EventRow.kind == kind)
+        if since is not None:
+            query = query.where(EventRow.at >= to_utc(since))
+        if ad_id is not None:
+            query = query.where(EventRow.ad_id == ad_id)
+        if customer_id is not None:
+            query = query.where(EventRow.customer_id == customer_id)
+        with self._session(session) as s:
+            return int(s.scalar(query) or 0)
+
+    def prune_events(self, before: datetime, session: Session | None = None) -> int:
+        """Delete events older than ``before`` (a retention period); returns how many went."""
+        with self._session(session) as s:
+            return s.execute(delete(EventRow).where(EventRow.at < to_utc(before))).rowcount or 0

@@ -1,0 +1,58 @@
+"""The append-only event log, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from adlens.errors import InvalidInputError, NotFoundError
+from adlens.store import Store
+from adlens.store.events import DECISION, PLAY, REWARD, Event
+from adlens.store.models import utcnow
+
+
+def test_append_and_filter(store: Store) -> None:
+    now = utcnow()
+    ids = store.append_events([
+        Event(DECISION, now - timedelta(hours=2), "door", "d1", "ad1", "c1", data={"faces": 2}),
+        Event(PLAY, now - timedelta(hours=1), "door", "d1", "ad1", "c1", value=4.5),
+        Event(REWARD, now, "window", "d1", "ad1", value=1.0),
+    ])
+    assert len(ids) == 3 and ids == sorted(ids)
+    assert [e.kind for e in store.events()] == [DECISION, PLAY, REWARD]
+    assert [e.kind for e in store.events(since=now - timedelta(minutes=90))] == [PLAY, REWARD]
+    assert [e.kind for e in store.events(screen="door", kinds=[PLAY])] == [PLAY]
+    assert store.decision_event("d1").data == {"faces": 2}
+    assert store.count_events(DECISION, ad_id="ad1") == 1
+    with pytest.raises(NotFoundError, match="unknown decision"):
+        store.decision_event("nope")
+
+
+def test_unknown_kind_is_refused() -> None:
+    with pytest.raises(InvalidInputError, match="unknown event kind"):
+        Event("click")
+
+
+def test_events_cannot_be_updated(store: Store) -> None:
+    store.append_event(Event(DECISION, ad_id="ad1"))
+    with pytest.raises(DBAPIError, match="append-only"):
+        with store.engine.begin() as connection:
+            connection.execute(text("UPDATE events SET ad_id = 'other'"))
+    assert store.events()[0].ad_id == "ad1"
+
+
+def test_prune_removes_only_old_events(store: Store) -> None:
+    now = utcnow()
+    store.append_events([Event(DECISION, now - timedelta(days=40)), Event(DECISION, now)])
+    assert store.prune_events(now - timedelta(days=30)) == 1
+    assert len(store.events()) == 1
+
+
+def test_erasure_removes_events_naming_the_member(store: Store) -> None:
+    store.add_customer("alice")
+    store.append_events([Event(DECISION, customer_id="alice"), Event(DECISION, customer_id=None)])
+    store.remove_customer("alice")
+    assert [e.customer_id for e in store.events()] == [None]
