@@ -12,7 +12,6 @@ from adlens.attributes.face_attributes import HEAD
 from adlens.cli.common import err, handle_errors, out, track, write_json
 from adlens.errors import InvalidInputError, UnknownNameError
 from adlens.registry import get_spec
-from adlens.training.recipe import AttributeTraining, save_attribute_head, train_attribute_head
 
 app = typer.Typer(help="Train the models adlens ships (needs the labelled data in ../shared/data).", no_args_is_help=True)
 
@@ -48,6 +47,9 @@ def attributes(
 
     Cross-validates first (synthetic faces only ever in training folds), then fits on every real and synthetic example. The defaults reproduce the shipped model; after a retrain update the sha256 and size of face-attributes-head in the registry.
     """
+    # scikit-learn is imported here, not with the CLI: importing it sets KMP_DUPLICATE_LIB_OK.
+    from adlens.training.recipe import AttributeTraining, save_attribute_head, train_attribute_head
+
     config = AttributeTraining(
         data=_folder(data, "labelled data"),
         products=_folder(products, "products") if synthetic_per_face > 0 else None,
