@@ -16,8 +16,7 @@ $(VENV)/.installed-%: pyproject.toml | $(BIN)/python
 	@touch $@
 
 demo: $(VENV)/.installed-demo
-	$(BIN)/adlens sample astronaut $(DEMO_DIR)/astronaut.png
-	$(BIN)/adlens analyze $(DEMO_DIR)/astronaut.png --out $(DEMO_DIR)/annotated --json $(DEMO_DIR)/faces.jsonl
+	$(BIN)/adlens demo --out $(DEMO_DIR)
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest

@@ -52,3 +52,29 @@ def test_recommend_benchmark_missing_data(tmp_path):
     completed = subprocess.run([sys.executable, str(REPO / "benchmarks" / "recommend.py"), "--data",
                                 str(tmp_path / "nope")], capture_output=True, text=True, timeout=120, check=False)
     assert completed.returncode == 2 and "nope" in completed.stderr
+
+
+def test_bandit_benchmark_quick():
+    completed = subprocess.run([sys.executable, str(REPO / "benchmarks" / "bandit.py"), "--quick", "--seed", "1"],
+                               capture_output=True, text=True, timeout=300, check=False)
+    assert completed.returncode == 0, completed.stderr
+    result = json.loads(completed.stdout)
+    assert result["rounds"] == 500 and result["cumulative_expected_reward"]["checkpoints"][-1] == 500
+    policies = {"random", "rules", "linucb", "oracle"}
+    assert set(result["total_expected_reward"]) == policies and set(result["regret_vs_oracle"]) == policies - {"oracle"}
+    assert all(result["total_expected_reward"][p] <= result["total_expected_reward"]["oracle"] for p in policies)
+    assert isinstance(result["beats_random"], bool) and isinstance(result["beats_rules"], bool)
+    assert [entry["arms"] for entry in result["latency"]] == [8, 200]
+
+
+def test_gallery_benchmark_quick():
+    completed = subprocess.run([sys.executable, str(REPO / "benchmarks" / "gallery.py"), "--sizes", "1000,3000",
+                                "--exact-max", "2000", "--queries", "20", "--nprobe", "8"],
+                               capture_output=True, text=True, timeout=120, check=False)
+    assert completed.returncode == 0, completed.stderr
+    result = json.loads(completed.stdout)
+    exact, ivf = result["sizes"]
+    assert (exact["identities"], exact["index"], ivf["identities"], ivf["index"]) == (1000, "exact", 3000, "ivf")
+    assert exact["recall_at_1"] == 1.0 and 0.0 <= ivf["recall_at_1"] <= 1.0
+    assert ivf["index_ms"]["p99"] > 0 and ivf["exact_ms"]["p50"] > 0 and ivf["nprobe_sweep"][0]["nprobe"] == 8
+    assert result["target_ok"] is None  # 1M identities not measured

@@ -279,3 +279,18 @@ def _walk_dir(folder: Path, seen: set[Path]) -> Iterator[Path]:
             yield from _walk_dir(entry, seen)
         elif entry.is_file() and entry.suffix.lower() in IMAGE_EXTENSIONS:
             yield entry
+
+
+def save_image(path: Path, image: np.ndarray) -> Path:
+    """Write a BGR image (format by suffix, folder created); :class:`InvalidInputError` when it cannot be written."""
+    import cv2
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        written = cv2.imwrite(str(path), image)
+    except cv2.error:  # OpenCV raises for a suffix it has no writer for
+        written = False
+    if not written:
+        raise InvalidInputError(f"cannot write {path} (use a .png or .jpg name in a writable folder)")
+    return path

@@ -10,7 +10,7 @@ import numpy as np
 import typer
 
 from adlens import __version__
-from adlens.cli import catalog, evaluate, models, shop, train
+from adlens.cli import ads, catalog, decide, demo, evaluate, models, report, shop, signage, train
 from adlens.cli.analyze import analyze
 from adlens.cli.common import handle_errors, out
 from adlens.errors import NoFaceFoundError
@@ -35,6 +35,12 @@ app.command()(shop.similar)
 app.command()(shop.segments)
 app.command()(shop.shuffle)
 app.command("recommend-face")(shop.recommend_face)
+app.add_typer(ads.app, name="ads")
+app.command()(decide.decide)
+app.command()(decide.reward)
+app.command()(demo.demo)
+app.command()(signage.signage)
+app.command()(report.report)
 app.add_typer(evaluate.app, name="eval")
 app.add_typer(train.app, name="train")
 
@@ -68,10 +74,10 @@ def verify(
 @app.command()
 @handle_errors
 def sample(
-    name: Annotated[str, typer.Argument(help="Sample name: astronaut.")],
+    name: Annotated[str, typer.Argument(help="Sample name: astronaut, sunglasses, cap, crowd or coffee.")],
     target: Annotated[Path, typer.Argument(help="Where to write it (.png or .jpg).")],
 ) -> None:
-    """Write a built-in sample picture (public domain) to try adlens on."""
+    """Write a built-in sample picture (public domain) to try adlens on: astronaut, sunglasses, cap, crowd, coffee."""
     out.print(f"sample written to {write_sample(name, target)}", highlight=False)
 
 

@@ -8,15 +8,15 @@ from enum import Enum
 from pathlib import Path
 from typing import Annotated, TextIO
 
-import cv2
 import numpy as np
 import typer
+from rich.markup import escape
 
 from adlens.annotate import annotate
 from adlens.cli.common import err, handle_errors, out, progress_bar
 from adlens.errors import InvalidInputError
 from adlens.faces import EMOTIONS
-from adlens.imageio import iter_image_files
+from adlens.imageio import iter_image_files, save_image
 from adlens.pipeline import Analysis, Analyzer
 
 
@@ -156,9 +156,10 @@ def _open(path: Path | None) -> TextIO | None:
 
 
 def _write_annotated(target: Path, image, result: Analysis, title: str | None = None) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if not cv2.imwrite(str(target), annotate(image, result.faces, title=title)):
-        err.print(f"[yellow]could not write[/] {target}", highlight=False)
+    try:
+        save_image(target, annotate(image, result.faces, title=title))
+    except InvalidInputError as error:  # one unwritable picture must not stop the run
+        err.print(f"[yellow]warning:[/] {escape(error.message)}", highlight=False)
 
 
 class _FaceProducts:

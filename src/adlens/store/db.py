@@ -20,9 +20,12 @@ from sqlalchemy import URL, text
 from sqlalchemy.exc import DBAPIError
 
 from adlens.errors import StoreError
+from adlens.store.ads import AdsMixin
+from adlens.store.bandit import BanditMixin
 from adlens.store.base import mask
 from adlens.store.customers import CustomersMixin
 from adlens.store.events import EventsMixin
+from adlens.store.gallery import GalleryMixin
 from adlens.store.products import ProductsMixin
 from adlens.store.segments import SegmentsMixin
 
@@ -32,7 +35,7 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _MIGRATION_LOCK = 0x61646C656E73
 
 
-class Store(ProductsMixin, CustomersMixin, SegmentsMixin, EventsMixin):
+class Store(ProductsMixin, CustomersMixin, SegmentsMixin, EventsMixin, BanditMixin, AdsMixin, GalleryMixin):
     """The store: catalogue, customers, feedback, segments, gallery, ads, events and bandit arms in one database.
 
     ``Store(url)`` only builds the engine; :func:`open_store` returns one migrated to

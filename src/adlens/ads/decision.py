@@ -1,0 +1,339 @@
+"""The decision engine: audience → eligible ads → scores → the ad and creative to show, logged.
+
+One :class:`Decider` serves a screen, the CLI or the API. For each decision it
+
+1. evaluates every active ad's rules against the :class:`~adlens.ads.audience.Audience`
+   (targeting, exclusions that always win, daily and per-person caps);
+2. scores each eligible ad as a weighted sum of :data:`WEIGHTS`: rule affinity, the
+   identified member's taste for the ad's products (members mode), how the ad's mood
+   fits the group's emotion, learned engagement (LinUCB's upper confidence bound on
+   the audience features) and the operator's priority;
+3. picks the best, and its creative whose model face looks most like the viewer;
+4. appends a decision event holding aggregate audience numbers, the features the
+   bandit learns from, the reasons and the runners-up.
+
+:meth:`Decider.reward` closes the loop: a dwell, click or purchase for a decision is
+logged and folded into that ad's bandit arm, in one transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+
+from adlens.ads.audience import FEATURE_NAMES, Audience
+from adlens.ads.bandit import LinUCB, normalise_reward
+from adlens.ads.emotion import emotion_fit, emotion_table
+from adlens.ads.lookalike import choose_creative
+from adlens.ads.rules import RuleContext, evaluate
+from adlens.crypto import EmbeddingCipher
+from adlens.errors import InvalidInputError
+from adlens.faces import Faces
+from adlens.products.recommend import Recommender
+from adlens.products.service import Shop
+from adlens.settings import Settings, get_settings
+from adlens.store.events import DECISION, PLAY, REWARD, Event
+from adlens.store.models import utcnow
+
+#: How much each score component counts in an ad's total (each component lies in [0, 1]).
+WEIGHTS = {"rules": 1.0, "taste": 1.0, "emotion": 0.5, "engagement": 1.0, "priority": 0.5}
+#: Runners-up kept in a decision's JSON and event.
+MAX_CANDIDATES = 10
+
+
+@dataclass
+class Decision:
+    """The ad chosen for one audience, why, and what else was considered."""
+
+    decision_id: str
+    at: datetime
+    screen: str
+    ad: str | None
+    creative: str | None
+    creative_spec: dict[str, Any]
+    reasons: list[str]
+    scores: dict[str, float]
+    candidates: list[dict[str, Any]]
+    audience: dict[str, Any]
+    members: list[str] = field(default_factory=list)
+    ad_name: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON ``adlens decide`` prints and the API returns."""
+        return {
+            "decision_id": self.decision_id, "at": self.at.isoformat(), "screen": self.screen,
+            "ad": self.ad, "ad_name": self.ad_name, "creative": self.creative, "creative_spec": self.creative_spec,
+            "reasons": self.reasons, "scores": self.scores, "candidates": self.candidates,
+            "audience": self.audience, "members": self.members,
+        }
+
+
+class Decider:
+    """Chooses ads for audiences over one store (see the module docstring).
+
+    Args:
+        store: an opened :class:`~adlens.store.Store`.
+        settings: mode, thresholds and exploration rate.
+        analyzer: the vision pipeline for :meth:`analyze` (created on first use,
+            with embeddings: look-alike creatives and members need them).
+        gallery: the member gallery (members mode; created on first use).
+    """
+
+    def __init__(self, store: Any, settings: Settings | None = None, analyzer: Any = None, gallery: Any = None) -> None:
+        self.store = store
+        self.settings = settings or get_settings()
+        self._analyzer = analyzer
+        self._gallery = gallery
+        self.shop = Shop(store, self.settings)
+        self.fit_table = emotion_table(self.settings)
+        self._rotation = 0
+        self._ads: tuple[Any, list[Any], dict[str, dict[str, np.ndarray]]] | None = None
+        self._cipher = EmbeddingCipher(self.settings)
+
+    # --- image → audience ----------------------------------------------------------
+    @property
+    def analyzer(self) -> Any:
+        if self._analyzer is None:
+            from adlens.pipeline import Analyzer
+
+            self._analyzer = Analyzer(self.settings, embed=True).load()
+        return self._analyzer
+
+    @property
+    def gallery(self) -> Any:
+        if self._gallery is None:
+            from adlens.gallery import Gallery
+
+            self._gallery = Gallery(self.store, self.settings, analyzer=self._analyzer)
+        return self._gallery
+
+    def analyze(self, image: np.ndarray, screen: str | None = None, at: datetime | None = None) -> Audience:
+        """The audience of one decoded BGR frame."""
+        faces = self.analyzer.analyze_array(image)
+        return self.audience(faces, (image.shape[1], image.shape[0]), screen or self.settings.screen, at)
+
+    def audience(self, faces: Faces, frame_size: tuple[int, int], screen: str, at: datetime | None = None) -> Audience:
+        """The :class:`Audience` of ``faces``; in members mode, enrolled members are identified."""
+        customers = None
+        if self.settings.mode == "members" and len(faces) and faces.embeddings is not None:
+            customers = [c for c, _ in self.gallery.identify_embeddings(faces.embeddings)]
+        return Audience.from_faces(faces, frame_size, screen, at, customers)
+
+    # --- the inventory, cached -----------------------------------------------------
+    def _inventory(self) -> tuple[list[Any], dict[str, dict[str, np.ndarray]]]:
+        version = self.store.ads_version()
+        if self._ads is None or self._ads[0] != version:
+            ads = self.store.list_ads(active_only=True)
+            tokens = self.store.creative_faces([ad.id for ad in ads])
+            faces = {ad_id: {cid: self._cipher.decrypt(token) for cid, token in found.items()}
+                     for ad_id, found in tokens.items()}
+            self._ads = (version, ads, faces)
+        return self._ads[1], self._ads[2]
+
+    # --- the decision ----------------------------------------------------------------
+    def decide(
+        self,
+        audience: Audience,
+        *,
+        source: str = "image",
+        person_key: str | None = None,
+        shown_to: Callable[[str, float], int] | None = None,
+        log: bool = True,
+    ) -> Decision:
+        """Choose the ad and creative for ``audience``; log the decision unless ``log`` is false.
+
+        ``person_key`` names who per-person caps count for when the main face is not an
+        identified member (a signage track); ``shown_to(ad_id, hours)`` says how often
+        that person saw the ad within ``hours`` (default: members' decision events).
+        """
+        ads, creative_faces = self._inventory()
+        main = audience.main_face()
+        member = audience.customers[main] if main is not None else None
+        context = self._context(audience, member, shown_to)
+        features = audience.features()
+        verdicts = [evaluate(ad, audience, context, person_key=member or person_key) for ad in ads]
+        eligible = [(ad, v) for ad, v in zip(ads, verdicts, strict=True) if v.eligible]
+        scored = self._score(eligible, audience, member, features)
+        candidates = [self._candidate(ad, v, scored.get(ad.id)) for ad, v in zip(ads, verdicts, strict=True)]
+        candidates.sort(key=lambda c: (not c["eligible"], -(c["score"] or 0.0), c["ad"]))
+
+        decision = Decision(
+            decision_id=uuid.uuid4().hex, at=audience.at, screen=audience.screen, ad=None, creative=None,
+            creative_spec={}, reasons=[], scores={}, candidates=candidates[:MAX_CANDIDATES],
+            audience=audience.summary(self.settings.adult_age), members=audience.members,
+        )
+        if not scored:
+            decision.reasons = self._why_none(ads, verdicts, audience)
+        else:
+            best = max(eligible, key=lambda av: (scored[av[0].id]["total"], av[0].priority, av[0].id))
+            ad, verdict = best
+            viewer = audience.faces.embeddings[main] if main is not None and audience.faces.embeddings is not None \
+                else None
+            self._rotation += 1
+            choice = choose_creative(ad, viewer, creative_faces.get(ad.id, {}), rotation=self._rotation)
+            decision.ad, decision.ad_name, decision.creative = ad.id, ad.name, choice.creative_id
+            decision.creative_spec = _creative_spec(ad, choice.creative_id, self.settings.ad_duration)
+            decision.scores = scored[ad.id]
+            decision.reasons = [*verdict.reasons, *scored[ad.id].pop("_reasons"), choice.reason]
+            decision.reasons = [r for r in decision.reasons if r]
+        for entry in scored.values():
+            entry.pop("_reasons", None)
+        if log:
+            self._log(decision, features, member, source)
+        return decision
+
+    def _context(self, audience: Audience, member: str | None,
+                 shown_to: Callable[[str, float], int] | None) -> RuleContext:
+        now = audience.at
+        midnight = now.astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
+        cache: dict[str, int] = {}
+
+        def impressions_today(ad_id: str) -> int:
+            if ad_id not in cache:
+                cache[ad_id] = self.store.count_events(DECISION, since=midnight, ad_id=ad_id)
+            return cache[ad_id]
+
+        def person_shown(person: str, ad_id: str, hours: float) -> int:
+            if member is not None:
+                return self.store.count_events(DECISION, since=now - timedelta(hours=hours), ad_id=ad_id,
+                                               customer_id=member)
+            return shown_to(ad_id, hours) if shown_to is not None else 0
+
+        segments = {m: self.store.get_customer(m).segment_id for m in audience.members}
+        return RuleContext(now=now, adult_age=self.settings.adult_age, impressions_today=impressions_today,
+                           shown_to=person_shown,
+                           segments=segments)
+
+    def _score(self, eligible: list[tuple[Any, Any]], audience: Audience, member: str | None,
+               features: np.ndarray) -> dict[str, dict[str, Any]]:
+        if not eligible:
+            return {}
+        ids = [ad.id for ad, _ in eligible]
+        dims = len(FEATURE_NAMES)
+        bandit = LinUCB.from_stats(self.store.arm_stats(ids, dims=dims), dims=dims, alpha=self.settings.exploration)
+        expected = bandit.expected_reward(features[None, :], ids)[0]
+        upper = bandit.ucb(features[None, :], ids)[0]
+        group = audience.group_emotion()
+        taste = self._taste(member, [ad for ad, _ in eligible])
+        scored = {}
+        for i, (ad, verdict) in enumerate(eligible):
+            parts = {
+                "rules": float(verdict.affinity),
+                "taste": taste.get(ad.id, (0.0, ""))[0],
+                "emotion": float(emotion_fit(ad.mood, group, self.fit_table)),
+                "engagement": float(np.clip(upper[i], 0.0, 1.0)),
+                "priority": ad.priority / 10.0,
+            }
+            total = sum(WEIGHTS[k] * v for k, v in parts.items())
+            reasons = []
+            if taste.get(ad.id, (0.0, ""))[1]:
+                reasons.append(taste[ad.id][1])
+            if ad.mood and group is not None:
+                reasons.append(f"mood '{ad.mood}' fits the audience's emotion: {parts['emotion']:.2f}")
+            reasons.append(f"learned engagement {expected[i]:.2f} (upper bound {upper[i]:.2f})")
+            scored[ad.id] = {**{k: round(v, 4) for k, v in parts.items()}, "expected": round(float(expected[i]), 4),
+                             "total": round(total, 4), "_reasons": reasons}
+        return scored
+
+    def _taste(self, member: str | None, ads: list[Any]) -> dict[str, tuple[float, str]]:
+        """Per ad: how well its products suit the member's taste (best cosine) and the reason."""
+        if member is None:
+            return {}
+        profile = self.store.get_customer(member).profile
+        index = self.shop.index()
+        if not profile or not len(index):
+            return {}
+        recommender = Recommender(index)
+        if recommender.is_cold(profile):
+            return {}
+        found = {}
+        for ad in ads:
+            products = [p for p in ad.products if p in index]
+            if not products:
+                continue
+            best = recommender.recommend(profile, 1, allowed=products)
+            if best and best[0].score > 0 and not best[0].cold_start:
+                found[ad.id] = (min(best[0].score, 1.0), f"member {member} {', '.join(best[0].reasons)}".strip())
+        return found
+
+    def _candidate(self, ad: Any, verdict: Any, scores: dict[str, Any] | None) -> dict[str, Any]:
+        return {"ad": ad.id, "eligible": bool(verdict.eligible), "score": None if scores is None else scores["total"],
+                "scores": None if scores is None else {k: v for k, v in scores.items() if not k.startswith("_")},
+                "reasons": list(verdict.reasons)}
+
+    @staticmethod
+    def _why_none(ads: list[Any], verdicts: list[Any], audience: Audience) -> list[str]:
+        if not ads:
+            return ["no active ad in the inventory: import one with adlens ads import"]
+        reasons = [f"no eligible ad among {len(ads)} for {len(audience)} face(s)"]
+        for ad, verdict in list(zip(ads, verdicts, strict=True))[:5]:
+            reasons.append(f"{ad.id}: {'; '.join(verdict.reasons) or 'not eligible'}")
+        return reasons
+
+    def _log(self, decision: Decision, features: np.ndarray, member: str | None, source: str) -> None:
+        data = {
+            "audience": decision.audience, "features": [round(float(v), 6) for v in features],
+            "reasons": decision.reasons, "scores": decision.scores, "candidates": decision.candidates,
+            "mode": self.settings.mode, "source": source,
+        }
+        self.store.append_event(Event(
+            DECISION, decision.at, decision.screen, decision.decision_id, decision.ad, decision.creative,
+            member if self.settings.mode == "members" else None, None, data,
+        ))
+
+    # --- learning from what happened -------------------------------------------------
+    def reward(self, decision_id: str, value: float, kind: str = "dwell", at: datetime | None = None) -> float:
+        """Log a reward for a decision and fold it into the ad's bandit arm; returns it normalised to [0, 1].
+
+        A decision takes one reward of each kind; a second is refused.
+        """
+        normalised = normalise_reward(kind, value, self.settings.dwell_reward_seconds)
+        with self.store.transaction() as session:
+            decision = self.store.decision_event(decision_id, session=session)
+            if decision.ad_id is None:
+                raise InvalidInputError(f"decision {decision_id} showed no ad, so there is nothing to reward")
+            earlier = self.store.events(kinds=[REWARD], decision_id=decision_id, session=session)
+            if any(e.data.get("kind") == kind for e in earlier):
+                raise InvalidInputError(f"decision {decision_id} already has a {kind} reward")
+            features = np.asarray(decision.data.get("features") or [], dtype=np.float64)
+            if len(features) != len(FEATURE_NAMES):
+                raise InvalidInputError(f"decision {decision_id} was logged without usable features")
+            self.store.append_event(Event(
+                REWARD, at or utcnow(), decision.screen, decision_id, decision.ad_id, decision.creative_id,
+                decision.customer_id, normalised, {"kind": kind, "raw": float(value)},
+            ), session=session)
+            self.store.update_arm(decision.ad_id, features, normalised, dims=len(FEATURE_NAMES), session=session)
+        return normalised
+
+
+    def log_play(self, decision: Decision, duration: float, dwell: float, at: datetime | None = None) -> int:
+        """Log that ``decision``'s ad played for ``duration`` s and its audience stayed ``dwell`` s.
+
+        For a single-frame audience (a photo, the API): every face present is an
+        opportunity to see for the whole dwell and every watcher an attentive one. The
+        signage loop, which tracks people, logs its own finer play events instead.
+        """
+        if decision.ad is None:
+            raise InvalidInputError(f"decision {decision.decision_id} showed no ad, so nothing played")
+        if not (duration >= 0 and dwell >= 0):
+            raise InvalidInputError("duration and dwell must be non-negative seconds")
+        audience = decision.audience
+        data = {"duration": float(duration), "ots": audience["faces"], "watchers": audience["watchers"],
+                "dwell": float(dwell) * audience["faces"], "attention": float(dwell) * audience["watchers"],
+                "emotions": audience.get("emotions", {}), "audience": audience}
+        return self.store.append_event(Event(PLAY, at or decision.at + timedelta(seconds=duration), decision.screen,
+                                             decision.decision_id, decision.ad, decision.creative, None,
+                                             float(duration), data))
+
+
+def _creative_spec(ad: Any, creative_id: str | None, default_duration: float) -> dict[str, Any]:
+    creative = next((c for c in ad.creatives if c.id == creative_id), None)
+    if creative is None:
+        return {}
+    return {"image": str(creative.image), "caption": creative.caption,
+            "duration": float(creative.duration or default_duration)}

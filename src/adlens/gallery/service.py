@@ -1,0 +1,249 @@
+"""The consented gallery wired together: enrol with consent, identify members, erase.
+
+Only this module combines the analyser, the cipher, the store and the index. In
+``anonymous`` mode (the default) it refuses to enrol or identify anyone and stores
+nothing; in ``members`` mode it recognises enrolled customers whose consent has not
+expired and answers "unknown" (``None``) for everybody else. Erasure works in every
+mode. Raw images are never stored: only encrypted 128-d embeddings.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from adlens.crypto import EmbeddingCipher
+from adlens.errors import (
+    AdlensError,
+    ConsentRequiredError,
+    InvalidInputError,
+    MultipleFacesError,
+    NoFaceFoundError,
+)
+from adlens.faces import Faces
+from adlens.gallery.index import GalleryIndex
+from adlens.settings import Settings, get_settings
+from adlens.store.base import check_id
+from adlens.store.gallery import MAX_EMBEDDINGS
+from adlens.store.models import to_utc, utcnow
+
+ANONYMOUS_MESSAGE = (
+    "the gallery is off in anonymous mode (ADLENS_MODE=anonymous); "
+    "set ADLENS_MODE=members to enrol or identify customers"
+)
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    """What an enrolment did: embeddings added now, held in all, and the consent recorded."""
+
+    customer: str
+    added: int
+    total: int
+    consented_at: datetime
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Match:
+    """One face of an identified image: who it is (``None``: unknown) and the nearest member's distance."""
+
+    face: int
+    box: list[float]
+    customer: str | None
+    distance: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object ``adlens gallery identify --json`` prints for this face."""
+        distance = None if self.distance is None else round(self.distance, 4)
+        return {"face": self.face, "box": [round(v, 1) for v in self.box], "customer": self.customer,
+                "distance": distance}
+
+
+@dataclass(frozen=True)
+class Member:
+    """An enrolled customer as listed: consent, expiry and how many embeddings (never the embeddings)."""
+
+    customer: str
+    consent_text: str
+    consented_at: datetime
+    expires_at: datetime | None
+    expired: bool
+    embeddings: int
+
+
+@dataclass
+class _Cache:
+    version: tuple[object, ...]
+    index: GalleryIndex
+    customers: list[str]
+    next_expiry: datetime | None
+
+
+def _name(source: Any, position: int) -> str:
+    """How an error message names an image: its path, else its position."""
+    return str(source) if isinstance(source, (str, os.PathLike)) else f"image {position + 1}"
+
+
+class Gallery:
+    """Enrolled customers over one store.
+
+    Args:
+        store: an open :class:`~adlens.store.Store`.
+        settings: mode and match threshold (default: :func:`get_settings`).
+        analyzer: a loaded :class:`~adlens.pipeline.Analyzer` with embeddings; created
+            on first use (detector and embedder only) when not given.
+    """
+
+    def __init__(self, store: Any, settings: Settings | None = None, analyzer: Any = None) -> None:
+        self.store = store
+        self.settings = settings or get_settings()
+        self.cipher = EmbeddingCipher(self.settings)
+        self._analyzer = analyzer
+        self._cache: _Cache | None = None
+
+    @property
+    def analyzer(self) -> Any:
+        """The analyser finding and embedding faces (loaded on first use)."""
+        if self._analyzer is None:
+            from adlens.pipeline import Analyzer
+
+            self._analyzer = Analyzer(self.settings, attributes=[], embed=True).load()
+        return self._analyzer
+
+    def _require_members_mode(self) -> None:
+        if self.settings.mode != "members":
+            raise ConsentRequiredError(ANONYMOUS_MESSAGE)
+
+    # --- enrolment --------------------------------------------------------------
+
+    def enrol(
+        self,
+        customer_id: str,
+        images: Sequence[Any],
+        consent_text: str,
+        expires_at: datetime | None = None,
+        advance: Any = None,
+    ) -> Enrolment:
+        """Store one encrypted embedding per image of ``customer_id`` with their consent.
+
+        All or nothing: every image must show exactly one face, else nothing is stored
+        and the error lists each bad image with its reason. ``advance`` (optional) is
+        called once per image analysed, for a progress bar.
+        """
+        self._require_members_mode()
+        check_id(customer_id, "customer")
+        if not isinstance(consent_text, str) or not consent_text.strip():
+            raise ConsentRequiredError(f"enrolling {customer_id!r} needs the consent text they agreed to")
+        if expires_at is not None and to_utc(expires_at) <= utcnow():
+            raise InvalidInputError(f"consent expiry {to_utc(expires_at).isoformat()} is already past")
+        if not images:
+            raise InvalidInputError("enrolment needs at least one image")
+        vectors, problems = [], []
+        for position, source in enumerate(images):
+            try:
+                faces = self.analyzer.analyze(source)
+                if len(faces) == 0:
+                    raise NoFaceFoundError("no face found")
+                if len(faces) > 1:
+                    raise MultipleFacesError(f"{len(faces)} faces found; enrolment needs exactly one")
+                vectors.append(faces.embeddings[0])
+            except AdlensError as error:
+                problems.append((_name(source, position), error))
+            if advance is not None:
+                advance()
+        if problems:
+            kinds = {type(error) for _, error in problems}
+            kind = kinds.pop() if len(kinds) == 1 else InvalidInputError
+            listed = "; ".join(f"{name}: {error.message}" for name, error in problems)
+            raise kind(f"nothing enrolled for {customer_id!r}, {len(problems)} of {len(images)} images "
+                       f"refused: {listed}")
+        tokens = [self.cipher.encrypt(v) for v in vectors]
+        with self.store.transaction() as session:
+            self.store.add_customer(customer_id, session)
+            member = self.store.enrol_member(customer_id, consent_text.strip(), expires_at, tokens, session,
+                                             keep=MAX_EMBEDDINGS)
+        self._cache = None
+        return Enrolment(customer_id, len(tokens), member.embeddings, member.consented_at, member.expires_at)
+
+    # --- identification ---------------------------------------------------------
+
+    def identify(self, source: Any) -> list[Match]:
+        """Who each face of ``source`` (path, bytes or BGR array) is: a member, or ``None`` for unknown."""
+        self._require_members_mode()
+        faces: Faces = self.analyzer.analyze(source)
+        if len(faces) == 0:
+            return []
+        found = self.identify_embeddings(faces.embeddings)
+        return [Match(i, [float(v) for v in faces.boxes[i]], customer, distance)
+                for i, (customer, distance) in enumerate(found)]
+
+    def identify_embeddings(self, embeddings: np.ndarray) -> list[tuple[str | None, float | None]]:
+        """``(customer or None, nearest distance or None)`` per row of ``embeddings`` ``(n, 128)``.
+
+        A face matches when its nearest unexpired member lies within
+        ``settings.match_threshold``; otherwise it is unknown, still with the distance
+        of that nearest member (``None`` when the gallery is empty).
+        """
+        self._require_members_mode()
+        embeddings = np.asarray(embeddings, dtype=np.float32)
+        if embeddings.ndim != 2:
+            raise InvalidInputError(f"embeddings must be (n, d), got shape {embeddings.shape}")
+        cache = self._current()
+        if len(cache.index) == 0 or len(embeddings) == 0:
+            return [(None, None)] * len(embeddings)
+        distances, people = cache.index.search(embeddings, k=1)
+        threshold = self.settings.match_threshold
+        answers: list[tuple[str | None, float | None]] = []
+        for distance, person in zip(distances[:, 0], people[:, 0]):
+            if person < 0:  # an approximate search can come back empty-handed: unknown
+                answers.append((None, None))
+                continue
+            customer = cache.customers[person] if distance <= threshold else None
+            answers.append((customer, float(distance)))
+        return answers
+
+    def _current(self) -> _Cache:
+        """The cached index, rebuilt when the gallery changed or a member's consent expired since."""
+        version = self.store.gallery_version()
+        now = utcnow()
+        cache = self._cache
+        if (cache is not None and cache.version == version
+                and (cache.next_expiry is None or now < cache.next_expiry)):
+            return cache
+        ids, tokens, expiries = self.store.gallery_rows(now)
+        customers = sorted(set(ids))
+        label = {customer: i for i, customer in enumerate(customers)}
+        vectors = self.cipher.decrypt_many(tokens)
+        index = GalleryIndex().build(vectors, np.array([label[c] for c in ids], dtype=np.int64))
+        pending = [e for e in expiries if e is not None]
+        self._cache = _Cache(version, index, customers, min(pending) if pending else None)
+        return self._cache
+
+    # --- members and erasure ----------------------------------------------------
+
+    def members(self) -> list[Member]:
+        """Every enrolled customer with their consent; works in any mode (it identifies nobody)."""
+        now = utcnow()
+        return [Member(m.customer, m.consent_text, m.consented_at, m.expires_at,
+                       m.expires_at is not None and m.expires_at <= now, m.embeddings)
+                for m in self.store.gallery_members()]
+
+    def delete(self, customer_id: str) -> dict[str, int]:
+        """Erase a customer in one transaction, in any mode, and say how many rows went.
+
+        Consent, embeddings, profile, feedback and every event naming them are removed
+        (:meth:`~adlens.store.customers.CustomersMixin.remove_customer`); the counts are
+        taken in the same transaction. :class:`~adlens.errors.NotFoundError` if unknown.
+        """
+        check_id(customer_id, "customer")
+        with self.store.transaction() as session:
+            counts = self.store.footprint(customer_id, session)
+            self.store.remove_customer(customer_id, session)
+        self._cache = None
+        return counts

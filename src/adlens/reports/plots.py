@@ -1,0 +1,173 @@
+"""The report's plots, each a base64 PNG ready for ``<img src="data:image/png;base64,…">``.
+
+Figures are :class:`matplotlib.figure.Figure` objects drawn on the Agg canvas directly,
+never through ``pyplot``: nothing global changes (no backend switch in the caller's
+process, no figure registry to leak from in a long-running API worker). Each function
+returns ``None`` when it has nothing to draw, so the report never shows an empty plot.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+from matplotlib.figure import Figure
+
+from adlens.faces import AGE_BRACKETS, EMOTIONS
+from adlens.reports.metrics import Exposure, LearningPoint, TimeBucket
+
+EMOTION_COLOURS = {"angry": "#d62728", "disgust": "#8c9e3a", "fear": "#9467bd", "happy": "#f2b701",
+                   "sad": "#1f77b4", "surprise": "#ff7f0e", "neutral": "#9a9a9a"}
+#: Ads shown by name in the emotion and share plots; the rest are summed as "other".
+TOP_ADS = 12
+SHARE_ADS = 7
+
+
+def _png(figure: Figure) -> str:
+    FigureCanvasAgg(figure)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _dates(axes, label: str) -> None:  # noqa: ANN001 - a matplotlib Axes
+    locator = AutoDateLocator()
+    axes.xaxis.set_major_locator(locator)
+    axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+    axes.set_xlabel(label)
+
+
+def _short(text: str, width: int = 40) -> str:
+    """A label cut to ``width``, its ``$`` escaped (matplotlib reads ``$…$`` as mathtext)."""
+    text = text if len(text) <= width else text[: width - 1] + "…"
+    return text.replace("$", r"\$")
+
+
+def audience_plot(timeline: Sequence[TimeBucket], bucket: str) -> str | None:
+    """Mean faces and watchers per decision, and decisions, per ``bucket`` over time."""
+    if not any(b.decisions or b.plays for b in timeline):
+        return None
+    figure = Figure(figsize=(9, 4.2), layout="constrained")
+    axes = figure.subplots()
+    starts = [b.start for b in timeline]
+    nan = float("nan")
+    axes.plot(starts, [nan if b.faces_mean is None else b.faces_mean for b in timeline], marker=".", label="faces")
+    axes.plot(starts, [nan if b.watchers_mean is None else b.watchers_mean for b in timeline], marker=".",
+              label="watchers")
+    axes.set_ylabel("people per decision (mean)")
+    twin = axes.twinx()
+    width = (starts[1] - starts[0]) * 0.8 if len(starts) > 1 else 0.02
+    twin.bar(starts, [b.decisions for b in timeline], width=width, alpha=0.2, color="grey", label="decisions")
+    twin.set_ylabel(f"decisions per {bucket}")
+    axes.set_zorder(twin.get_zorder() + 1)
+    axes.patch.set_visible(False)
+    _dates(axes, f"time (UTC, per {bucket})")
+    lines, labels = axes.get_legend_handles_labels()
+    bars, bar_labels = twin.get_legend_handles_labels()
+    axes.legend(lines + bars, labels + bar_labels, loc="upper left")
+    axes.set_title("Audience over time")
+    return _png(figure)
+
+
+def demographics_plot(ages: Mapping[str, int], genders: Mapping[str, int]) -> str | None:
+    """Faces per age bracket and per gender (counted once per decision they were in)."""
+    if not sum(ages.values()) and not sum(genders.values()):
+        return None
+    figure = Figure(figsize=(9, 3.8), layout="constrained")
+    left, right = figure.subplots(1, 2, gridspec_kw={"width_ratios": [3, 1]})
+    labels = [label for label, _, _ in AGE_BRACKETS] + sorted(set(ages) - {b[0] for b in AGE_BRACKETS})
+    left.bar(labels, [ages.get(label, 0) for label in labels], color="#4c72b0")
+    left.set_title("Age brackets")
+    left.set_xlabel("estimated age (years)")
+    left.set_ylabel("faces")
+    names = sorted(genders)
+    right.bar(names, [genders[g] for g in names], color=["#dd8452", "#55a868", "#8172b3"][: len(names)])
+    right.set_title("Gender")
+    right.set_xlabel("estimated gender")
+    right.set_ylabel("faces")
+    figure.suptitle("Demographics")
+    return _png(figure)
+
+
+def emotions_plot(ads: Sequence[Exposure]) -> str | None:
+    """The emotion mix while each ad showed, as stacked horizontal bars (most shown ads first)."""
+    shown = [a for a in ads if a.emotions][:TOP_ADS]
+    if not shown:
+        return None
+    figure = Figure(figsize=(9, 1.2 + 0.45 * len(shown)), layout="constrained")
+    axes = figure.subplots()
+    names = [_short(a.key) for a in shown][::-1]
+    left = np.zeros(len(shown))
+    for emotion in EMOTIONS:
+        share = np.array([a.emotions.get(emotion, 0.0) for a in shown][::-1])
+        axes.barh(names, share, left=left, color=EMOTION_COLOURS[emotion], label=emotion)
+        left += share
+    axes.set_xlim(0, 1)
+    axes.set_xlabel("share of the audience's emotion while the ad showed")
+    axes.set_ylabel("ad")
+    axes.legend(ncol=len(EMOTIONS), loc="lower center", bbox_to_anchor=(0.5, 1.0), fontsize="small", frameon=False)
+    axes.set_title("Emotion response per ad", pad=28)
+    return _png(figure)
+
+
+def reasons_plot(reasons: Mapping[str, int]) -> str | None:
+    """Decisions by their first reason, most frequent first."""
+    if not reasons:
+        return None
+    items = list(reasons.items())[:TOP_ADS]
+    figure = Figure(figsize=(9, 1.2 + 0.4 * len(items)), layout="constrained")
+    axes = figure.subplots()
+    axes.barh([_short(r, 60) for r, _ in items][::-1], [n for _, n in items][::-1], color="#4c72b0")
+    axes.set_xlabel("decisions")
+    axes.set_ylabel("first reason")
+    axes.set_title("Decisions by reason")
+    return _png(figure)
+
+
+def learning_plot(learning: Sequence[LearningPoint], ad_share: Sequence[tuple[datetime, Mapping[str, int]]],
+                  bucket: str) -> str | None:
+    """The bandit learning: cumulative mean reward over rewarded decisions, and each ad's share of decisions."""
+    shares = any(counts for _, counts in ad_share)
+    if not learning and not shares:
+        return None
+    figure = Figure(figsize=(9, 7.5 if learning and shares else 4), layout="constrained")
+    panels = list(np.atleast_1d(figure.subplots(2 if learning and shares else 1, 1)))
+    if learning:
+        axes = panels.pop(0)
+        axes.plot(range(1, len(learning) + 1), [p.cumulative_mean for p in learning], color="#c44e52")
+        axes.set_ylim(0, 1)
+        axes.set_xlabel("rewarded decisions, in order")
+        axes.set_ylabel("cumulative mean reward")
+        axes.set_title("Cumulative mean reward")
+    if shares:
+        axes = panels.pop(0)
+        totals: dict[str, int] = {}
+        for _, counts in ad_share:
+            for ad, n in counts.items():
+                totals[ad] = totals.get(ad, 0) + n
+        named = sorted(totals, key=lambda ad: (-totals[ad], ad))[:SHARE_ADS]
+        starts = [start for start, _ in ad_share]
+        counted = np.array([sum(counts.values()) for _, counts in ad_share], dtype=float)
+        sums = np.maximum(counted, 1)  # a bucket without decisions stays a gap
+        rows = [np.array([counts.get(ad, 0) for _, counts in ad_share]) / sums for ad in named]
+        labels = [_short(ad, 30) for ad in named]
+        if len(totals) > len(named):
+            rows.append((counted - sum(np.array([c.get(ad, 0) for _, c in ad_share]) for ad in named)) / sums)
+            labels.append("other")
+        width = (starts[1] - starts[0]) * 0.9 if len(starts) > 1 else 0.02
+        bottom = np.zeros(len(starts))
+        for row, label in zip(rows, labels):
+            axes.bar(starts, row, width=width, bottom=bottom, label=label, align="edge")
+            bottom += row
+        axes.set_ylim(0, 1)
+        axes.set_ylabel("share of decisions")
+        _dates(axes, f"time (UTC, per {bucket})")
+        axes.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="small")
+        axes.set_title("Share of decisions per ad")
+    figure.suptitle("Bandit learning curve")
+    return _png(figure)

@@ -1,0 +1,256 @@
+"""The signage loop: frames → tracked audience → decision → ad on screen → play events.
+
+:class:`SignageLoop` reads a :class:`~adlens.signage.sources.FrameSource`, analyses
+each frame, follows the faces with a :class:`~adlens.signage.tracking.Tracker` and asks
+the decision engine for an ad when nothing plays, when the playing ad's duration is
+over, or when people joined or left (after ``min_play_s``, so the screen does not
+flap). While an ad plays it counts who was there and who looked; when the ad ends, or
+the loop stops, it logs one ``play`` event about the audience, never a person. A
+:class:`Display` shows the creative (an OpenCV window where the OpenCV build and the
+machine have a GUI) or only logs it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+import cv2
+import numpy as np
+
+from adlens.ads.audience import Audience
+from adlens.errors import AdlensError
+from adlens.faces import EMOTIONS, Faces
+from adlens.settings import Settings, get_settings
+from adlens.signage.display import Display, HeadlessDisplay
+from adlens.signage.sources import Frame, FrameSource
+from adlens.signage.tracking import Track, Tracker
+from adlens.store.events import PLAY, Event
+from adlens.store.models import utcnow
+
+
+class Decision(Protocol):
+    """What the loop reads of :class:`adlens.ads.decision.Decision`."""
+
+    decision_id: str
+    ad: str | None
+    creative: str | None
+    creative_spec: dict
+    reasons: list[str]
+
+
+class Decider(Protocol):
+    """What the loop calls of :class:`adlens.ads.decision.Decider`."""
+
+    def audience(self, faces: Faces, frame_size: tuple[int, int], screen: str,
+                 at: datetime | None = None) -> Audience: ...
+
+    def decide(self, audience: Audience, *, source: str = "image", person_key: str | None = None,
+               shown_to: Callable[[str, float], int] | None = None, log: bool = True) -> Decision: ...
+
+
+# --- the loop --------------------------------------------------------------------------
+@dataclass
+class SignageSummary:
+    """What one run did."""
+
+    frames_read: int = 0
+    frames_analysed: int = 0
+    bad_frames: int = 0
+    decisions: int = 0
+    plays: int = 0
+    tracks: int = 0
+    seconds_by_ad: dict[str, float] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    interrupted: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON (``adlens signage --json``)."""
+        return {**self.__dict__, "seconds_by_ad": {ad: round(s, 3) for ad, s in self.seconds_by_ad.items()}}
+
+
+@dataclass
+class _Play:
+    decision: Decision
+    started: float
+    at: datetime
+    duration: float
+    ids: frozenset[int]
+    audience: dict[str, Any]
+    people: set[int] = field(default_factory=set)
+    watchers: set[int] = field(default_factory=set)
+    dwell: float = 0.0
+    attention: float = 0.0
+    emotion: np.ndarray = field(default_factory=lambda: np.zeros(len(EMOTIONS)))
+    weight: float = 0.0
+
+    def credit(self, track: Track) -> None:
+        """Add one observation of ``track``: presence, look, and its smoothed emotion weighted by time."""
+        self.people.add(track.id)
+        if track.looking:
+            self.watchers.add(track.id)
+        self.dwell += track.gap
+        self.attention += track.gap_looking
+        if track.emotion is not None:
+            # Weight by time present; a first sighting (no time yet) still counts a little.
+            weight = track.gap or 1e-3
+            self.emotion += weight * track.emotion
+            self.weight += weight
+
+    def data(self, seconds: float) -> dict[str, Any]:
+        emotions = self.emotion / self.weight if self.weight else None
+        return {
+            "duration": round(seconds, 3), "planned": self.duration,
+            "ots": len(self.people), "watchers": len(self.watchers),
+            "dwell": round(self.dwell, 3), "attention": round(self.attention, 3),
+            "emotions": {e: round(float(p), 4) for e, p in zip(EMOTIONS, emotions, strict=True)}
+            if emotions is not None else {},
+            "audience": self.audience,
+        }
+
+
+class SignageLoop:
+    """Frames in, ads on screen and play events out.
+
+    Args:
+        source: the frames.
+        decider: the decision engine (:class:`adlens.ads.decision.Decider`).
+        store: where play events go (``append_event``).
+        screen: the screen id on every event.
+        settings: ``ad_duration`` (a creative without its own) and ``adult_age``.
+        display: where creatives appear; default headless.
+        min_play_s: a change of audience replaces the ad only after this many seconds of it.
+        analyzer: the vision pipeline; default the decider's when it computes embeddings,
+            else a new ``Analyzer(embed=True)`` (the tracker needs embeddings).
+        tracker: default ``Tracker()``.
+        on_frame: called after each analysed frame with the frame and the active tracks.
+    """
+
+    def __init__(self, source: FrameSource, decider: Decider, store: Any, screen: str,
+                 settings: Settings | None = None, display: Display | None = None, min_play_s: float = 3.0,
+                 analyzer: Any = None, tracker: Tracker | None = None,
+                 on_frame: Callable[[Frame, list[Track]], None] | None = None) -> None:
+        self.source, self.decider, self.store, self.screen = source, decider, store, screen
+        self.settings = settings or get_settings()
+        self.display: Display = display or HeadlessDisplay()
+        self.min_play_s = min_play_s
+        self.analyzer = analyzer
+        self.tracker = tracker or Tracker()
+        self.on_frame = on_frame
+        self.play: _Play | None = None
+        self.summary = SignageSummary()
+        self._shown: dict[str, dict[str, list[datetime]]] = {}
+        self._start = utcnow()
+
+    @property
+    def now_playing(self) -> str | None:
+        """The ad on screen, or ``None``."""
+        return self.play.decision.ad if self.play is not None else None
+
+    def run(self, max_frames: int | None = None) -> SignageSummary:
+        """Run until the source ends, ``max_frames`` frames were read, the display closes or Ctrl-C.
+
+        The playing ad's event is logged and the source and display closed in every case.
+        """
+        self.analyzer = self._analyzer()
+        self._start = utcnow()
+        last_t = 0.0
+        try:
+            for frame in self.source.frames(max_frames):
+                last_t = frame.t
+                self._step(frame)
+                if not self.display.poll():
+                    break
+        except KeyboardInterrupt:
+            self.summary.interrupted = True
+        finally:
+            try:
+                # The last frame stayed on screen for one frame period.
+                self._end_play(last_t + (1.0 / self.source.fps if self.source.fps else 0.0))
+            finally:
+                self.tracker.finish()
+                self.source.close()
+                self.display.close()
+        self.summary.frames_read, self.summary.bad_frames = self.source.read, self.source.bad
+        self.summary.problems, self.summary.tracks = list(self.source.problems), self.tracker.count
+        return self.summary
+
+    def _analyzer(self) -> Any:
+        analyzer = self.analyzer
+        if analyzer is None:
+            own = getattr(self.decider, "analyzer", None)
+            if own is not None and getattr(own, "embedder", None) is not None:
+                analyzer = own
+            else:
+                from adlens.pipeline import Analyzer
+
+                analyzer = Analyzer(self.settings, embed=True)
+        return analyzer.load() if hasattr(analyzer, "load") else analyzer
+
+    def _step(self, frame: Frame) -> None:
+        try:
+            faces = self.analyzer.analyze_array(frame.image)
+        except (AdlensError, cv2.error, ValueError) as error:
+            # One bad frame is reported and skipped; the screen keeps playing.
+            self.source.report(f"{frame.name}: {getattr(error, 'message', None) or error}")
+            return
+        self.summary.frames_analysed += 1
+        tracks = self.tracker.update(faces, frame.t)
+        seen = [track for track in tracks if track.last_seen == frame.t]
+        if self.play is not None:  # the time since their last sighting was spent on the playing ad
+            for track in seen:
+                if track.hits > 1:
+                    self.play.credit(track)
+        ids = frozenset(track.id for track in tracks)
+        play = self.play
+        if (play is None or frame.t - play.started >= play.duration
+                or (ids != play.ids and frame.t - play.started >= self.min_play_s)):
+            self._end_play(frame.t)
+            self._decide(frame, ids)
+        for track in seen:  # a newcomer sees what plays from this frame on
+            if track.hits == 1 and self.play is not None:
+                self.play.credit(track)
+        if self.on_frame is not None:
+            self.on_frame(frame, tracks)
+
+    def _decide(self, frame: Frame, ids: frozenset[int]) -> None:
+        tracks = list(self.tracker.tracks)  # the order of tracker.faces()
+        at = self._start + timedelta(seconds=frame.t)
+        audience = self.decider.audience(self.tracker.faces(), (frame.image.shape[1], frame.image.shape[0]),
+                                         self.screen, at=at)
+        main = audience.main_face()
+        key = f"{self.screen}:track:{tracks[main].id}" if main is not None else None
+
+        def shown_to(ad_id: str, hours: float) -> int:
+            since = at - timedelta(hours=hours)
+            return sum(1 for shown in self._shown.get(key or "", {}).get(ad_id, []) if shown >= since)
+
+        decision = self.decider.decide(audience, source="signage", person_key=key, shown_to=shown_to, log=True)
+        self.summary.decisions += 1
+        if decision.ad is not None and key is not None:
+            self._shown.setdefault(key, {}).setdefault(decision.ad, []).append(at)
+        spec = decision.creative_spec or {}
+        duration = float(spec.get("duration") or self.settings.ad_duration)
+        self.play = _Play(decision, frame.t, at, duration, ids, audience.summary(self.settings.adult_age))
+        for track in tracks:  # everyone in this frame saw the ad start (a track kept alive unseen did not)
+            if track.last_seen == frame.t:
+                self.play.people.add(track.id)
+                if track.looking:
+                    self.play.watchers.add(track.id)
+        self.display.show(spec, decision)
+
+    def _end_play(self, t: float) -> None:
+        play, self.play = self.play, None
+        if play is None or play.decision.ad is None:
+            return  # "nothing eligible" showed nothing: no play to log
+        seconds = max(t - play.started, 0.0)
+        decision = play.decision
+        self.store.append_event(Event(  # stamped at the end, like Decider.log_play's
+            PLAY, at=play.at + timedelta(seconds=seconds), screen=self.screen, decision_id=decision.decision_id,
+            ad_id=decision.ad, creative_id=decision.creative, customer_id=None, value=round(seconds, 3),
+            data=play.data(seconds),
+        ))
+        self.summary.plays += 1
+        self.summary.seconds_by_ad[decision.ad] = self.summary.seconds_by_ad.get(decision.ad, 0.0) + seconds

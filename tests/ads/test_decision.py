@@ -1,0 +1,199 @@
+"""The decision engine on synthetic audiences (no model runs), on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import pytest
+
+from adlens.ads.audience import FEATURE_NAMES, Audience
+from adlens.ads.decision import Decider
+from adlens.ads.inventory import parse_inventory
+from adlens.ads.lookalike import import_inventory
+from adlens.crypto import EmbeddingCipher
+from adlens.errors import InvalidInputError, NotFoundError
+from adlens.faces import EMOTIONS, Faces
+from adlens.settings import get_settings
+from adlens.store.events import DECISION, PLAY, REWARD
+
+HAPPY = EMOTIONS.index("happy")
+
+
+def make_faces(ages: list[float], *, gender: str = "female", eyewear: float = 0.0, hat: float = 0.0,
+               emotion: int = HAPPY, embeddings: np.ndarray | None = None) -> Faces:
+    """Frontal faces in a row, 100 px wide, with the given ages and attribute probabilities."""
+    n = len(ages)
+    boxes = np.array([[50 + 150 * i, 100, 100, 120] for i in range(n)], dtype=np.float32).reshape(n, 4)
+    template = np.array([[30, 40], [70, 40], [50, 60], [35, 80], [65, 80]], dtype=np.float32)
+    landmarks = np.stack([template + box[:2] for box in boxes]) if n else np.zeros((0, 5, 2))
+    emotions = np.full((n, 7), 0.02, dtype=np.float32)
+    emotions[:, emotion] = 0.88
+    data = {"age": np.array(ages, dtype=np.float32), "gender": np.array([gender] * n),
+            "emotion": emotions, "eyewear": np.full(n, eyewear), "beard": np.zeros(n), "hat": np.full(n, hat)}
+    return Faces(boxes, np.ones(n), landmarks, embeddings, data)
+
+
+def audience(faces: Faces, screen: str = "door", customers: list[str | None] | None = None) -> Audience:
+    return Audience.from_faces(faces, (1280, 720), screen, customers=customers)
+
+
+INVENTORY = {"ads": [
+    {"id": "shades", "name": "Shades", "mood": "upbeat", "priority": 1,
+     "targeting": {"attributes": {"eyewear": True}}, "creatives": [{"id": "a", "image": "creative.png"}]},
+    {"id": "wine", "name": "Wine", "categories": ["alcohol"], "priority": 10,
+     "creatives": [{"id": "a", "image": "creative.png"}]},
+    {"id": "caps", "name": "Caps", "mood": "upbeat", "priority": 1, "daily_cap": 1,
+     "targeting": {"attributes": {"hat": True}}, "creatives": [{"id": "a", "image": "creative.png"}]},
+]}
+
+
+def load_ads(store: Any, folder: Path, document: dict[str, Any]) -> None:
+    cv2.imwrite(str(folder / "creative.png"), np.full((90, 160, 3), 128, np.uint8))
+    inventory = parse_inventory(document, folder, "test inventory")
+    assert not inventory.problems, inventory.problems
+    report = import_inventory(store, inventory, cipher=EmbeddingCipher())
+    assert not report.problems
+
+
+@pytest.fixture
+def decider(store: Any, tmp_path: Path, data_dir: Path) -> Decider:
+    load_ads(store, tmp_path, INVENTORY)
+    return Decider(store)
+
+
+def test_eyewear_audience_gets_the_sunglasses_ad_and_the_decision_is_logged(decider: Decider, store: Any) -> None:
+    decision = decider.decide(audience(make_faces([30, 40], eyewear=0.9)))
+    assert decision.ad == "shades" and decision.creative == "a"
+    assert any("eyewear" in reason for reason in decision.reasons)
+    assert decision.scores["total"] == max(c["score"] for c in decision.candidates if c["eligible"])
+    event = store.decision_event(decision.decision_id)
+    assert event.kind == DECISION and event.ad_id == "shades" and event.customer_id is None
+    assert event.data["audience"]["faces"] == 2 and event.data["mode"] == "anonymous"
+    assert len(event.data["features"]) == len(FEATURE_NAMES)
+    assert set(decision.to_json()) >= {"decision_id", "ad", "creative", "reasons", "candidates"}
+
+
+@pytest.mark.parametrize("ages", [[30, 16], [40, 23]])
+def test_age_restricted_ad_never_shown_when_a_minor_may_be_present(decider: Decider, ages: list[float]) -> None:
+    decision = decider.decide(audience(make_faces(ages)))
+    assert decision.ad != "wine"
+    wine = next(c for c in decision.candidates if c["ad"] == "wine")
+    assert not wine["eligible"] and "under" in " ".join(wine["reasons"])
+
+
+def test_adults_only_audience_may_get_the_restricted_ad(decider: Decider) -> None:
+    assert decider.decide(audience(make_faces([40, 52]))).ad == "wine"
+
+
+def test_nothing_eligible_says_why(decider: Decider, store: Any) -> None:
+    decision = decider.decide(audience(make_faces([])))  # nobody: targeted ads are out, wine (untargeted) is in
+    assert decision.ad == "wine"
+    decision = decider.decide(audience(make_faces([15])))  # a teen without eyewear or hat
+    assert decision.ad is None and decision.creative is None
+    assert "no eligible ad" in decision.reasons[0]
+    assert store.decision_event(decision.decision_id).ad_id is None
+
+
+def test_empty_inventory(store: Any, data_dir: Path) -> None:
+    decision = Decider(store).decide(audience(make_faces([30])))
+    assert decision.ad is None and "adlens ads import" in decision.reasons[0]
+
+
+def test_daily_cap_moves_on_to_another_ad(decider: Decider) -> None:
+    faces = make_faces([30], hat=0.95, eyewear=0.0)
+    assert decider.decide(audience(faces)).ad == "caps"
+    second = decider.decide(audience(faces))
+    assert second.ad != "caps"
+    caps = next(c for c in second.candidates if c["ad"] == "caps")
+    assert "daily cap" in " ".join(caps["reasons"])
+
+
+def test_reward_updates_the_arm_once_per_kind(decider: Decider, store: Any) -> None:
+    decision = decider.decide(audience(make_faces([30], eyewear=0.9)))
+    assert decider.reward(decision.decision_id, 5.0, "dwell") == pytest.approx(0.5)
+    assert decider.reward(decision.decision_id, 1, "click") == 1.0
+    with pytest.raises(InvalidInputError, match="already has a dwell reward"):
+        decider.reward(decision.decision_id, 7.0, "dwell")
+    arm = store.arm_stats(["shades"], dims=len(FEATURE_NAMES))["shades"]
+    assert arm.pulls == 2 and arm.reward_sum == pytest.approx(1.5)
+    rewards = store.events(kinds=[REWARD], decision_id=decision.decision_id)
+    assert [e.data["kind"] for e in rewards] == ["dwell", "click"]
+    with pytest.raises(NotFoundError, match="unknown decision"):
+        decider.reward("0" * 32, 1.0)
+
+
+def test_reward_of_a_decision_without_ad_is_refused(decider: Decider) -> None:
+    decision = decider.decide(audience(make_faces([15])))
+    with pytest.raises(InvalidInputError, match="showed no ad"):
+        decider.reward(decision.decision_id, 3.0)
+
+
+def test_engagement_is_learned(store: Any, tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ADLENS_EXPLORATION", "0.05")
+    get_settings.cache_clear()
+    document = {"ads": [{"id": name, "creatives": [{"id": "a", "image": "creative.png"}]} for name in ("x", "y")]}
+    load_ads(store, tmp_path, document)
+    decider = Decider(store)
+    crowd = audience(make_faces([30, 31, 33]))
+    for _ in range(12):
+        decision = decider.decide(crowd)
+        decider.reward(decision.decision_id, 10.0 if decision.ad == "y" else 0.0)
+    assert decider.decide(crowd).ad == "y"
+
+
+def test_play_event_holds_signage_metrics(decider: Decider, store: Any) -> None:
+    decision = decider.decide(audience(make_faces([30, 44], eyewear=0.9)))
+    decider.log_play(decision, duration=8.0, dwell=5.0)
+    play = store.events(kinds=[PLAY])[0]
+    assert play.decision_id == decision.decision_id and play.value == 8.0
+    assert play.data["ots"] == 2 and play.data["dwell"] == 10.0 and play.data["watchers"] == 2
+
+
+class FakeGallery:
+    """Identifies every face as one member (the real gallery has its own tests)."""
+
+    def __init__(self, member: str) -> None:
+        self.member = member
+
+    def identify_embeddings(self, embeddings: np.ndarray) -> list[tuple[str | None, float | None]]:
+        return [(self.member, 0.3) for _ in embeddings]
+
+
+def test_members_mode_names_the_member_and_applies_their_frequency_cap(
+    store: Any, tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ADLENS_MODE", "members")
+    get_settings.cache_clear()
+    document = {"ads": [
+        {"id": "once", "priority": 10, "frequency_cap": {"count": 1, "hours": 24},
+         "creatives": [{"id": "a", "image": "creative.png"}]},
+        {"id": "always", "creatives": [{"id": "a", "image": "creative.png"}]},
+    ]}
+    load_ads(store, tmp_path, document)
+    store.add_customer("alice")
+    decider = Decider(store, gallery=FakeGallery("alice"))
+    faces = make_faces([35], embeddings=np.zeros((1, 128), np.float32))
+    seen = decider.audience(faces, (1280, 720), "door")
+    assert seen.members == ["alice"]
+    first = decider.decide(seen)
+    assert first.ad == "once" and store.decision_event(first.decision_id).customer_id == "alice"
+    assert decider.decide(seen).ad == "always"
+    store.remove_customer("alice")
+    assert all(e.customer_id is None for e in store.events())
+
+
+def test_lookalike_creative_is_preferred(store: Any, tmp_path: Path, data_dir: Path) -> None:
+    document = {"ads": [{"id": "ad", "creatives": [{"id": "plain", "image": "creative.png"},
+                                                   {"id": "twin", "image": "creative.png"}]}]}
+    load_ads(store, tmp_path, document)
+    twin = np.linspace(-0.2, 0.2, 128).astype(np.float32)
+    decider = Decider(store)
+    decider._inventory()  # warm the cache, then give "twin" a model face as an import would
+    ads, _ = decider._inventory()
+    decider._ads = (decider._ads[0], ads, {"ad": {"twin": twin}})
+    decision = decider.decide(audience(make_faces([30], embeddings=twin[None, :] + 0.01)))
+    assert decision.creative == "twin"
+    assert any("model face" in reason for reason in decision.reasons)

@@ -1,0 +1,88 @@
+"""``adlens report`` over an embedded store (the command wrapped in a small Typer app)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from adlens.cli.report import parse_moment, report
+from adlens.errors import InvalidInputError
+from adlens.store.events import DECISION, PLAY, Event
+from adlens.store.models import utcnow
+
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def invoke(*args: str):
+    app = typer.Typer()
+    app.command()(report)
+    app.command("unused")(lambda: None)  # two commands: Typer then keeps "report" as a sub-command name
+    return CliRunner().invoke(app, ["report", *args], catch_exceptions=False)
+
+
+@pytest.fixture()
+def logged(data_dir):
+    from adlens.store import open_store
+
+    with open_store() as store:
+        now = utcnow()
+        store.append_events([
+            Event(DECISION, now - timedelta(days=3), "door", "old", "a", data={"audience": {"faces": 1}}),
+            Event(DECISION, now - timedelta(hours=1), "door", "new", "a", data={"audience": {"faces": 2},
+                                                                                 "reasons": ["targets adults"]}),
+            Event(PLAY, now - timedelta(minutes=59), "door", "new", "a", value=10,
+                  data={"ots": 2, "watchers": 1, "dwell": 12, "attention": 5}),
+        ])
+    return data_dir
+
+
+def test_report_and_json(logged, tmp_path):
+    result = invoke("--since", "24h", "--out", str(tmp_path / "r.html"), "--json", str(tmp_path / "m.json"))
+    assert result.exit_code == 0, result.output
+    assert "report written to" in result.stdout and "1 decisions, 1 plays" in result.stdout
+    assert "<h2>Per-ad metrics</h2>" in (tmp_path / "r.html").read_text(encoding="utf-8")
+    metrics = json.loads((tmp_path / "m.json").read_text(encoding="utf-8"))
+    assert metrics["counts"]["decision"] == 1 and metrics["ads"][0]["ots"] == 2
+    assert metrics["since"] is not None and metrics["reasons"] == {"targets adults": 1}
+
+
+def test_report_of_everything_by_default(logged, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = invoke()
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "report.html").exists() and "2 decisions" in result.stdout
+
+
+def test_empty_store(data_dir, tmp_path):
+    result = invoke("--out", str(tmp_path / "r.html"))
+    assert result.exit_code == 0, result.output
+    assert "No events yet" in (tmp_path / "r.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--since", "yesterday-ish"], "not a date"),
+    (["--since", "1d", "--until", "2d"], "must come before"),
+])
+def test_bad_periods(data_dir, tmp_path, args, message):
+    result = invoke(*args, "--out", str(tmp_path / "r.html"))
+    assert result.exit_code == 2 and message in result.stderr
+    assert not (tmp_path / "r.html").exists()
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("30m", NOW - timedelta(minutes=30)), ("24h", NOW - timedelta(hours=24)), ("7d", NOW - timedelta(days=7)),
+    ("2W", NOW - timedelta(weeks=2)), ("1.5h", NOW - timedelta(minutes=90)),
+    ("2026-02-01", datetime(2026, 2, 1, tzinfo=UTC)),
+    ("2026-02-01T08:30:00+01:00", datetime(2026, 2, 1, 7, 30, tzinfo=UTC)),
+    ("7 days", InvalidInputError), ("", InvalidInputError), ("99999999999w", InvalidInputError),
+])
+def test_parse_moment(text, expected):
+    if expected is InvalidInputError:
+        with pytest.raises(InvalidInputError):
+            parse_moment(text, now=NOW)
+    else:
+        assert parse_moment(text, now=NOW) == expected

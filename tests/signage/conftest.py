@@ -1,0 +1,134 @@
+"""Signage test helpers: synthetic faces, a stand-in decider, and a short video made from the
+faces_small photos (Obama alone, Obama with Biden, nobody, Lin-Manuel Miranda)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from adlens.faces import Faces
+
+#: (photo, seconds) in playing order; None is an empty frame.
+SCENES = (("obama3.jpg", 2.0), ("two_people.jpg", 2.0), (None, 1.0), ("lin-manuel-miranda.png", 2.0))
+VIDEO_FPS = 5.0
+VIDEO_SIZE = (640, 480)
+
+
+def letterbox(image: np.ndarray, size: tuple[int, int] = VIDEO_SIZE) -> np.ndarray:
+    """``image`` scaled to fit ``size`` (width, height) on black, aspect kept (faces must not be squashed)."""
+    width, height = size
+    scale = min(width / image.shape[1], height / image.shape[0])
+    w, h = int(image.shape[1] * scale), int(image.shape[0] * scale)
+    canvas = np.zeros((height, width, 3), dtype=np.uint8)
+    x, y = (width - w) // 2, (height - h) // 2
+    canvas[y:y + h, x:x + w] = cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
+    return canvas
+
+
+def write_video(path: Path, frames: list[np.ndarray], fps: float = VIDEO_FPS) -> Path:
+    """Frames → an MJPG .avi (this OpenCV build writes and reads it back)."""
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (frames[0].shape[1], frames[0].shape[0]))
+    assert writer.isOpened(), "this OpenCV build cannot write MJPG video"
+    for frame in frames:
+        writer.write(frame)
+    writer.release()
+    return path
+
+
+@pytest.fixture(scope="session")
+def scene_frames(faces_small) -> list[np.ndarray]:
+    from adlens.imageio import load_image
+
+    frames = []
+    for name, seconds in SCENES:
+        image = letterbox(load_image(faces_small / name)) if name else np.zeros((*VIDEO_SIZE[::-1], 3), np.uint8)
+        frames.extend([image] * int(round(seconds * VIDEO_FPS)))
+    return frames
+
+
+@pytest.fixture(scope="session")
+def scene_video(tmp_path_factory, scene_frames) -> Path:
+    """``scenes.avi``: 7 s at 5 fps, 640×480."""
+    return write_video(tmp_path_factory.mktemp("video") / "scenes.avi", scene_frames)
+
+
+@pytest.fixture(scope="session")
+def make_video():
+    """:func:`write_video` for tests that build their own video."""
+    return write_video
+
+
+# --- a stand-in for adlens.ads.decision.Decider ------------------------------------------
+@dataclass
+class FakeDecision:
+    decision_id: str
+    ad: str | None
+    creative: str | None
+    creative_spec: dict
+    reasons: list[str] = field(default_factory=list)
+    candidates: list[dict] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {"decision_id": self.decision_id, "ad": self.ad, "creative": self.creative}
+
+
+class FakeDecider:
+    """Plays ``ads`` ((id, duration) pairs) in turn and records every call.
+
+    ``calls`` holds, per decision, the audience, ``person_key``, and what ``shown_to``
+    said of each ad at that moment.
+    """
+
+    def __init__(self, ads=(("a", 100.0), ("b", 100.0)), analyzer=None) -> None:
+        self.ads = list(ads)
+        self.analyzer = analyzer
+        self.calls: list[dict] = []
+
+    def audience(self, faces, frame_size, screen, at=None):
+        from adlens.ads.audience import Audience
+
+        return Audience.from_faces(faces, frame_size, screen, at)
+
+    def decide(self, audience, *, source="image", person_key=None, shown_to=None, log=True):
+        ad, duration = self.ads[len(self.calls) % len(self.ads)]
+        seen = {name: shown_to(name, 24.0) for name, _ in self.ads} if shown_to else {}
+        self.calls.append({"audience": audience, "person_key": person_key, "shown": seen, "source": source,
+                           "log": log})
+        spec = {"image": "", "duration": duration, "caption": f"ad {ad}"} if ad else {}
+        return FakeDecision(uuid.uuid4().hex, ad, f"{ad}-1" if ad else None, spec, ["fake"])
+
+
+@pytest.fixture()
+def fake_decider():
+    """The :class:`FakeDecider` class (tests build it with their own ads)."""
+    return FakeDecider
+
+
+# --- synthetic faces ---------------------------------------------------------------
+def landmarks(box, looking: bool = True) -> np.ndarray:
+    """Five points of a frontal face in ``box`` (nose pushed aside when not looking)."""
+    x, y, w, h = box
+    nose_x = 0.5 if looking else 0.85
+    points = [(0.3, 0.35), (0.7, 0.35), (nose_x, 0.55), (0.35, 0.75), (0.65, 0.75)]
+    return np.array([(x + px * w, y + py * h) for px, py in points])
+
+
+def synthetic_faces(boxes, embeddings=None, looking=None, **columns):
+    """Synthetic faces: ``boxes`` xywh, optional embeddings and data columns."""
+    looking = looking or [True] * len(boxes)
+    return Faces(
+        np.array(boxes, dtype=np.float32).reshape(-1, 4), np.full(len(boxes), 0.9),
+        np.array([landmarks(b, look) for b, look in zip(boxes, looking)]).reshape(-1, 5, 2),
+        None if embeddings is None else np.array(embeddings, dtype=np.float32), columns,
+    )
+
+
+@pytest.fixture(scope="session")
+def make_faces():
+    """:func:`synthetic_faces`: ``make_faces(boxes, embeddings=None, looking=None, **columns)``."""
+    return synthetic_faces
