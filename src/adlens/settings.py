@@ -89,6 +89,12 @@ class Settings(BaseSettings):
         description="anonymous: nobody is identified and no embedding is stored; "
         "members: enrolled, consented customers are recognised, everyone else stays anonymous.",
     )
+    gallery_threshold: float = Field(
+        default=0.5, gt=0.0,
+        description="Largest embedding distance at which a face is recognised as an enrolled member. "
+        "Stricter than match_threshold (1:1 verification): a search over N members has N chances to "
+        "accept a stranger. Calibrated in docs/gallery.md.",
+    )
     gallery_key: SecretStr = Field(
         default=SecretStr(""),
         description="Fernet key encrypting face embeddings at rest; empty: <data_dir>/gallery.key, "
@@ -102,7 +108,9 @@ class Settings(BaseSettings):
         description="Age-restricted ads need every face estimated at least this old (Challenge 25: "
         "age estimates err by years, so a margin above 18).",
     )
-    exploration: float = Field(default=1.0, ge=0, description="LinUCB exploration rate (alpha); 0 only exploits.")
+    exploration: float = Field(
+        default=0.3, ge=0, description="LinUCB exploration rate (alpha); 0 only exploits (see docs/reports.md)."
+    )
     dwell_reward_seconds: float = Field(
         default=10.0, gt=0, description="Dwell of this many seconds or more counts as a full reward of 1."
     )

@@ -68,6 +68,6 @@ def test_search_before_build():
         GalleryIndex().search(np.zeros((1, 128)))
 
 
-@pytest.mark.parametrize(("n", "cells", "probes"), [(60_000, 1024, 32), (1_000_000, 4096, 128), (10, 16, 16)])
+@pytest.mark.parametrize(("n", "cells", "probes"), [(60_000, 1024, 96), (1_000_000, 4096, 128), (10, 16, 16)])
 def test_ivf_sizes(n, cells, probes):
     assert cells_for(n) == cells and probes_for(cells) == probes

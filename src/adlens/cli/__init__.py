@@ -10,7 +10,7 @@ import numpy as np
 import typer
 
 from adlens import __version__
-from adlens.cli import ads, catalog, decide, demo, evaluate, models, report, shop, signage, train
+from adlens.cli import ads, catalog, decide, demo, evaluate, gallery, models, report, shop, signage, train
 from adlens.cli.analyze import analyze
 from adlens.cli.common import handle_errors, out
 from adlens.errors import NoFaceFoundError
@@ -36,6 +36,7 @@ app.command()(shop.segments)
 app.command()(shop.shuffle)
 app.command("recommend-face")(shop.recommend_face)
 app.add_typer(ads.app, name="ads")
+app.add_typer(gallery.app, name="gallery")
 app.command()(decide.decide)
 app.command()(decide.reward)
 app.command()(demo.demo)

@@ -66,7 +66,7 @@ def identify(image: ImageFile, json_output: JsonFlag = False) -> None:
     if json_output:
         write_json([m.to_dict() for m in matches], None)
         return
-    threshold = gallery.settings.match_threshold
+    threshold = gallery.settings.gallery_threshold
     table = Table("face", "customer", "distance", "box x, y, w, h",
                   title=f"{len(matches)} faces (match within {threshold})", title_justify="left")
     for match in matches:
@@ -87,12 +87,12 @@ def list_members(json_output: JsonFlag = False) -> None:
     if json_output:
         write_json(rows, None)
         return
-    table = Table("customer", "embeddings", "consented", "expires", "status", "consent text",
+    table = Table("customer", "embeddings", "consented (UTC)", "expires (UTC)", "status", "consent text",
                   title=f"{len(rows)} enrolled customers", title_justify="left")
-    for row in rows:
-        table.add_row(escape(row["customer"]), str(row["embeddings"]), row["consented_at"],
-                      row["expires_at"] or "never", "expired" if row["expired"] else "active",
-                      escape(row["consent"]))
+    for member in members:
+        expires = member.expires_at.strftime("%Y-%m-%d %H:%M") if member.expires_at else "never"
+        table.add_row(escape(member.customer), str(member.embeddings), member.consented_at.strftime("%Y-%m-%d %H:%M"),
+                      expires, "expired" if member.expired else "active", escape(member.consent_text))
     out.print(table)
 
 
@@ -101,7 +101,8 @@ def list_members(json_output: JsonFlag = False) -> None:
 def delete(customer: Annotated[str, typer.Argument(help="Customer id.")]) -> None:
     """Erase a customer completely, in any mode: embeddings, consent, profile, feedback and their events."""
     erased = _gallery().delete(customer)
-    out.print(f"erased {customer}: {erased['embeddings']} embeddings, consent {'yes' if erased['consent'] else 'none'}, "
+    consent = "yes" if erased["consent"] else "none"
+    out.print(f"erased {customer}: {erased['embeddings']} embeddings, consent {consent}, "
               f"{erased['feedback']} feedback answers, {erased['events']} events, and the customer profile",
               highlight=False, markup=False)
 
@@ -114,7 +115,8 @@ def calibrate(
     strangers: Annotated[Path | None, typer.Option(
         "--strangers", exists=True, help="Photos of people in none of the sub-folders (every face is used).")] = None,
     distinct: Annotated[bool, typer.Option(
-        "--distinct-strangers", help="Each stranger face is a different person: also pair strangers together.")] = False,
+        "--distinct-strangers",
+        help="Each stranger face is a different person: also pair strangers together.")] = False,
     json_output: JsonFlag = False,
 ) -> None:
     """Measure false accepts and false rejects per match threshold, and recommend one.
@@ -127,7 +129,7 @@ def calibrate(
 
     settings = get_settings()
     analyzer = Analyzer(settings, attributes=[], embed=True).load()
-    result = calibrate_folders(folder, strangers, analyzer, settings.match_threshold, distinct, track=track)
+    result = calibrate_folders(folder, strangers, analyzer, settings.gallery_threshold, distinct, track=track)
     if json_output:
         write_json(result, None)
         return

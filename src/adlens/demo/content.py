@@ -135,7 +135,7 @@ ADS: tuple[tuple[str, str, str, Colour, str, dict[str, Any]], ...] = (
      {"products": ["sg-black", "sg-brown", "sg-red"], "mood": "upbeat", "priority": 2,
       "targeting": {"attributes": {"eyewear": True}}, "frequency_cap": {"count": 5, "hours": 24}}),
     ("cap-collection", "The cap collection", "cap-blue", (160, 80, 30), "Caps for sun and sport",
-     {"products": ["cap-blue", "cap-red", "cap-green"], "mood": "exciting", "priority": 2,
+     {"products": ["cap-blue", "cap-red", "cap-green"], "mood": "upbeat", "priority": 2,
       "targeting": {"attributes": {"hat": True}}}),
     ("beard-care", "Beard care", "beard-oil", (30, 60, 110), "Oil, balm and trimmer kits",
      {"products": ["beard-oil", "beard-balm"], "mood": "calm", "priority": 2,

@@ -23,10 +23,10 @@ from adlens.errors import InvalidInputError
 EXACT_MAX = 50_000
 #: IVF cells: about 4·√n (FAISS's rule of thumb), rounded to a power of two.
 CELLS_PER_ROOT = 4
-#: Share of the IVF cells scanned per query (1/32: recall@1 ≥ 0.99 at 1M synthetic identities).
+#: Share of the IVF cells scanned per query (1/32 at 1M synthetic identities: recall@1 0.994-0.996, p99 2.9-3.7 ms).
 PROBE_SHARE = 1 / 32
-#: Fewest cells scanned per query, for small IVF indexes.
-MIN_PROBES = 32
+#: Fewest cells scanned per query: 1/32 of a 100k gallery's 1,024 cells found only 97.4%.
+MIN_PROBES = 96
 #: k-means training sample per IVF cell (FAISS warns below 39).
 TRAIN_PER_CELL = 48
 

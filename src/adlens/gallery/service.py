@@ -10,7 +10,8 @@ mode. Raw images are never stored: only encrypted 128-d embeddings.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -77,12 +78,19 @@ class Member:
     embeddings: int
 
 
+#: Seconds a cached index is trusted before the store's gallery version is read again. Changes
+#: made through the same :class:`Gallery` apply at once; those of another process (the CLI, another
+#: API worker) within this time. Reading the version costs a millisecond or more at 100k members.
+VERSION_CHECK_SECONDS = 1.0
+
+
 @dataclass
 class _Cache:
-    version: tuple[object, ...]
+    version: tuple[int, ...]
     index: GalleryIndex
     customers: list[str]
     next_expiry: datetime | None
+    checked_at: float
 
 
 def _name(source: Any, position: int) -> str:
@@ -120,6 +128,12 @@ class Gallery:
         if self.settings.mode != "members":
             raise ConsentRequiredError(ANONYMOUS_MESSAGE)
 
+    def _analyse(self, source: Any) -> Faces:
+        faces: Faces = self.analyzer.analyze(source)
+        if len(faces) and faces.embeddings is None:
+            raise InvalidInputError("the gallery's analyzer computes no embeddings: give it Analyzer(embed=True)")
+        return faces
+
     # --- enrolment --------------------------------------------------------------
 
     def enrol(
@@ -128,7 +142,7 @@ class Gallery:
         images: Sequence[Any],
         consent_text: str,
         expires_at: datetime | None = None,
-        advance: Any = None,
+        advance: Callable[[], object] | None = None,
     ) -> Enrolment:
         """Store one encrypted embedding per image of ``customer_id`` with their consent.
 
@@ -147,7 +161,7 @@ class Gallery:
         vectors, problems = [], []
         for position, source in enumerate(images):
             try:
-                faces = self.analyzer.analyze(source)
+                faces = self._analyse(source)
                 if len(faces) == 0:
                     raise NoFaceFoundError("no face found")
                 if len(faces) > 1:
@@ -176,7 +190,7 @@ class Gallery:
     def identify(self, source: Any) -> list[Match]:
         """Who each face of ``source`` (path, bytes or BGR array) is: a member, or ``None`` for unknown."""
         self._require_members_mode()
-        faces: Faces = self.analyzer.analyze(source)
+        faces = self._analyse(source)
         if len(faces) == 0:
             return []
         found = self.identify_embeddings(faces.embeddings)
@@ -187,7 +201,7 @@ class Gallery:
         """``(customer or None, nearest distance or None)`` per row of ``embeddings`` ``(n, 128)``.
 
         A face matches when its nearest unexpired member lies within
-        ``settings.match_threshold``; otherwise it is unknown, still with the distance
+        ``settings.gallery_threshold``; otherwise it is unknown, still with the distance
         of that nearest member (``None`` when the gallery is empty).
         """
         self._require_members_mode()
@@ -198,7 +212,7 @@ class Gallery:
         if len(cache.index) == 0 or len(embeddings) == 0:
             return [(None, None)] * len(embeddings)
         distances, people = cache.index.search(embeddings, k=1)
-        threshold = self.settings.match_threshold
+        threshold = self.settings.gallery_threshold
         answers: list[tuple[str | None, float | None]] = []
         for distance, person in zip(distances[:, 0], people[:, 0]):
             if person < 0:  # an approximate search can come back empty-handed: unknown
@@ -209,20 +223,25 @@ class Gallery:
         return answers
 
     def _current(self) -> _Cache:
-        """The cached index, rebuilt when the gallery changed or a member's consent expired since."""
-        version = self.store.gallery_version()
-        now = utcnow()
-        cache = self._cache
-        if (cache is not None and cache.version == version
-                and (cache.next_expiry is None or now < cache.next_expiry)):
-            return cache
+        """The cached index; rebuilt when the store's gallery changed or a member's consent expired."""
+        now, clock, cache = utcnow(), time.monotonic(), self._cache
+        if cache is not None and (cache.next_expiry is None or now < cache.next_expiry):
+            if clock - cache.checked_at < VERSION_CHECK_SECONDS:
+                return cache
+            version = self.store.gallery_version()
+            if version == cache.version:
+                cache.checked_at = clock
+                return cache
+        else:
+            version = self.store.gallery_version()
+        # Read after the version: a change in between makes the next check rebuild again, never miss.
         ids, tokens, expiries = self.store.gallery_rows(now)
         customers = sorted(set(ids))
         label = {customer: i for i, customer in enumerate(customers)}
         vectors = self.cipher.decrypt_many(tokens)
         index = GalleryIndex().build(vectors, np.array([label[c] for c in ids], dtype=np.int64))
         pending = [e for e in expiries if e is not None]
-        self._cache = _Cache(version, index, customers, min(pending) if pending else None)
+        self._cache = _Cache(version, index, customers, min(pending) if pending else None, clock)
         return self._cache
 
     # --- members and erasure ----------------------------------------------------

@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from adlens.ads.bandit import ArmStats
+from adlens.ads.arms import ArmStats
 from adlens.errors import InvalidInputError, NotFoundError, StoreError
 from adlens.store.base import StoreBase, check_id, chunks
 from adlens.store.models import BanditArmRow, utcnow
