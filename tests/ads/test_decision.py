@@ -11,8 +11,8 @@ import pytest
 
 from adlens.ads.audience import FEATURE_NAMES, Audience
 from adlens.ads.decision import Decider
-from adlens.ads.inventory import parse_inventory
-from adlens.ads.lookalike import import_inventory
+from adlens.ads.importer import import_inventory
+from adlens.ads.loading import parse_inventory
 from adlens.crypto import EmbeddingCipher
 from adlens.errors import InvalidInputError, NotFoundError
 from adlens.faces import EMOTIONS, Faces

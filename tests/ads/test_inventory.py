@@ -10,7 +10,8 @@ import pytest
 import yaml
 from PIL import Image
 
-from adlens.ads.inventory import DEFAULT_RESTRICTED, Ad, load_inventory, parse_window, validate_ad
+from adlens.ads.inventory import DEFAULT_RESTRICTED, Ad, parse_window, validate_ad
+from adlens.ads.loading import load_inventory
 from adlens.errors import InvalidInputError
 from helpers import REPO
 

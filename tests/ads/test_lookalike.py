@@ -10,8 +10,10 @@ import pytest
 import yaml
 from PIL import Image
 
-from adlens.ads.inventory import load_inventory, validate_ad
-from adlens.ads.lookalike import ModelFaces, choose_creative, count_model_faces, import_inventory
+from adlens.ads.importer import count_model_faces, import_inventory
+from adlens.ads.inventory import validate_ad
+from adlens.ads.loading import load_inventory
+from adlens.ads.lookalike import ModelFaces, choose_creative
 from adlens.crypto import EmbeddingCipher
 from adlens.errors import MultipleFacesError, NoFaceFoundError
 from adlens.store import Store

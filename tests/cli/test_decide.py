@@ -9,8 +9,8 @@ import cv2
 import numpy as np
 import pytest
 
-from adlens.ads.inventory import parse_inventory
-from adlens.ads.lookalike import import_inventory
+from adlens.ads.importer import import_inventory
+from adlens.ads.loading import parse_inventory
 from adlens.crypto import EmbeddingCipher
 from adlens.store import open_store
 from helpers import FACES_SMALL, MODELS, need, run_cli

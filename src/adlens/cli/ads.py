@@ -9,7 +9,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from adlens.ads.inventory import Ad, Conditions, load_inventory
+from adlens.ads.inventory import Ad, Conditions
+from adlens.ads.loading import load_inventory
 from adlens.ads.rules import describe
 from adlens.cli.common import err, handle_errors, out, progress_bar, write_json
 
@@ -38,7 +39,7 @@ def import_(
 
     Re-importing updates ads and never duplicates them; a model-face photo already imported is not analysed again. Every problem is listed with its place in the file; valid ads are imported, invalid ones skipped, and the exit code is 1 when anything was skipped.
     """
-    from adlens.ads.lookalike import count_model_faces, import_inventory
+    from adlens.ads.importer import count_model_faces, import_inventory
 
     inventory = load_inventory(file)
     store = _store()

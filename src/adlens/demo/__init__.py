@@ -78,8 +78,9 @@ def run_demo(
 ) -> DemoResult:
     """Run the whole demo into ``folder`` (see the module docstring) and return where things are."""
     from adlens.ads.decision import Decider
-    from adlens.ads.inventory import load_inventory
-    from adlens.ads.lookalike import ModelFaces, import_inventory
+    from adlens.ads.importer import import_inventory
+    from adlens.ads.loading import load_inventory
+    from adlens.ads.lookalike import ModelFaces
     from adlens.annotate import annotate
     from adlens.crypto import EmbeddingCipher
     from adlens.demo.content import write_catalogue, write_inventory
