@@ -28,7 +28,8 @@ T = TypeVar("T")
 Track = Callable[[Iterable[T], str, int], Iterable[T]]
 
 
-def _no_track(items: Iterable[T], description: str = "", total: int = 0) -> Iterable[T]:
+def no_track(items: Iterable[T], description: str = "", total: int = 0) -> Iterable[T]:
+    """A :data:`Track` that shows nothing: the default of every evaluation's progress hook."""
     return items
 
 
@@ -48,7 +49,7 @@ def _confusion(truth: np.ndarray, predicted: np.ndarray, classes: int) -> np.nda
 
 
 def evaluate_emotion(
-    folder: Path, model: str | None = None, settings: Settings | None = None, track: Track = _no_track
+    folder: Path, model: str | None = None, settings: Settings | None = None, track: Track = no_track
 ) -> dict[str, Any]:
     """Accuracy of an emotion model on a FER-layout folder (one sub-folder per class).
 
@@ -106,7 +107,7 @@ def _chip_face(image: np.ndarray) -> Faces:
 
 
 def evaluate_age_gender(
-    folder: Path, settings: Settings | None = None, track: Track = _no_track, *, detect: bool = False
+    folder: Path, settings: Settings | None = None, track: Track = no_track, *, detect: bool = False
 ) -> dict[str, Any]:
     """Age MAE and gender accuracy on UTKFace-named files, overall and per gender × group.
 
@@ -206,7 +207,7 @@ class FaceEmbeddings:
 
 
 def evaluate_verification(
-    pairs_csv: Path, root: Path, settings: Settings | None = None, track: Track = _no_track
+    pairs_csv: Path, root: Path, settings: Settings | None = None, track: Track = no_track
 ) -> dict[str, Any]:
     """Same-person accuracy on labelled pairs at the configured match threshold."""
     settings = settings or get_settings()
@@ -282,7 +283,7 @@ def _binary_scores(truth: np.ndarray, probability: np.ndarray, threshold: float)
 
 
 def evaluate_attributes(
-    folder: Path, labels_csv: Path, settings: Settings | None = None, track: Track = _no_track,
+    folder: Path, labels_csv: Path, settings: Settings | None = None, track: Track = no_track,
     threshold: float = 0.5,
 ) -> dict[str, Any]:
     """ROC AUC, precision and recall at ``threshold`` of eyewear, beard and hat on labelled photos.

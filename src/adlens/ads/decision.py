@@ -46,6 +46,14 @@ WEIGHTS = {"rules": 1.0, "taste": 1.0, "emotion": 0.5, "engagement": 1.0, "prior
 MAX_CANDIDATES = 10
 
 
+@dataclass(frozen=True)
+class Scored:
+    """An eligible ad's score components with their total, and the reasons they give."""
+
+    scores: dict[str, float]
+    reasons: list[str]
+
+
 @dataclass
 class Decision:
     """The ad chosen for one audience, why, and what else was considered."""
@@ -159,7 +167,7 @@ class Decider:
         verdicts = [evaluate(ad, audience, context, person_key=member or person_key) for ad in ads]
         eligible = [(ad, v) for ad, v in zip(ads, verdicts, strict=True) if v.eligible]
         scored = self._score(eligible, audience, member, features)
-        candidates = [self._candidate(ad, v, scored.get(ad.id)) for ad, v in zip(ads, verdicts, strict=True)]
+        candidates = [_candidate(ad, v, scored.get(ad.id)) for ad, v in zip(ads, verdicts, strict=True)]
         candidates.sort(key=lambda c: (not c["eligible"], -(c["score"] or 0.0), c["ad"]))
 
         decision = Decision(
@@ -170,7 +178,7 @@ class Decider:
         if not scored:
             decision.reasons = self._why_none(ads, verdicts, audience)
         else:
-            best = max(eligible, key=lambda av: (scored[av[0].id]["total"], av[0].priority, av[0].id))
+            best = max(eligible, key=lambda av: (scored[av[0].id].scores["total"], av[0].priority, av[0].id))
             ad, verdict = best
             viewer = audience.faces.embeddings[main] if main is not None and audience.faces.embeddings is not None \
                 else None
@@ -178,11 +186,8 @@ class Decider:
             choice = choose_creative(ad, viewer, creative_faces.get(ad.id, {}), rotation=self._rotation)
             decision.ad, decision.ad_name, decision.creative = ad.id, ad.name, choice.creative_id
             decision.creative_spec = _creative_spec(ad, choice.creative_id, self.settings.ad_duration)
-            decision.scores = scored[ad.id]
-            decision.reasons = [*verdict.reasons, *scored[ad.id].pop("_reasons"), choice.reason]
-            decision.reasons = [r for r in decision.reasons if r]
-        for entry in scored.values():
-            entry.pop("_reasons", None)
+            decision.scores = scored[ad.id].scores
+            decision.reasons = [r for r in (*verdict.reasons, *scored[ad.id].reasons, choice.reason) if r]
         if log:
             self._log(decision, features, member, source)
         return decision
@@ -199,9 +204,9 @@ class Decider:
             return cache[ad_id]
 
         def person_shown(person: str, ad_id: str, hours: float) -> int:
-            if member is not None:
+            if member is not None:  # then ``person`` is the member: count their own decisions
                 return self.store.count_events(DECISION, since=now - timedelta(hours=hours), ad_id=ad_id,
-                                               customer_id=member)
+                                               customer_id=person)
             return shown_to(ad_id, hours) if shown_to is not None else 0
 
         segments = {m: self.store.get_customer(m).segment_id for m in audience.members}
@@ -210,7 +215,7 @@ class Decider:
                            segments=segments)
 
     def _score(self, eligible: list[tuple[Any, Any]], audience: Audience, member: str | None,
-               features: np.ndarray) -> dict[str, dict[str, Any]]:
+               features: np.ndarray) -> dict[str, Scored]:
         if not eligible:
             return {}
         ids = [ad.id for ad, _ in eligible]
@@ -236,8 +241,9 @@ class Decider:
             if ad.mood and group is not None:
                 reasons.append(f"mood '{ad.mood}' fits the audience's emotion: {parts['emotion']:.2f}")
             reasons.append(f"learned engagement {expected[i]:.2f} (upper bound {upper[i]:.2f})")
-            scored[ad.id] = {**{k: round(v, 4) for k, v in parts.items()}, "expected": round(float(expected[i]), 4),
-                             "total": round(total, 4), "_reasons": reasons}
+            scores = {**{k: round(v, 4) for k, v in parts.items()}, "expected": round(float(expected[i]), 4),
+                      "total": round(total, 4)}
+            scored[ad.id] = Scored(scores, reasons)
         return scored
 
     def _taste(self, member: str | None, ads: list[Any]) -> dict[str, tuple[float, str]]:
@@ -260,11 +266,6 @@ class Decider:
             if best and best[0].score > 0 and not best[0].cold_start:
                 found[ad.id] = (min(best[0].score, 1.0), f"member {member} {', '.join(best[0].reasons)}".strip())
         return found
-
-    def _candidate(self, ad: Any, verdict: Any, scores: dict[str, Any] | None) -> dict[str, Any]:
-        return {"ad": ad.id, "eligible": bool(verdict.eligible), "score": None if scores is None else scores["total"],
-                "scores": None if scores is None else {k: v for k, v in scores.items() if not k.startswith("_")},
-                "reasons": list(verdict.reasons)}
 
     @staticmethod
     def _why_none(ads: list[Any], verdicts: list[Any], audience: Audience) -> list[str]:
@@ -329,6 +330,11 @@ class Decider:
         return self.store.append_event(Event(PLAY, at or decision.at + timedelta(seconds=duration), decision.screen,
                                              decision.decision_id, decision.ad, decision.creative, None,
                                              float(duration), data))
+
+
+def _candidate(ad: Any, verdict: Any, scored: Scored | None) -> dict[str, Any]:
+    return {"ad": ad.id, "eligible": bool(verdict.eligible), "score": None if scored is None else scored.scores["total"],
+            "scores": None if scored is None else dict(scored.scores), "reasons": list(verdict.reasons)}
 
 
 def _creative_spec(ad: Any, creative_id: str | None, default_duration: float) -> dict[str, Any]:

@@ -12,27 +12,21 @@ point when no threshold keeps FAR that low.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 
 from adlens.errors import InvalidInputError
+from adlens.evaluation import Track, no_track
 from adlens.imageio import iter_image_files
 
-T = TypeVar("T")
-Track = Callable[[Iterable[T], str, int], Iterable[T]]
 
 #: Largest false accept rate the recommended threshold may have (0.1%).
 TARGET_FAR = 0.001
 #: Thresholds the report tabulates.
 THRESHOLDS = tuple(round(0.40 + 0.05 * i, 2) for i in range(7))
-
-
-def _no_track(items: Iterable[T], description: str = "", total: int = 0) -> Iterable[T]:
-    return items
 
 
 @dataclass
@@ -45,7 +39,7 @@ class Faceset:
     skipped: list[dict[str, str]] = field(default_factory=list)
 
 
-def embed_folders(folder: Path, strangers: Path | None, analyzer: Any, track: Track = _no_track) -> Faceset:
+def embed_folders(folder: Path, strangers: Path | None, analyzer: Any, track: Track = no_track) -> Faceset:
     """Embed ``folder`` (a sub-folder per person) and ``strangers`` with ``analyzer`` (``embed=True``).
 
     Each person photo contributes its largest face (a bystander must not become a
@@ -173,7 +167,7 @@ def _summary(values: np.ndarray) -> dict[str, float]:
 
 
 def calibrate_folders(folder: Path, strangers: Path | None, analyzer: Any, current: float,
-                      distinct_strangers: bool = False, track: Track = _no_track) -> dict[str, Any]:
+                      distinct_strangers: bool = False, track: Track = no_track) -> dict[str, Any]:
     """Embed the folders, then :func:`calibrate`; adds counts, skipped photos and FAR per stranger group."""
     faceset = embed_folders(folder, strangers, analyzer, track)
     genuine, impostor, pair_groups = pair_distances(faceset, distinct_strangers)
