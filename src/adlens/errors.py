@@ -83,6 +83,38 @@ class InvalidInputError(AdlensError):
     code = "invalid_input"
 
 
+class UploadTooLargeError(InvalidInputError):
+    """An uploaded file or request body is larger than ``ADLENS_MAX_UPLOAD_BYTES``."""
+
+    http_status = 413
+    code = "upload_too_large"
+
+
+class AuthenticationError(AdlensError):
+    """An API request without a valid key (``Authorization: Bearer KEY``)."""
+
+    http_status = 401
+    code = "unauthorized"
+
+
+class PermissionDeniedError(AdlensError):
+    """An API key whose role may not use this route."""
+
+    http_status = 403
+    code = "forbidden"
+
+
+class RateLimitedError(AdlensError):
+    """An API key sent more requests than ``ADLENS_API_RATE_LIMIT`` allows; retry after ``retry_after`` s."""
+
+    http_status = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after: float = 1.0) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class NotFoundError(UnknownNameError):
     """An unknown id: a product, a customer, a segment."""
 

@@ -119,6 +119,19 @@ class Settings(BaseSettings):
         default=None, description="YAML/JSON table emotion → ad mood → fit; empty: the built-in table."
     )
 
+    # --- the HTTP API (adlens serve) ----------------------------------------------
+    max_upload_bytes: int = Field(
+        default=20_000_000, gt=0, description="Largest request body the API accepts (an image, a catalogue)."
+    )
+    api_rate_limit: float = Field(
+        default=20.0, ge=0, description="Requests per second each API key may send on average; 0 turns the limit off."
+    )
+    api_rate_burst: int = Field(default=60, ge=1, description="Requests an API key may send at once above the rate.")
+    live_screen_timeout: float = Field(
+        default=30.0, gt=0, description="A live screen (the /screen page) sending no frame for this long has left: "
+        "its playing ad is logged and its state dropped."
+    )
+
     # --- runtime ----------------------------------------------------------
     ort_threads: int = Field(default=0, ge=0, description="ONNX Runtime intra-op threads (0 = auto).")
 

@@ -192,6 +192,14 @@ class Ad(_Strict):
         """The ad's fields as JSON-ready data, without its creatives (what the store keeps per ad)."""
         return self.model_dump(mode="json", exclude={"creatives"})
 
+    def to_json(self) -> dict[str, Any]:
+        """The ad as JSON-ready data, each creative with ``has_face``, and ``age_restricted`` as applied."""
+        data = self.model_dump(mode="json")
+        for creative, entry in zip(self.creatives, data["creatives"], strict=True):
+            entry["has_face"] = creative.has_face
+        data["age_restricted"] = self.is_age_restricted
+        return data
+
 
 def validate_ad(data: Any, *, moods: Iterable[str] | None = None,
                 restricted_categories: Iterable[str] | None = None, from_file: bool = False) -> Ad:

@@ -82,15 +82,6 @@ def _caps(ad: Ad) -> str:
     return ", ".join(parts) or "-"
 
 
-def ad_dict(ad: Ad) -> dict[str, Any]:
-    """An ad as JSON-ready data, each creative with ``has_face``."""
-    data = ad.model_dump(mode="json")
-    for creative, entry in zip(ad.creatives, data["creatives"], strict=True):
-        entry["has_face"] = creative.has_face
-    data["age_restricted"] = ad.is_age_restricted
-    return data
-
-
 @app.command("list")
 @handle_errors
 def list_(
@@ -100,7 +91,7 @@ def list_(
     """List ads: priority, caps, targeting, creatives, active (exclusions: adlens ads show)."""
     ads = _store().list_ads(active_only=active)
     if json_output:
-        write_json([ad_dict(ad) for ad in ads], None)
+        write_json([ad.to_json() for ad in ads], None)
         return
     table = Table(title=f"{len(ads)} ads", title_justify="left")
     table.add_column("id", no_wrap=True)
@@ -120,7 +111,7 @@ def show(ad_id: AdArgument, json_output: JsonFlag = False) -> None:
     """Show one ad: products, rules, caps and creatives."""
     ad = _store().get_ad(ad_id)
     if json_output:
-        write_json(ad_dict(ad), None)
+        write_json(ad.to_json(), None)
         return
     out.print(f"[bold]{escape(ad.id)}[/bold]  {escape(ad.name)}{'' if ad.active else '  (inactive)'}",
               highlight=False)

@@ -13,7 +13,6 @@ from rich.table import Table
 from adlens.cli.common import err, handle_errors, out, progress_bar, write_json
 from adlens.products.catalog import Columns, RowProblem, parse_rows, read_joined
 from adlens.products.importer import CatalogImporter, ImportReport
-from adlens.products.types import Product
 
 app = typer.Typer(help="Import a product catalogue, list it, look at a product's aspects.", no_args_is_help=True)
 
@@ -93,7 +92,7 @@ def list_(
     products = store.list_products(offset=offset, limit=limit, search=search)
     total = store.count_products()
     if json_output:
-        write_json([_summary(p) for p in products], None)
+        write_json([p.summary() for p in products], None)
         return
     table = Table("id", "name", "photo", title=f"{len(products)} of {total} products", title_justify="left")
     for product in products:
@@ -109,12 +108,7 @@ def show(
 ) -> None:
     """Show one product: name, metadata, photo and predicted labels."""
     product = _store().get_product(product_id)
-    data = _summary(product) | {
-        "attributes": product.attributes,
-        "predicted": {k: {"value": v.value, "confidence": v.confidence} for k, v in product.predicted.items()},
-        "created_at": product.created_at.isoformat() if product.created_at else None,
-        "updated_at": product.updated_at.isoformat() if product.updated_at else None,
-    }
+    data = product.details()
     if json_output:
         write_json(data, None)
         return
@@ -145,7 +139,7 @@ def aspects(
 ) -> None:
     """What a product's photo and record are about: concepts, colours, tokens, embedding."""
     product = _store().get_product(product_id)
-    data = aspects_dict(product)
+    data = product.aspects_json()
     if json_output:
         write_json(data, None)
         return
@@ -156,26 +150,3 @@ def aspects(
         out.print(f"{kind}: {text}", highlight=False)
     embedding = data["embedding"]
     out.print(f"embedding: {embedding['dimensions']}-d" if embedding else "embedding: - (no photo)", highlight=False)
-
-
-def aspects_dict(product: Product) -> dict[str, Any]:
-    """A product's aspects as JSON-ready data, strongest first."""
-    aspects = product.aspects
-
-    def ranked(weights: dict[str, float]) -> dict[str, float]:
-        return {k: round(v, 4) for k, v in sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))}
-
-    embedding = aspects.embedding
-    return {
-        "product": product.id,
-        "concepts": ranked(aspects.concepts),
-        "colours": ranked(aspects.colours),
-        "tokens": ranked(aspects.tokens),
-        "embedding": None if embedding is None else {
-            "dimensions": int(embedding.size), "head": [round(float(x), 4) for x in embedding[:8]],
-        },
-    }
-
-
-def _summary(product: Product) -> dict[str, Any]:
-    return {"id": product.id, "name": product.name, "image": product.image}

@@ -42,7 +42,7 @@ def customers_add(customer: Annotated[list[str], typer.Argument(metavar="ID...",
 @handle_errors
 def customers_list(json_output: JsonFlag = False) -> None:
     """List customers with their number of answers and segment."""
-    rows = [_customer_summary(c) for c in _shop().store.list_customers()]
+    rows = [c.summary() for c in _shop().store.list_customers()]
     if json_output:
         write_json(rows, None)
         return
@@ -61,7 +61,7 @@ def customers_show(
 ) -> None:
     """Show a customer's taste profile: the aspects they like and dislike most."""
     shop = _shop()
-    summary = _customer_summary(shop.store.get_customer(customer))
+    summary = shop.store.get_customer(customer).summary()
     summary["profile"] = shop.taste(customer)
     if json_output:
         write_json(summary, None)
@@ -81,12 +81,6 @@ def customers_remove(
     """Erase a customer: the id, every answer and the taste profile."""
     _shop().store.remove_customer(customer)
     out.print(f"erased {customer}: feedback and profile removed", highlight=False, markup=False)
-
-
-def _customer_summary(customer: Any) -> dict[str, Any]:
-    updated = customer.profile_updated_at
-    return {"id": customer.id, "feedback_count": customer.feedback_count, "segment": customer.segment_id,
-            "profile_updated_at": updated.isoformat(timespec="seconds") if updated else None}
 
 
 @feedback_app.command("add")

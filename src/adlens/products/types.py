@@ -97,6 +97,36 @@ class Product:
         prediction = self.predicted.get(column)
         return prediction.value if prediction else None
 
+    def summary(self) -> dict[str, Any]:
+        """Id, name and photo path: a product in a list."""
+        return {"id": self.id, "name": self.name, "image": self.image}
+
+    def details(self) -> dict[str, Any]:
+        """The product as JSON-ready data: metadata, photo and predicted labels."""
+        return self.summary() | {
+            "attributes": self.attributes,
+            "predicted": {k: {"value": v.value, "confidence": v.confidence} for k, v in self.predicted.items()},
+            "created_at": self.created_at.isoformat() if self.created_at else None,
+            "updated_at": self.updated_at.isoformat() if self.updated_at else None,
+        }
+
+    def aspects_json(self) -> dict[str, Any]:
+        """The product's aspects as JSON-ready data, strongest first."""
+
+        def ranked(weights: dict[str, float]) -> dict[str, float]:
+            return {k: round(v, 4) for k, v in sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))}
+
+        embedding = self.aspects.embedding
+        return {
+            "product": self.id,
+            "concepts": ranked(self.aspects.concepts),
+            "colours": ranked(self.aspects.colours),
+            "tokens": ranked(self.aspects.tokens),
+            "embedding": None if embedding is None else {
+                "dimensions": int(embedding.size), "head": [round(float(x), 4) for x in embedding[:8]],
+            },
+        }
+
 
 LIKE, DISLIKE = 1, -1
 FEEDBACK_VALUES = {"like": LIKE, "dislike": DISLIKE}

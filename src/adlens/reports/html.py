@@ -134,18 +134,18 @@ def render_report(metrics: Metrics, generated: datetime | None = None) -> str:
 def _sections(metrics: Metrics) -> list[str]:
     note = ('<p class="note">Faces are counted in each decision they were in: a person who stays '
             "through several decisions counts several times.</p>")
+    figures = plots.report_plots(metrics)
     return [
         _section("Summary", _summary(metrics)),
-        _section("Audience over time", _figure(plots.audience_plot(metrics.timeline, metrics.bucket),
-                                               "audience over time", "No audience observed.")),
-        _section("Demographics", _figure(plots.demographics_plot(metrics.ages, metrics.genders), "demographics",
+        _section("Audience over time", _figure(figures["audience"], "audience over time", "No audience observed.")),
+        _section("Demographics", _figure(figures["demographics"], "demographics",
                                          "No age or gender estimates in this period.") + note),
-        _section("Emotion response per ad", _figure(plots.emotions_plot(metrics.ads), "emotion response per ad",
+        _section("Emotion response per ad", _figure(figures["emotions"], "emotion response per ad",
                                                     "No emotion estimates while ads showed.")),
-        _section("Decisions by reason", _figure(plots.reasons_plot(metrics.reasons), "decisions by reason",
+        _section("Decisions by reason", _figure(figures["reasons"], "decisions by reason",
                                                 "No decisions in this period.")),
         _section("Bandit learning curve", _figure(
-            plots.learning_plot(metrics.learning, metrics.ad_share, metrics.bucket), "bandit learning curve",
+            figures["learning"], "bandit learning curve",
             "No decisions for an ad and no rewards yet: the bandit has nothing to learn from.")),
         _section("Per-ad metrics", _table(metrics.ads, "ad")),
         _section("Per-screen metrics", _table(metrics.screens, "screen")),

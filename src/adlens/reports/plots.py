@@ -19,7 +19,7 @@ from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 
 from adlens.faces import AGE_BRACKETS, EMOTIONS
-from adlens.reports.metrics import Exposure, LearningPoint, TimeBucket
+from adlens.reports.metrics import Exposure, LearningPoint, Metrics, TimeBucket
 
 EMOTION_COLOURS = {"angry": "#d62728", "disgust": "#8c9e3a", "fear": "#9467bd", "happy": "#f2b701",
                    "sad": "#1f77b4", "surprise": "#ff7f0e", "neutral": "#9a9a9a"}
@@ -171,3 +171,15 @@ def learning_plot(learning: Sequence[LearningPoint], ad_share: Sequence[tuple[da
         axes.set_title("Share of decisions per ad")
     figure.suptitle("Bandit learning curve")
     return _png(figure)
+
+
+def report_plots(metrics: Metrics) -> dict[str, str | None]:
+    """Every plot of the report by name (``audience``, ``demographics``, ``emotions``, ``reasons``,
+    ``learning``), each a base64 PNG or ``None`` when there is nothing to draw."""
+    return {
+        "audience": audience_plot(metrics.timeline, metrics.bucket),
+        "demographics": demographics_plot(metrics.ages, metrics.genders),
+        "emotions": emotions_plot(metrics.ads),
+        "reasons": reasons_plot(metrics.reasons),
+        "learning": learning_plot(metrics.learning, metrics.ad_share, metrics.bucket),
+    }

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -41,6 +42,12 @@ class Customer:
     profile_updated_at: datetime | None
     feedback_count: int
     segment_id: int | None
+
+    def summary(self) -> dict[str, Any]:
+        """Id, number of answers, segment and when the profile last changed, as JSON-ready data."""
+        updated = self.profile_updated_at
+        return {"id": self.id, "feedback_count": self.feedback_count, "segment": self.segment_id,
+                "profile_updated_at": updated.isoformat(timespec="seconds") if updated else None}
 
 
 def _to_customer(row: CustomerRow) -> Customer:

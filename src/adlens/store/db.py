@@ -26,6 +26,7 @@ from adlens.store.base import mask
 from adlens.store.customers import CustomersMixin
 from adlens.store.events import EventsMixin
 from adlens.store.gallery import GalleryMixin
+from adlens.store.keys import KeysMixin
 from adlens.store.products import ProductsMixin
 from adlens.store.segments import SegmentsMixin
 
@@ -35,8 +36,9 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _MIGRATION_LOCK = 0x61646C656E73
 
 
-class Store(ProductsMixin, CustomersMixin, SegmentsMixin, EventsMixin, BanditMixin, AdsMixin, GalleryMixin):
-    """The store: catalogue, customers, feedback, segments, gallery, ads, events and bandit arms in one database.
+class Store(ProductsMixin, CustomersMixin, SegmentsMixin, EventsMixin, BanditMixin, AdsMixin, GalleryMixin,
+            KeysMixin):
+    """The store: catalogue, customers, feedback, segments, gallery, ads, events, bandit arms and API keys in one database.
 
     ``Store(url)`` only builds the engine; :func:`open_store` returns one migrated to
     the schema this code expects. ``url`` defaults to ``get_settings().store_url``.

@@ -266,3 +266,17 @@ class BanditArmRow(Base):
     pulls: Mapped[int] = mapped_column(Integer, default=0)
     reward_sum: Mapped[float] = mapped_column(Float, default=0.0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ApiKeyRow(Base):
+    """An API key: only the SHA-256 of the secret is kept, with the key's role."""
+
+    __tablename__ = "api_keys"
+    __table_args__ = (CheckConstraint("role IN ('admin', 'screen', 'analyst')", name="role"),)
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    secret_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(128), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
