@@ -9,8 +9,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from adlens.cli.report import parse_moment, report
-from adlens.errors import InvalidInputError
+from adlens.cli.report import report
 from adlens.store.events import DECISION, PLAY, Event
 from adlens.store.models import utcnow
 
@@ -71,18 +70,3 @@ def test_bad_periods(data_dir, tmp_path, args, message):
     result = invoke(*args, "--out", str(tmp_path / "r.html"))
     assert result.exit_code == 2 and message in result.stderr
     assert not (tmp_path / "r.html").exists()
-
-
-@pytest.mark.parametrize(("text", "expected"), [
-    ("30m", NOW - timedelta(minutes=30)), ("24h", NOW - timedelta(hours=24)), ("7d", NOW - timedelta(days=7)),
-    ("2W", NOW - timedelta(weeks=2)), ("1.5h", NOW - timedelta(minutes=90)),
-    ("2026-02-01", datetime(2026, 2, 1, tzinfo=UTC)),
-    ("2026-02-01T08:30:00+01:00", datetime(2026, 2, 1, 7, 30, tzinfo=UTC)),
-    ("7 days", InvalidInputError), ("", InvalidInputError), ("99999999999w", InvalidInputError),
-])
-def test_parse_moment(text, expected):
-    if expected is InvalidInputError:
-        with pytest.raises(InvalidInputError):
-            parse_moment(text, now=NOW)
-    else:
-        assert parse_moment(text, now=NOW) == expected

@@ -81,14 +81,11 @@ def identify(image: ImageFile, json_output: JsonFlag = False) -> None:
 def list_members(json_output: JsonFlag = False) -> None:
     """List enrolled customers with their consent and expiry (embeddings are never shown)."""
     members = _gallery().members()
-    rows = [{"customer": m.customer, "consent": m.consent_text, "consented_at": _when(m.consented_at),
-             "expires_at": None if m.expires_at is None else _when(m.expires_at), "expired": m.expired,
-             "embeddings": m.embeddings} for m in members]
     if json_output:
-        write_json(rows, None)
+        write_json([m.to_dict() for m in members], None)
         return
     table = Table("customer", "embeddings", "consented (UTC)", "expires (UTC)", "status", "consent text",
-                  title=f"{len(rows)} enrolled customers", title_justify="left")
+                  title=f"{len(members)} enrolled customers", title_justify="left")
     for member in members:
         expires = member.expires_at.strftime("%Y-%m-%d %H:%M") if member.expires_at else "never"
         table.add_row(escape(member.customer), str(member.embeddings), member.consented_at.strftime("%Y-%m-%d %H:%M"),

@@ -49,6 +49,15 @@ class Enrolment:
     consented_at: datetime
     expires_at: datetime | None
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready, times in ISO 8601 (UTC)."""
+        return {"customer": self.customer, "added": self.added, "total": self.total,
+                "consented_at": _iso(self.consented_at), "expires_at": _iso(self.expires_at)}
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat(timespec="seconds")
+
 
 @dataclass(frozen=True)
 class Match:
@@ -76,6 +85,11 @@ class Member:
     expires_at: datetime | None
     expired: bool
     embeddings: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """The consent register's entry as JSON (``adlens gallery list --json``); never an embedding."""
+        return {"customer": self.customer, "consent": self.consent_text, "consented_at": _iso(self.consented_at),
+                "expires_at": _iso(self.expires_at), "expired": self.expired, "embeddings": self.embeddings}
 
 
 #: Seconds a cached index is trusted before the store's gallery version is read again. Changes

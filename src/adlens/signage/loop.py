@@ -126,12 +126,14 @@ class SignageLoop:
             else a new ``Analyzer(embed=True)`` (the tracker needs embeddings).
         tracker: default ``Tracker()``.
         on_frame: called after each analysed frame with the frame and the active tracks.
+        decision_source: what decision events name as their source.
     """
 
     def __init__(self, source: FrameSource, decider: Decider, store: Any, screen: str,
                  settings: Settings | None = None, display: Display | None = None, min_play_s: float = 3.0,
                  analyzer: Any = None, tracker: Tracker | None = None,
-                 on_frame: Callable[[Frame, list[Track]], None] | None = None) -> None:
+                 on_frame: Callable[[Frame, list[Track]], None] | None = None,
+                 decision_source: str = "signage") -> None:
         self.source, self.decider, self.store, self.screen = source, decider, store, screen
         self.settings = settings or get_settings()
         self.display: Display = display or HeadlessDisplay()
@@ -139,6 +141,7 @@ class SignageLoop:
         self.analyzer = analyzer
         self.tracker = tracker or Tracker()
         self.on_frame = on_frame
+        self.decision_source = decision_source
         self.play: _Play | None = None
         self.summary = SignageSummary()
         self._shown: dict[str, dict[str, list[datetime]]] = {}
@@ -160,7 +163,7 @@ class SignageLoop:
         try:
             for frame in self.source.frames(max_frames):
                 last_t = frame.t
-                self._step(frame)
+                self.step(frame)
                 if not self.display.poll():
                     break
         except KeyboardInterrupt:
@@ -168,7 +171,7 @@ class SignageLoop:
         finally:
             try:
                 # The last frame stayed on screen for one frame period.
-                self._end_play(last_t + (1.0 / self.source.fps if self.source.fps else 0.0))
+                self.end_play(last_t + (1.0 / self.source.fps if self.source.fps else 0.0))
             finally:
                 self.tracker.finish()
                 self.source.close()
@@ -189,7 +192,8 @@ class SignageLoop:
                 analyzer = Analyzer(self.settings, embed=True)
         return analyzer.load() if hasattr(analyzer, "load") else analyzer
 
-    def _step(self, frame: Frame) -> None:
+    def step(self, frame: Frame) -> None:
+        """Analyse one frame, follow its faces, and decide anew when the play is over or people changed."""
         try:
             faces = self.analyzer.analyze_array(frame.image)
         except (AdlensError, cv2.error, ValueError) as error:
@@ -207,7 +211,7 @@ class SignageLoop:
         play = self.play
         if (play is None or frame.t - play.started >= play.duration
                 or (ids != play.ids and frame.t - play.started >= self.min_play_s)):
-            self._end_play(frame.t)
+            self.end_play(frame.t)
             self._decide(frame, ids)
         for track in seen:  # a newcomer sees what plays from this frame on
             if track.hits == 1 and self.play is not None:
@@ -227,7 +231,8 @@ class SignageLoop:
             since = at - timedelta(hours=hours)
             return sum(1 for shown in self._shown.get(key or "", {}).get(ad_id, []) if shown >= since)
 
-        decision = self.decider.decide(audience, source="signage", person_key=key, shown_to=shown_to, log=True)
+        decision = self.decider.decide(audience, source=self.decision_source, person_key=key, shown_to=shown_to,
+                                       log=True)
         self.summary.decisions += 1
         if decision.ad is not None and key is not None:
             self._shown.setdefault(key, {}).setdefault(decision.ad, []).append(at)
@@ -241,7 +246,8 @@ class SignageLoop:
                     self.play.watchers.add(track.id)
         self.display.show(spec, decision)
 
-    def _end_play(self, t: float) -> None:
+    def end_play(self, t: float) -> None:
+        """Log the playing ad's play event as ending at ``t`` s (since the start), and show nothing."""
         play, self.play = self.play, None
         if play is None or play.decision.ad is None:
             return  # "nothing eligible" showed nothing: no play to log

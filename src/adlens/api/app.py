@@ -1,0 +1,93 @@
+"""The FastAPI application: routes, key checks, limits, metrics and error mapping.
+
+``create_app()`` builds it; the store is opened and the models loaded when it starts
+(``adlens serve`` runs it with uvicorn). Everything the CLI does is reachable here;
+see docs/api.md for the routes and the roles that reach them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from fastapi.staticfiles import StaticFiles
+
+from adlens import __version__
+from adlens.api.errors import install_error_handlers
+from adlens.api.limits import BodySizeLimit
+from adlens.api.routes import ads, catalog, gallery, reports, shop, system, vision
+from adlens.api.schemas import AudienceIn
+from adlens.api.service import Service
+from adlens.settings import Settings, get_settings
+
+log = logging.getLogger("adlens.api")
+
+DESCRIPTION = """Faces in, the right ad out, privately. Every route but `/healthz` needs an API key
+(`Authorization: Bearer KEY`, made with `adlens keys create ROLE`); roles: **admin** (everything),
+**screen** (analyse, decide, reward, ads), **analyst** (reports, metrics, ads, catalogue, customers, segments)."""
+
+
+def create_app(settings: Settings | None = None, *, store: Any = None, analyzer: Any = None) -> FastAPI:
+    """The adlens API app.
+
+    Args:
+        settings: default :func:`~adlens.settings.get_settings`.
+        store: an opened store (default: opened at ``settings.store_url`` on start-up).
+        analyzer: a loaded :class:`~adlens.pipeline.Analyzer` with embeddings to share;
+            ``None`` loads one on start-up; ``False`` runs without models (image routes answer 503).
+    """
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        service = Service(settings, store=store, analyzer=analyzer)
+        app.state.service = service
+        log.info("adlens API ready: mode %s, store %s", settings.mode, service.store)
+        try:
+            yield
+        finally:
+            service.close()
+
+    app = FastAPI(title="adlens", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    install_error_handlers(app)
+    for module in (system, vision, ads, catalog, shop, gallery, reports):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=system.STATIC), name="static")
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    # Outermost first: the body limit sees every request before anything reads it.
+    app.add_middleware(_Metrics)
+    app.add_middleware(BodySizeLimit, limit=settings.max_upload_bytes)
+    return app
+
+
+class _Metrics:
+    """Counts and times requests with the service's metrics (built at start-up, so looked up per request)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self._timed: Any = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if self._timed is None:
+            service = getattr(scope.get("app").state, "service", None) if scope.get("app") else None
+            if service is None:
+                await self.app(scope, receive, send)
+                return
+            self._timed = service.metrics.middleware(self.app)
+        await self._timed(scope, receive, send)
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's schema plus :class:`AudienceIn`, which ``/v1/decide`` reads by hand (JSON or multipart)."""
+    if app.openapi_schema is None:
+        schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+        found = AudienceIn.model_json_schema(ref_template="#/components/schemas/{model}")
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.update(found.pop("$defs", {}))
+        components["AudienceIn"] = found
+        app.openapi_schema = schema
+    return app.openapi_schema

@@ -1,0 +1,90 @@
+"""``/v1/catalog``: import products with their photos, list them, show one, its aspects and its photo."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
+from fastapi.responses import FileResponse
+from starlette.concurrency import run_in_threadpool
+
+from adlens.api.auth import ANALYST, allow, get_service
+from adlens.api.uploads import safe_name, save_uploads
+from adlens.errors import InvalidInputError, NotFoundError
+from adlens.store.keys import ApiKey
+from adlens.store.models import utcnow
+
+router = APIRouter(prefix="/v1/catalog", tags=["catalogue"])
+Reader = Annotated[ApiKey, Depends(allow(ANALYST))]
+Admin = Annotated[ApiKey, Depends(allow())]
+
+
+def _with_url(product: Any, data: dict[str, Any]) -> dict[str, Any]:
+    data["image_url"] = f"/v1/catalog/{product.id}/image" if product.image else None
+    return data
+
+
+@router.get("", summary="List products")
+def list_products(request: Request, _key: Reader, search: Annotated[str | None, Query(max_length=200)] = None,
+                  limit: Annotated[int, Query(ge=1, le=500)] = 50,
+                  offset: Annotated[int, Query(ge=0)] = 0) -> dict[str, Any]:
+    """Products by id (only ids or names containing ``search``), a page at a time, with the total."""
+    store = get_service(request).store
+    products = store.list_products(offset=offset, limit=limit, search=search)
+    return {"total": store.count_products(), "offset": offset, "limit": limit,
+            "items": [_with_url(p, p.summary()) for p in products]}
+
+
+@router.get("/{product_id}", summary="One product")
+def show_product(request: Request, _key: Reader, product_id: str) -> dict[str, Any]:
+    """A product's name, metadata, photo and predicted labels."""
+    product = get_service(request).store.get_product(product_id)
+    return _with_url(product, product.details())
+
+
+@router.get("/{product_id}/aspects", summary="What a product's photo and record are about")
+def product_aspects(request: Request, _key: Reader, product_id: str) -> dict[str, Any]:
+    """Concepts, colours and tokens with their weights (strongest first) and the visual embedding's size."""
+    return get_service(request).store.get_product(product_id).aspects_json()
+
+
+@router.get("/{product_id}/image", summary="A product's photo", response_class=FileResponse,
+            responses={200: {"content": {"image/*": {}}}})
+def product_image(request: Request, _key: Reader, product_id: str) -> FileResponse:
+    """The product's photo file."""
+    product = get_service(request).store.get_product(product_id)
+    if not product.image or not Path(product.image).is_file():
+        raise NotFoundError(f"product {product_id!r} has no photo on the server")
+    return FileResponse(product.image)
+
+
+@router.post("", summary="Import a catalogue (CSV or JSON lines) with its photos")
+async def import_catalog(
+    request: Request, _key: Admin,
+    file: Annotated[UploadFile, File(description="The catalogue: CSV, or JSON lines (.jsonl/.ndjson/.json).")],
+    images: Annotated[list[UploadFile] | None, File(description="Product photos: named in the image column, "
+                                                    "or named by product id (<id>.jpg).")] = None,
+    id_column: Annotated[str, Query(max_length=128)] = "id",
+) -> dict[str, Any]:
+    """Import (or re-import) products as ``adlens catalog import`` does; bad rows are reported and skipped.
+
+    The photos are kept on the server (under the data folder) so the catalogue can show them.
+    """
+    service = get_service(request)
+    folder = service.settings.data_dir / "catalog" / f"{utcnow():%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+    name = safe_name(file.filename, "catalog.csv")
+    saved = await save_uploads(list(images or []), folder / "images")
+    (folder / name).write_bytes(await file.read())
+    return await run_in_threadpool(_import, service, folder / name, folder / "images" if saved else None, id_column)
+
+
+def _import(service: Any, path: Path, images: Path | None, id_column: str) -> dict[str, Any]:
+    from adlens.products.catalog import Columns, parse_rows, read_joined
+
+    rows = list(parse_rows(read_joined(path, []), Columns(id=id_column), images=images, base=path.parent))
+    if not rows:
+        raise InvalidInputError(f"{path.name} holds no rows")
+    with service.import_lock:  # one import at a time: the product models are shared
+        return service.catalog_importer.run(rows).to_dict()

@@ -1,0 +1,74 @@
+"""``/v1/reports``: the report's metrics, its plots, the HTML report, and live audience numbers."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse
+from starlette.concurrency import run_in_threadpool
+
+from adlens.api.auth import ANALYST, allow, get_service
+from adlens.reports.period import parse_period
+from adlens.store.events import DECISION
+from adlens.store.keys import ApiKey
+from adlens.store.models import utcnow
+
+router = APIRouter(prefix="/v1/reports", tags=["reports"])
+Reader = Annotated[ApiKey, Depends(allow(ANALYST))]
+When = Annotated[str | None, Query(max_length=64, description="A date, an ISO 8601 date-time, or a time ago: "
+                                   "30m, 24h, 7d, 2w.")]
+
+
+def _metrics(request: Request, since: str | None, until: str | None) -> Any:
+    from adlens.reports.metrics import load_metrics
+
+    start, end = parse_period(since, until)
+    return load_metrics(get_service(request).store, start, end)
+
+
+@router.get("", summary="The report's metrics")
+def metrics(request: Request, _key: Reader, since: When = None, until: When = None) -> dict[str, Any]:
+    """What ``adlens report --json`` writes: totals, per ad and per screen, reasons, demographics, time series."""
+    return _metrics(request, since, until).to_dict()
+
+
+@router.get("/plots", summary="The report's plots as PNG data URLs")
+async def plots(request: Request, _key: Reader, since: When = None, until: When = None) -> dict[str, Any]:
+    """Audience over time, demographics, emotions per ad, reasons and the bandit's learning curve (``null``
+    when there is nothing to draw)."""
+    from adlens.reports.plots import report_plots
+
+    found = await run_in_threadpool(lambda: report_plots(_metrics(request, since, until)))
+    return {"plots": {name: None if png is None else f"data:image/png;base64,{png}" for name, png in found.items()}}
+
+
+@router.get("/html", summary="The HTML report", response_class=HTMLResponse)
+async def html(request: Request, _key: Reader, since: When = None, until: When = None) -> HTMLResponse:
+    """The same self-contained HTML document ``adlens report`` writes."""
+    from adlens.reports.html import render_report
+
+    document = await run_in_threadpool(lambda: render_report(_metrics(request, since, until)))
+    return HTMLResponse(document)
+
+
+@router.get("/live", summary="Who is in front of the screens now")
+def live(request: Request, _key: Reader, minutes: Annotated[float, Query(gt=0, le=1440)] = 5) -> dict[str, Any]:
+    """The decisions of the last ``minutes``: how many, faces and watchers seen, and per screen the latest
+    audience and ad."""
+    service = get_service(request)
+    events = service.store.events(kinds=[DECISION], since=utcnow() - timedelta(minutes=minutes))
+    latest: dict[str, Any] = {}
+    faces = watchers = 0
+    for event in events:
+        audience = event.data.get("audience") or {}
+        faces += int(audience.get("faces") or 0)
+        watchers += int(audience.get("watchers") or 0)
+        screen = event.screen or "-"
+        if screen not in latest or event.at >= latest[screen].at:
+            latest[screen] = event
+    screens = [{"screen": screen, "at": e.at.isoformat(timespec="seconds"), "ad": e.ad_id,
+                "audience": e.data.get("audience") or {}} for screen, e in sorted(latest.items())]
+    return {"minutes": minutes, "decisions": len(events), "faces": faces, "watchers": watchers,
+            "live_screens": len(service.screens), "screens": screens}

@@ -1,0 +1,132 @@
+"""``/v1/analyze``, ``/v1/decide`` and ``/v1/reward``: pictures in, faces and ads out, outcomes back."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Request, UploadFile
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from adlens.api.auth import SCREEN, allow, get_service
+from adlens.api.errors import validation_response
+from adlens.api.schemas import AudienceIn, RewardIn
+from adlens.api.uploads import read_image
+from adlens.errors import InvalidInputError
+from adlens.store.keys import ApiKey
+
+router = APIRouter(prefix="/v1", tags=["vision and decisions"])
+ScreenKey = Annotated[ApiKey, Depends(allow(SCREEN))]
+
+_DECIDE_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {"schema": {"$ref": "#/components/schemas/AudienceIn"}},
+        "multipart/form-data": {"schema": {
+            "type": "object", "required": ["image"],
+            "properties": {
+                "image": {"type": "string", "format": "binary", "description": "A camera frame or photo."},
+                "screen": {"type": "string", "maxLength": 128, "description": "Screen id (default: ADLENS_SCREEN)."},
+                "live": {"type": "boolean", "description": "A screen's live feed: keep tracking people across "
+                         "frames and change the ad only when it ends or the audience changes."},
+            },
+        }},
+    },
+}
+
+
+def decision_json(decision: Any, new: bool = True, remaining: float | None = None) -> dict[str, Any]:
+    """A decision as the API returns it: ``Decision.to_json`` plus the creative's URL and live state."""
+    data = decision.to_json()
+    data["creative_url"] = (f"/v1/ads/{decision.ad}/creatives/{decision.creative}/image"
+                            if decision.ad is not None and decision.creative is not None else None)
+    data["new"] = new
+    data["remaining"] = remaining
+    return data
+
+
+@router.post("/analyze", summary="Find every face in an image with its emotion, age, gender and attributes")
+async def analyze(request: Request, _key: ScreenKey,
+                  image: Annotated[UploadFile, File(description="A photo or camera frame.")]) -> dict[str, Any]:
+    """The faces JSON ``adlens analyze`` writes; the image is analysed in memory and never kept."""
+    service = get_service(request)
+    frame, name = await read_image(image, service.settings.max_pixels)
+    faces = await run_in_threadpool(service.analyzer.analyze_array, frame)
+    service.metrics.faces.inc(len(faces))
+    return {"image": name, "width": int(frame.shape[1]), "height": int(frame.shape[0]),
+            "faces": faces.to_records(), "error": None}
+
+
+@router.post("/decide", summary="Choose the ad for an audience: an image, or audience JSON",
+             openapi_extra={"requestBody": _DECIDE_BODY})
+async def decide(request: Request, _key: ScreenKey) -> JSONResponse:
+    """Choose the ad and creative for the people in front of a screen, explain why, and log the decision.
+
+    Send either a picture (multipart ``image``, optional ``screen`` and ``live``) or
+    audience JSON (the faces ``/v1/analyze`` returns). With ``live=true`` the screen's
+    people are followed across frames and ``new`` says whether the ad changed.
+    """
+    service = get_service(request)
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind == "application/json":
+        try:
+            audience_in = AudienceIn.model_validate_json(await request.body())
+        except ValidationError as error:
+            return validation_response(list(error.errors()))
+        data = await run_in_threadpool(_decide_audience, service, audience_in)
+    elif kind == "multipart/form-data":
+        data = await _decide_image(request, service)
+    else:
+        raise InvalidInputError("send audience JSON (Content-Type: application/json) or an image "
+                                "(multipart/form-data, field 'image')")
+    service.metrics.decisions.labels(data["screen"], "yes" if data["ad"] else "no").inc()
+    return JSONResponse(data)
+
+
+def _decide_audience(service: Any, audience_in: AudienceIn) -> dict[str, Any]:
+    from adlens.ads.audience import Audience
+
+    audience = Audience.from_faces(audience_in.to_faces(), audience_in.frame_size(),
+                                   audience_in.screen or service.settings.screen, audience_in.moment())
+    with service.decide_lock:
+        decision = service.decider.decide(audience, source="api")
+    return decision_json(decision)
+
+
+async def _decide_image(request: Request, service: Any) -> dict[str, Any]:
+    async with request.form(max_files=1, max_fields=4) as form:
+        frame, _name = await read_image(form.get("image"), service.settings.max_pixels)
+        screen = form.get("screen") or service.settings.screen
+        live = str(form.get("live") or "false").strip().lower()
+    if not isinstance(screen, str) or len(screen) > 128:
+        raise InvalidInputError("screen must be a text of at most 128 characters")
+    if live not in ("true", "false", "1", "0"):
+        raise InvalidInputError(f"live must be true or false, not {live!r}")
+    if live in ("true", "1"):
+        result = await run_in_threadpool(service.screens.push, screen, frame)
+        if result.decision is None:
+            return _nothing(screen, result.new)
+        return decision_json(result.decision, result.new, result.remaining)
+
+    def decide_frame() -> dict[str, Any]:
+        audience = service.decider.analyze(frame, screen)
+        with service.decide_lock:
+            return decision_json(service.decider.decide(audience, source="api"))
+
+    return await run_in_threadpool(decide_frame)
+
+
+def _nothing(screen: str, new: bool) -> dict[str, Any]:
+    """A live screen showing nothing (no ad was eligible)."""
+    return {"decision_id": None, "at": None, "screen": screen, "ad": None, "ad_name": "", "creative": None,
+            "creative_spec": {}, "creative_url": None, "reasons": ["no ad is playing"], "scores": {},
+            "candidates": [], "audience": {}, "members": [], "new": new, "remaining": 0.0}
+
+
+@router.post("/reward", summary="Report how a decision went: dwell, click or purchase")
+def reward(request: Request, _key: ScreenKey, body: RewardIn) -> dict[str, Any]:
+    """Log the reward and fold it into the ad's bandit arm; each decision takes one reward per kind."""
+    service = get_service(request)
+    normalised = service.decider.reward(body.decision_id, body.value, body.kind)
+    return {"decision_id": body.decision_id, "kind": body.kind, "value": body.value, "reward": normalised}

@@ -1,0 +1,168 @@
+"""Request bodies of the API (pydantic), and the audience JSON → :class:`~adlens.faces.Faces` bridge.
+
+Audience JSON lets a screen that analyses its camera itself (or a test, or a
+benchmark) ask for a decision without sending a picture: the faces are the records
+``/v1/analyze`` returns. Only ``box`` is required; a column (age, emotion…) is used
+when every face has it. Without landmarks a face counts as looking at the screen.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from adlens.ads.audience import ATTRIBUTES
+from adlens.faces import EMOTIONS, Faces
+
+#: Faces accepted in one audience (a crowd larger than this is not one screen's audience).
+MAX_FACES = 100
+#: A frontal face's five landmarks as fractions of its box (eyes, nose, mouth corners).
+FRONTAL = np.array([[0.3, 0.4], [0.7, 0.4], [0.5, 0.575], [0.35, 0.75], [0.65, 0.75]], dtype=np.float32)
+
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+Identifier = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f]+$")]
+
+
+def _finite(values: tuple[float, ...] | list[float]) -> None:
+    if not all(math.isfinite(v) for v in values):
+        raise ValueError("numbers must be finite")
+
+
+class FrameSize(BaseModel):
+    """The camera frame's size in pixels."""
+
+    model_config = ConfigDict(extra="forbid")
+    width: int = Field(gt=0, le=100_000)
+    height: int = Field(gt=0, le=100_000)
+
+
+class FaceIn(BaseModel):
+    """One face as ``/v1/analyze`` describes it; only ``box`` is required."""
+
+    model_config = ConfigDict(extra="ignore")
+    box: tuple[float, float, float, float] = Field(description="x, y, width, height in pixels.")
+    score: Probability = 1.0
+    landmarks: list[tuple[float, float]] | None = Field(
+        default=None, min_length=5, max_length=5, description="Right eye, left eye, nose, mouth right, mouth left.")
+    emotion: dict[str, Probability] | None = Field(default=None, description="Probability per emotion.")
+    age: float | None = Field(default=None, ge=0, le=120)
+    gender: Literal["male", "female"] | None = None
+    gender_confidence: Probability | None = None
+    eyewear: Probability | None = None
+    beard: Probability | None = None
+    hat: Probability | None = None
+
+    @field_validator("box")
+    @classmethod
+    def _box(cls, box: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+        _finite(box)
+        if box[2] <= 0 or box[3] <= 0:
+            raise ValueError("a box needs a positive width and height")
+        return box
+
+    @field_validator("landmarks")
+    @classmethod
+    def _points(cls, points: list[tuple[float, float]] | None) -> list[tuple[float, float]] | None:
+        if points is not None:
+            _finite([c for p in points for c in p])
+        return points
+
+    @field_validator("emotion")
+    @classmethod
+    def _emotion(cls, emotion: dict[str, float] | None) -> dict[str, float] | None:
+        if emotion is None:
+            return None
+        unknown = sorted(set(emotion) - set(EMOTIONS))
+        if unknown:
+            raise ValueError(f"unknown emotions {unknown}: use {', '.join(EMOTIONS)}")
+        if sum(emotion.values()) <= 0:
+            raise ValueError("emotion probabilities must not all be 0")
+        return emotion
+
+
+class AudienceIn(BaseModel):
+    """Who is in front of a screen, as a screen that analysed its own camera reports it."""
+
+    model_config = ConfigDict(extra="forbid")
+    screen: Identifier | None = Field(default=None, description="Screen id (default: ADLENS_SCREEN).")
+    at: datetime | None = Field(default=None, description="When (ISO 8601; UTC when no zone); default now.")
+    frame: FrameSize | None = Field(default=None, description="Camera frame size; default 640×480 or the faces' extent.")
+    faces: list[FaceIn] = Field(default_factory=list, max_length=MAX_FACES)
+
+    @model_validator(mode="after")
+    def _whole_columns(self) -> AudienceIn:
+        for name in ("emotion", "age", "gender", *ATTRIBUTES):
+            given = sum(getattr(face, name) is not None for face in self.faces)
+            if 0 < given < len(self.faces):
+                raise ValueError(f"{name} is given for {given} of {len(self.faces)} faces: give it for all or none")
+        return self
+
+    def moment(self) -> datetime | None:
+        """``at`` as an aware datetime (UTC when it named no zone)."""
+        if self.at is None:
+            return None
+        return self.at if self.at.tzinfo is not None else self.at.replace(tzinfo=UTC)
+
+    def frame_size(self) -> tuple[int, int]:
+        """The frame size given, else one that holds every face (at least 640×480)."""
+        if self.frame is not None:
+            return self.frame.width, self.frame.height
+        right = max((f.box[0] + f.box[2] for f in self.faces), default=0.0)
+        bottom = max((f.box[1] + f.box[3] for f in self.faces), default=0.0)
+        return max(640, math.ceil(right)), max(480, math.ceil(bottom))
+
+    def to_faces(self) -> Faces:
+        """The faces as a :class:`~adlens.faces.Faces` with every column all faces have."""
+        if not self.faces:
+            return Faces.empty()
+        boxes = np.array([f.box for f in self.faces], dtype=np.float32)
+        landmarks = np.stack([
+            np.array(f.landmarks, dtype=np.float32) if f.landmarks is not None
+            else boxes[i, :2] + FRONTAL * boxes[i, 2:] for i, f in enumerate(self.faces)])
+        data: dict[str, np.ndarray] = {}
+        first = self.faces[0]
+        if first.emotion is not None:
+            table = np.array([[f.emotion.get(e, 0.0) for e in EMOTIONS] for f in self.faces if f.emotion],
+                             dtype=np.float32)
+            data["emotion"] = table / table.sum(axis=1, keepdims=True)
+        if first.age is not None:
+            data["age"] = np.array([f.age for f in self.faces], dtype=np.float32)
+        if first.gender is not None:
+            data["gender"] = np.array([f.gender for f in self.faces])
+            data["gender_confidence"] = np.array([f.gender_confidence or 1.0 for f in self.faces], dtype=np.float32)
+        for name in ATTRIBUTES:
+            if getattr(first, name) is not None:
+                data[name] = np.array([getattr(f, name) for f in self.faces], dtype=np.float32)
+        return Faces(boxes=boxes, scores=np.array([f.score for f in self.faces], dtype=np.float32),
+                     landmarks=landmarks, data=data)
+
+
+class RewardIn(BaseModel):
+    """How a decision went."""
+
+    model_config = ConfigDict(extra="forbid")
+    decision_id: Identifier
+    value: float = Field(ge=0, le=1e6, description="Dwell in seconds, or 1/0 for a click or a purchase.")
+    kind: Literal["dwell", "click", "purchase"] = "dwell"
+
+
+class FeedbackIn(BaseModel):
+    """A customer's like or dislike of a product."""
+
+    model_config = ConfigDict(extra="forbid")
+    customer: Identifier
+    product: Identifier
+    feedback: Literal["like", "dislike"]
+    at: datetime | None = None
+    create_customer: bool = False
+
+
+class SegmentsIn(BaseModel):
+    """How many segments to make (``None``: chosen by silhouette)."""
+
+    model_config = ConfigDict(extra="forbid")
+    k: int | None = Field(default=None, ge=2, le=50)

@@ -1,0 +1,132 @@
+"""What the API shares between requests: settings, store, the loaded models and the services on them.
+
+One :class:`Service` is built when the app starts: the store is opened (and migrated),
+the vision models are loaded once, and the decision engine, gallery, shop and live
+screens are built over them. Routes reach it through :func:`get_service`.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+from adlens.api.keys import KeyChecker
+from adlens.api.limits import RateLimiter
+from adlens.api.metrics import Metrics
+from adlens.errors import ModelUnavailableError
+from adlens.faces import Faces
+from adlens.settings import Settings
+
+
+class SharedAnalyzer:
+    """The vision pipeline shared by request threads: one image analysed at a time.
+
+    ONNX Runtime already spreads one image over the cores, and dlib's models are not
+    documented as thread-safe, so requests queue here rather than run models at once.
+    """
+
+    def __init__(self, analyzer: Any) -> None:
+        self._analyzer = analyzer
+        self._lock = threading.Lock()
+
+    def analyze(self, source: Any, timer: Any = None) -> Faces:
+        with self._lock:
+            return self._analyzer.analyze(source, timer)
+
+    def analyze_array(self, image: np.ndarray, timer: Any = None) -> Faces:
+        with self._lock:
+            return self._analyzer.analyze_array(image, timer)
+
+    def load(self) -> SharedAnalyzer:
+        return self
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._analyzer, name)
+
+
+class _Missing:
+    """Stands in for models that were not loaded: every use is a 503 that says why."""
+
+    embedder = None
+
+    def __init__(self, why: str) -> None:
+        self.why = why
+
+    def _fail(self, *_args: Any, **_kwargs: Any) -> Faces:
+        raise ModelUnavailableError(self.why)
+
+    analyze = analyze_array = _fail
+
+    def load(self) -> _Missing:
+        return self
+
+
+class Service:
+    """The app's shared state (see the module docstring).
+
+    Args:
+        settings: the settings the app runs with.
+        store: an opened store (default: :func:`adlens.store.open_store` at ``settings.store_url``).
+        analyzer: a loaded :class:`~adlens.pipeline.Analyzer` with embeddings; ``None``
+            loads one; ``False`` runs without models (image routes answer 503).
+    """
+
+    def __init__(self, settings: Settings, store: Any = None, analyzer: Any = None) -> None:
+        self.settings = settings
+        if store is None:
+            from adlens.store import open_store
+
+            store = open_store(settings.store_url)
+        self.store = store
+        if analyzer is None:
+            from adlens.pipeline import Analyzer
+
+            analyzer = Analyzer(settings, embed=True).load()
+        self.models_loaded = analyzer is not False
+        self.analyzer: Any = SharedAnalyzer(analyzer) if analyzer is not False else _Missing(
+            "the vision models were not loaded in this server")
+        self.keys = KeyChecker(store)
+        self.limiter = RateLimiter(settings.api_rate_limit, settings.api_rate_burst)
+        # Decisions share the decider's caches; one at a time keeps them consistent.
+        self.decide_lock = threading.Lock()
+        self.import_lock = threading.Lock()
+        self.metrics = Metrics()
+
+    @cached_property
+    def decider(self) -> Any:
+        from adlens.ads.decision import Decider
+
+        return Decider(self.store, self.settings, analyzer=self.analyzer, gallery=self.gallery)
+
+    @cached_property
+    def gallery(self) -> Any:
+        from adlens.gallery.service import Gallery
+
+        return Gallery(self.store, self.settings, analyzer=self.analyzer)
+
+    @cached_property
+    def shop(self) -> Any:
+        from adlens.products.service import Shop
+
+        return Shop(self.store, self.settings)
+
+    @cached_property
+    def catalog_importer(self) -> Any:
+        from adlens.products.importer import CatalogImporter
+
+        return CatalogImporter(self.store, settings=self.settings)
+
+    @cached_property
+    def screens(self) -> Any:
+        from adlens.signage.live import LiveScreens
+
+        return LiveScreens(self.decider, self.store, self.analyzer, self.settings)
+
+    def close(self) -> None:
+        """Log the live screens' plays and close the store's connections."""
+        if "screens" in self.__dict__:
+            self.screens.close()
+        self.store.close()

@@ -1,0 +1,114 @@
+"""Screens driven from outside, one frame at a time: the ``/screen`` page's camera.
+
+A :class:`LiveScreens` keeps one :class:`~adlens.signage.loop.SignageLoop` per screen
+id, so frames posted by a browser get exactly what ``adlens signage`` gives a camera:
+people followed across frames, an ad that changes only when its time is over or the
+audience changed (never flapping every second), and one ``play`` event per ad shown.
+Frames are analysed in memory and dropped; nothing of them is kept. A screen that
+stops sending frames for ``ADLENS_LIVE_SCREEN_TIMEOUT`` seconds has its play logged
+and its state dropped.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from adlens.settings import Settings, get_settings
+from adlens.signage.loop import SignageLoop
+from adlens.signage.sources import Frame, FrameSource
+
+#: What decision events from a live screen name as their source.
+SOURCE = "live"
+
+
+@dataclass(frozen=True)
+class LiveResult:
+    """The ad on a live screen after one frame: the decision, whether it is new, seconds left of it."""
+
+    decision: Any
+    new: bool
+    remaining: float
+
+
+class _Screen:
+    def __init__(self, loop: SignageLoop, started: float) -> None:
+        self.loop, self.started, self.last = loop, started, started
+        self.frames = 0
+        self.lock = threading.Lock()
+
+
+class LiveScreens:
+    """Per-screen signage state for frames pushed one by one (thread-safe).
+
+    Args:
+        decider: the decision engine (shared by every screen).
+        store: where play events go.
+        analyzer: the loaded vision pipeline, with embeddings (the tracker needs them).
+        settings: ``live_screen_timeout``, ``ad_duration``, ``adult_age``.
+        clock: monotonic seconds (tests pass their own).
+    """
+
+    def __init__(self, decider: Any, store: Any, analyzer: Any, settings: Settings | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.decider, self.store, self.analyzer = decider, store, analyzer
+        self.settings = settings or get_settings()
+        self.clock = clock
+        self._screens: dict[str, _Screen] = {}
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._screens)
+
+    def push(self, screen: str, image: np.ndarray) -> LiveResult:
+        """Analyse one frame of ``screen`` and return what the screen should show now."""
+        self.expire()
+        now = self.clock()
+        with self._lock:
+            state = self._screens.get(screen)
+            if state is None:
+                loop = SignageLoop(FrameSource(f"screen {screen}", fps=0.0), self.decider, self.store, screen,
+                                   self.settings, analyzer=self.analyzer, decision_source=SOURCE)
+                state = self._screens[screen] = _Screen(loop, now)
+        with state.lock:
+            state.last = now
+            before = state.loop.play
+            frame = Frame(index=state.frames, t=now - state.started, image=image, name=f"frame {state.frames}")
+            state.frames += 1
+            state.loop.step(frame)
+            play = state.loop.play
+        if play is None:
+            return LiveResult(None, before is not None, 0.0)
+        remaining = max(play.duration - (frame.t - play.started), 0.0)
+        return LiveResult(play.decision, play is not before, round(remaining, 3))
+
+    def expire(self) -> int:
+        """Drop screens silent for longer than the timeout, logging their plays; returns how many."""
+        now = self.clock()
+        limit = self.settings.live_screen_timeout
+        with self._lock:
+            gone = [(name, s) for name, s in self._screens.items() if now - s.last > limit]
+            for name, _ in gone:
+                del self._screens[name]
+        for _, state in gone:
+            self._finish(state)
+        return len(gone)
+
+    def close(self) -> None:
+        """Log every screen's playing ad and forget all screens (at shutdown)."""
+        with self._lock:
+            states, self._screens = list(self._screens.values()), {}
+        for state in states:
+            self._finish(state)
+
+    @staticmethod
+    def _finish(state: _Screen) -> None:
+        with state.lock:
+            # The last frame stayed on screen until the screen fell silent.
+            state.loop.end_play(state.last - state.started)
+            state.loop.tracker.finish()

@@ -1,0 +1,86 @@
+"""API fixtures: an app over a fresh store, with one key per role, and the real models when present."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from adlens.settings import Settings
+from helpers import MODELS
+
+ROLES = ("admin", "screen", "analyst")
+
+
+@dataclass
+class Api:
+    """A running test app: its client, one key per role, and its store."""
+
+    client: TestClient
+    keys: dict[str, str]
+    service: Any
+
+    @property
+    def store(self) -> Any:
+        return self.service.store
+
+    def headers(self, role: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.keys[role]}"}
+
+    def get(self, path: str, role: str = "admin", **kwargs: Any) -> Any:
+        return self.client.get(path, headers=self.headers(role), **kwargs)
+
+    def post(self, path: str, role: str = "admin", **kwargs: Any) -> Any:
+        return self.client.post(path, headers=self.headers(role), **kwargs)
+
+    def delete(self, path: str, role: str = "admin", **kwargs: Any) -> Any:
+        return self.client.delete(path, headers=self.headers(role), **kwargs)
+
+
+def api_settings(folder: Path, **overrides: Any) -> Settings:
+    """Settings for a test app: its own SQLite store, data folder and gallery key under ``folder``."""
+    from cryptography.fernet import Fernet
+
+    return Settings(database_url=f"sqlite:///{folder / 'api.db'}", data_dir=folder / "data",
+                    gallery_key=Fernet.generate_key().decode(), **overrides)
+
+
+@pytest.fixture()
+def make_api(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Callable[..., Api]]:
+    """``make_api(models=False, **settings)`` starts an app; ``models=True`` shares the session's analyzer."""
+    from adlens.api import create_app
+    from adlens.api.keys import create_key
+
+    stack: list[TestClient] = []
+
+    def make(models: bool = False, **overrides: Any) -> Api:
+        analyzer = request.getfixturevalue("analyzer") if models else False
+        settings = api_settings(tmp_path / f"app{len(stack)}", **overrides)
+        client = TestClient(create_app(settings, analyzer=analyzer), raise_server_exceptions=False)
+        client.__enter__()
+        stack.append(client)
+        service = client.app.state.service
+        keys = {role: create_key(service.store, role, name=f"test {role}") for role in ROLES}
+        return Api(client, keys, service)
+
+    yield make
+    for client in stack:
+        client.__exit__(None, None, None)
+
+
+@pytest.fixture()
+def api(make_api: Callable[..., Api]) -> Api:
+    """An app without models (the routes that need none)."""
+    return make_api()
+
+
+@pytest.fixture()
+def vision_api(make_api: Callable[..., Api]) -> Api:
+    """An app with the real models from ../shared/models."""
+    if not MODELS.is_dir():
+        pytest.skip(f"models not found: {MODELS}")
+    return make_api(models=True)
