@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from fastapi import UploadFile
+from starlette.datastructures import UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from adlens.errors import InvalidImageError, InvalidInputError

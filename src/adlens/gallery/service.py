@@ -138,7 +138,8 @@ class Gallery:
             self._analyzer = Analyzer(self.settings, attributes=[], embed=True).load()
         return self._analyzer
 
-    def _require_members_mode(self) -> None:
+    def require_members_mode(self) -> None:
+        """:class:`~adlens.errors.ConsentRequiredError` unless ``ADLENS_MODE`` is members."""
         if self.settings.mode != "members":
             raise ConsentRequiredError(ANONYMOUS_MESSAGE)
 
@@ -157,14 +158,15 @@ class Gallery:
         consent_text: str,
         expires_at: datetime | None = None,
         advance: Callable[[], object] | None = None,
+        names: Sequence[str] | None = None,
     ) -> Enrolment:
         """Store one encrypted embedding per image of ``customer_id`` with their consent.
 
         All or nothing: every image must show exactly one face, else nothing is stored
-        and the error lists each bad image with its reason. ``advance`` (optional) is
-        called once per image analysed, for a progress bar.
+        and the error lists each bad image with its reason (by ``names``, else its path or
+        position). ``advance`` (optional) is called once per image analysed, for a progress bar.
         """
-        self._require_members_mode()
+        self.require_members_mode()
         check_id(customer_id, "customer")
         if not isinstance(consent_text, str) or not consent_text.strip():
             raise ConsentRequiredError(f"enrolling {customer_id!r} needs the consent text they agreed to")
@@ -182,7 +184,7 @@ class Gallery:
                     raise MultipleFacesError(f"{len(faces)} faces found; enrolment needs exactly one")
                 vectors.append(faces.embeddings[0])
             except AdlensError as error:
-                problems.append((_name(source, position), error))
+                problems.append((names[position] if names else _name(source, position), error))
             if advance is not None:
                 advance()
         if problems:
@@ -203,7 +205,7 @@ class Gallery:
 
     def identify(self, source: Any) -> list[Match]:
         """Who each face of ``source`` (path, bytes or BGR array) is: a member, or ``None`` for unknown."""
-        self._require_members_mode()
+        self.require_members_mode()
         faces = self._analyse(source)
         if len(faces) == 0:
             return []
@@ -218,7 +220,7 @@ class Gallery:
         ``settings.gallery_threshold``; otherwise it is unknown, still with the distance
         of that nearest member (``None`` when the gallery is empty).
         """
-        self._require_members_mode()
+        self.require_members_mode()
         embeddings = np.asarray(embeddings, dtype=np.float32)
         if embeddings.ndim != 2:
             raise InvalidInputError(f"embeddings must be (n, d), got shape {embeddings.shape}")

@@ -115,11 +115,12 @@ def _import(service: Any, path: Path, uploaded: set[str], dry_run: bool) -> Any:
     from adlens.ads.importer import import_inventory
     from adlens.ads.loading import parse_inventory, read_document
     from adlens.ads.lookalike import ModelFaces
+    from adlens.crypto import EmbeddingCipher
 
     document = _by_file_name(read_document(path), uploaded)
     inventory = parse_inventory(document, path.parent, path.name)
     return import_inventory(service.store, inventory, ModelFaces(service.analyzer, service.settings),
-                            dry_run=dry_run)
+                            EmbeddingCipher(service.settings), dry_run=dry_run)
 
 
 def _by_file_name(document: Any, uploaded: set[str]) -> Any:

@@ -77,13 +77,24 @@ async def import_catalog(
     name = safe_name(file.filename, "catalog.csv")
     saved = await save_uploads(list(images or []), folder / "images")
     (folder / name).write_bytes(await file.read())
-    return await run_in_threadpool(_import, service, folder / name, folder / "images" if saved else None, id_column)
+    return await run_in_threadpool(_import, service, folder / name, folder / "images", set(saved), id_column)
 
 
-def _import(service: Any, path: Path, images: Path | None, id_column: str) -> dict[str, Any]:
-    from adlens.products.catalog import Columns, parse_rows, read_joined
+def _import(service: Any, path: Path, images: Path, uploaded: set[str], id_column: str) -> dict[str, Any]:
+    from adlens.products.catalog import IMAGE_COLUMNS, Columns, parse_rows, read_joined
 
-    rows = list(parse_rows(read_joined(path, []), Columns(id=id_column), images=images, base=path.parent))
+    def by_file_name(records: Any) -> Any:
+        # Photos are uploaded flat: an image column's "photos/123.jpg" names the uploaded "123.jpg".
+        for line, record in records:
+            if isinstance(record, dict):
+                for column in IMAGE_COLUMNS:
+                    value = record.get(column)
+                    if isinstance(value, str) and safe_name(value, "") in uploaded:
+                        record[column] = safe_name(value, "")
+            yield line, record
+
+    rows = list(parse_rows(by_file_name(read_joined(path, [])), Columns(id=id_column),
+                           images=images if uploaded else None, base=path.parent))
     if not rows:
         raise InvalidInputError(f"{path.name} holds no rows")
     with service.import_lock:  # one import at a time: the product models are shared

@@ -42,11 +42,13 @@ async def enrol(
     from adlens.products.feedback import parse_time
 
     service = get_service(request)
+    service.gallery.require_members_mode()
     if not images or len(images) > MAX_PHOTOS:
         raise InvalidInputError(f"send 1 to {MAX_PHOTOS} photos in the field 'images'")
     moment = parse_time(expires) if expires else None
-    frames = [(await read_image(upload, service.settings.max_pixels))[0] for upload in images]
-    result = await run_in_threadpool(service.gallery.enrol, customer, frames, consent, moment)
+    decoded = [await read_image(upload, service.settings.max_pixels) for upload in images]
+    result = await run_in_threadpool(lambda: service.gallery.enrol(
+        customer, [frame for frame, _ in decoded], consent, moment, names=[name for _, name in decoded]))
     return result.to_dict()
 
 
@@ -55,6 +57,7 @@ async def identify(request: Request, _key: Admin,
                    image: Annotated[UploadFile, File(description="A photo.")]) -> dict[str, Any]:
     """Each face: an enrolled, consenting customer within the gallery threshold, or unknown (members mode)."""
     service = get_service(request)
+    service.gallery.require_members_mode()
     frame, _ = await read_image(image, service.settings.max_pixels)
     matches = await run_in_threadpool(service.gallery.identify, frame)
     return {"threshold": service.settings.gallery_threshold, "faces": [m.to_dict() for m in matches]}

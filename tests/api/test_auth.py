@@ -1,0 +1,112 @@
+"""API keys and roles: every route but /healthz needs a key, and each role reaches only its routes."""
+
+from __future__ import annotations
+
+import pytest
+
+from adlens.api.keys import KeyChecker, create_key, hash_key
+from adlens.errors import AuthenticationError
+
+A, S, N = "admin", "screen", "analyst"
+
+#: Every API route with the roles that may call it (admin may call everything).
+ROUTES = {
+    ("GET", "/metrics"): {A, N},
+    ("GET", "/v1/whoami"): {A, S, N},
+    ("POST", "/v1/analyze"): {A, S},
+    ("POST", "/v1/decide"): {A, S},
+    ("POST", "/v1/reward"): {A, S},
+    ("GET", "/v1/ads"): {A, S, N},
+    ("POST", "/v1/ads"): {A},
+    ("GET", "/v1/ads/{ad_id}"): {A, S, N},
+    ("DELETE", "/v1/ads/{ad_id}"): {A},
+    ("GET", "/v1/ads/{ad_id}/creatives/{creative_id}/image"): {A, S, N},
+    ("GET", "/v1/catalog"): {A, N},
+    ("POST", "/v1/catalog"): {A},
+    ("GET", "/v1/catalog/{product_id}"): {A, N},
+    ("GET", "/v1/catalog/{product_id}/aspects"): {A, N},
+    ("GET", "/v1/catalog/{product_id}/image"): {A, N},
+    ("POST", "/v1/feedback"): {A},
+    ("GET", "/v1/customers"): {A, N},
+    ("GET", "/v1/customers/{customer_id}"): {A, N},
+    ("DELETE", "/v1/customers/{customer_id}"): {A},
+    ("GET", "/v1/customers/{customer_id}/recommendations"): {A, N},
+    ("GET", "/v1/segments"): {A, N},
+    ("POST", "/v1/segments"): {A},
+    ("GET", "/v1/gallery"): {A},
+    ("POST", "/v1/gallery"): {A},
+    ("POST", "/v1/gallery/identify"): {A},
+    ("DELETE", "/v1/gallery/{customer_id}"): {A},
+    ("GET", "/v1/reports"): {A, N},
+    ("GET", "/v1/reports/plots"): {A, N},
+    ("GET", "/v1/reports/html"): {A, N},
+    ("GET", "/v1/reports/live"): {A, N},
+}
+PUBLIC = {("GET", "/healthz"), ("GET", "/"), ("GET", "/screen")}
+
+
+def _concrete(path: str) -> str:
+    return path.replace("{ad_id}", "nope").replace("{creative_id}", "x").replace("{product_id}", "nope") \
+        .replace("{customer_id}", "nobody")
+
+
+def test_every_route_has_its_roles_listed(api):
+    paths = api.client.get("/openapi.json").json()["paths"]
+    found = {(method.upper(), path) for path, methods in paths.items() for method in methods}
+    assert found - PUBLIC == set(ROUTES)
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(ROUTES))
+def test_no_key_or_a_bad_key_is_401(api, method, path):
+    for headers in ({}, {"Authorization": "Bearer adl_nothing_here"}, {"Authorization": "Basic abc"}):
+        response = api.client.request(method, _concrete(path), headers=headers)
+        assert response.status_code == 401, response.text
+        assert response.json()["error"] == "unauthorized"
+        assert response.headers["www-authenticate"] == "Bearer"
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(ROUTES))
+@pytest.mark.parametrize("role", [A, S, N])
+def test_each_role_reaches_only_its_routes(api, method, path, role):
+    response = api.client.request(method, _concrete(path), headers=api.headers(role))
+    if role in ROUTES[(method, path)]:
+        assert response.status_code not in (401, 403), response.text
+    else:
+        assert response.status_code == 403, response.text
+        body = response.json()
+        assert body["error"] == "forbidden" and role in body["message"]
+
+
+def test_healthz_and_pages_need_no_key(api):
+    health = api.client.get("/healthz")
+    assert health.status_code == 200 and health.json()["status"] == "ok"
+    assert health.json()["models_loaded"] is False
+    for page in ("/", "/screen"):
+        response = api.client.get(page)
+        assert response.status_code == 200 and "text/html" in response.headers["content-type"]
+
+
+def test_keys_are_stored_hashed_and_revocable(api):
+    key = create_key(api.store, "screen", name="entrance")
+    stored = api.store.list_api_keys()[-1]
+    assert stored.role == "screen" and stored.name == "entrance" and key.split("_")[1] == stored.id
+    assert api.store.api_key_by_hash(hash_key(key)).id == stored.id
+    assert key not in repr(api.store.list_api_keys())
+    checker = KeyChecker(api.store, cache_seconds=0)
+    assert checker.check(key).role == "screen"
+    api.store.revoke_api_key(stored.id)
+    with pytest.raises(AuthenticationError, match="revoked"):
+        checker.check(key)
+
+
+def test_unknown_role_is_refused(api):
+    from adlens.errors import InvalidInputError
+
+    with pytest.raises(InvalidInputError, match="unknown role"):
+        create_key(api.store, "root")
+
+
+def test_whoami_says_role_mode_and_privacy(api):
+    body = api.get("/v1/whoami", role="screen").json()
+    assert body["role"] == "screen" and body["mode"] == "anonymous"
+    assert body["privacy"]["images_kept"] is False and "Nobody is identified" in body["privacy"]["notice"]

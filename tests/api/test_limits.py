@@ -1,0 +1,104 @@
+"""Limits and errors at the edge: body size, pixel count, request rate, JSON errors and never a traceback."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from adlens.api.limits import RateLimiter
+from adlens.errors import RateLimitedError
+
+
+def _png(width: int, height: int) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(np.zeros((height, width, 3), np.uint8)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_a_body_over_the_limit_is_413(make_api):
+    api = make_api(max_upload_bytes=10_000)
+    response = api.post("/v1/analyze", files={"image": ("big.bin", b"x" * 20_000, "image/png")})
+    assert response.status_code == 413 and response.json()["error"] == "upload_too_large"
+
+
+def test_a_chunked_body_over_the_limit_is_413(make_api):
+    api = make_api(max_upload_bytes=10_000)
+
+    def chunks():
+        for _ in range(5):
+            yield b"{" * 4000
+
+    response = api.client.post("/v1/decide", content=chunks(),
+                               headers={**api.headers("screen"), "Content-Type": "application/json"})
+    assert response.status_code == 413 and response.json()["error"] == "upload_too_large"
+
+
+def test_too_many_pixels_is_413_before_any_model_runs(make_api):
+    api = make_api(max_pixels=10_000)
+    response = api.post("/v1/analyze", role="screen", files={"image": ("wide.png", _png(200, 100), "image/png")})
+    assert response.status_code == 413 and response.json()["error"] == "image_too_large"
+
+
+@pytest.mark.parametrize(("data", "code"), [
+    (b"", "invalid_image"), (b"not an image at all", "invalid_image"), (_png(64, 64)[:40], "invalid_image"),
+])
+def test_bad_images_are_422(api, data, code):
+    response = api.post("/v1/analyze", files={"image": ("x.png", data, "image/png")})
+    assert response.status_code == 422 and response.json()["error"] == code
+
+
+def test_rate_limit_per_key_is_429_with_retry_after(make_api):
+    api = make_api(api_rate_limit=1, api_rate_burst=3)
+    codes = [api.get("/v1/whoami", role="analyst").status_code for _ in range(5)]
+    assert codes[:3] == [200, 200, 200] and codes[3] == 429
+    limited = api.get("/v1/whoami", role="analyst")
+    assert limited.json()["error"] == "rate_limited" and int(limited.headers["retry-after"]) >= 1
+    assert api.get("/v1/whoami", role="screen").status_code == 200  # another key has its own bucket
+
+
+def test_rate_limiter_refills_and_zero_means_off():
+    now = [0.0]
+    limiter = RateLimiter(2.0, 2, clock=lambda: now[0])
+    limiter.hit("k")
+    limiter.hit("k")
+    with pytest.raises(RateLimitedError) as caught:
+        limiter.hit("k")
+    assert 0 < caught.value.retry_after <= 0.5
+    now[0] = 0.5
+    limiter.hit("k")
+    off = RateLimiter(0, 1)
+    for _ in range(100):
+        off.hit("k")
+
+
+def test_unknown_route_and_wrong_method_are_json(api):
+    missing = api.get("/v1/nothing-here")
+    assert missing.status_code == 404 and missing.json()["error"] == "not_found"
+    wrong = api.client.put("/v1/ads", headers=api.headers("admin"))
+    assert wrong.status_code == 405 and wrong.json()["error"] == "method_not_allowed"
+
+
+def test_an_unexpected_error_is_500_without_a_traceback(api, monkeypatch):
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("secret internals /etc/passwd")
+
+    monkeypatch.setattr(api.store, "list_customers", broken)
+    response = api.get("/v1/customers")
+    assert response.status_code == 500
+    assert response.json()["error"] == "internal_error"
+    assert "secret" not in response.text and "Traceback" not in response.text
+
+
+def test_image_routes_without_models_are_503(api):
+    response = api.post("/v1/analyze", files={"image": ("x.png", _png(64, 64), "image/png")})
+    assert response.status_code == 503 and response.json()["error"] == "model_unavailable"
+
+
+def test_metrics_count_requests_by_route_template(api):
+    api.get("/v1/ads/some-ad")
+    text = api.get("/metrics", role="analyst").text
+    assert 'route="/v1/ads/{ad_id}"' in text and "some-ad" not in text
+    assert "adlens_http_request_duration_seconds_bucket" in text
