@@ -76,6 +76,14 @@ def _aspect_rows(product_id: str, vector: dict[str, float]) -> list[dict[str, An
     return rows
 
 
+def _matching(query: Any, search: str | None) -> Any:
+    """``query`` kept to products whose id or name contains ``search`` (any case), when given."""
+    if not search:
+        return query
+    return query.where(or_(ProductRow.id.icontains(search, autoescape=True),
+                           ProductRow.name.icontains(search, autoescape=True)))
+
+
 def _to_product(row: ProductRow, vector: dict[str, float]) -> Product:
     return Product(
         id=row.id,
@@ -173,23 +181,16 @@ class ProductsMixin(StoreBase):
         """One page of products by id; ``search`` keeps those whose id or name contains it (any case)."""
         if offset < 0 or limit < 1:
             raise InvalidInputError(f"offset must be >= 0 and limit >= 1, not {offset} and {limit}")
-        query = select(ProductRow).order_by(ProductRow.id).offset(offset).limit(limit)
-        if search:
-            query = query.where(
-                or_(
-                    ProductRow.id.icontains(search, autoescape=True),
-                    ProductRow.name.icontains(search, autoescape=True),
-                )
-            )
+        query = _matching(select(ProductRow).order_by(ProductRow.id).offset(offset).limit(limit), search)
         with self.transaction() as s:
             rows = list(s.scalars(query))
             vectors = self._vectors(s, [r.id for r in rows])
             return [_to_product(r, vectors[r.id]) for r in rows]
 
-    def count_products(self) -> int:
-        """How many products the catalogue holds."""
+    def count_products(self, search: str | None = None) -> int:
+        """How many products the catalogue holds (whose id or name contains ``search``, when given)."""
         with self.transaction() as s:
-            return s.scalar(select(func.count()).select_from(ProductRow)) or 0
+            return s.scalar(_matching(select(func.count()).select_from(ProductRow), search)) or 0
 
     def remove_product(self, product_id: str, session: Session | None = None) -> None:
         """Delete a product; its aspects and all feedback about it go with it (ON DELETE CASCADE)."""

@@ -30,10 +30,10 @@ def _with_url(product: Any, data: dict[str, Any]) -> dict[str, Any]:
 def list_products(request: Request, _key: Reader, search: Annotated[str | None, Query(max_length=200)] = None,
                   limit: Annotated[int, Query(ge=1, le=500)] = 50,
                   offset: Annotated[int, Query(ge=0)] = 0) -> dict[str, Any]:
-    """Products by id (only ids or names containing ``search``), a page at a time, with the total."""
+    """Products by id (only ids or names containing ``search``), a page at a time, with how many match."""
     store = get_service(request).store
     products = store.list_products(offset=offset, limit=limit, search=search)
-    return {"total": store.count_products(), "offset": offset, "limit": limit,
+    return {"total": store.count_products(search), "offset": offset, "limit": limit,
             "items": [_with_url(p, p.summary()) for p in products]}
 
 
