@@ -8,6 +8,7 @@ from typing import Any
 import cv2
 import numpy as np
 import pytest
+from sqlalchemy import event
 
 from adlens.ads.audience import FEATURE_NAMES, Audience
 from adlens.ads.decision import Decider
@@ -17,6 +18,7 @@ from adlens.crypto import EmbeddingCipher
 from adlens.errors import InvalidInputError, NotFoundError
 from adlens.faces import EMOTIONS, Faces
 from adlens.settings import get_settings
+from adlens.store import Store
 from adlens.store.events import DECISION, PLAY, REWARD
 
 HAPPY = EMOTIONS.index("happy")
@@ -197,3 +199,41 @@ def test_lookalike_creative_is_preferred(store: Any, tmp_path: Path, data_dir: P
     decision = decider.decide(audience(make_faces([30], embeddings=twin[None, :] + 0.01)))
     assert decision.creative == "twin"
     assert any("model face" in reason for reason in decision.reasons)
+
+
+def test_warm_decision_only_writes_its_event(store: Any, tmp_path: Path, data_dir: Path) -> None:
+    load_ads(store, tmp_path, {"ads": INVENTORY["ads"][:2]})  # no daily cap: a cap counts today's decisions
+    decider = Decider(store)
+    decider.decide(audience(make_faces([30], eyewear=0.9)))
+    statements: list[str] = []
+
+    def listener(_connection: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        statements.append(statement)
+
+    event.listen(store.engine, "before_cursor_execute", listener)
+    try:
+        decision = decider.decide(audience(make_faces([30, 44], eyewear=0.9)))
+    finally:
+        event.remove(store.engine, "before_cursor_execute", listener)
+    assert [s.split()[:3] for s in statements] == [["INSERT", "INTO", "events"]]
+    assert store.decision_event(decision.decision_id).ad_id == decision.ad == "shades"
+
+
+def test_changes_count_at_once_here_and_after_the_refresh_interval_elsewhere(
+    decider: Decider, store: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    eyewear = audience(make_faces([30], eyewear=0.9))
+    assert decider.decide(eyewear).ad == "shades"
+    store.remove_ad("shades")  # through the decider's own store: seen at once
+    assert decider.decide(eyewear).ad == "wine"
+
+    monkeypatch.setattr("adlens.ads.decision.REFRESH_SECONDS", 3600.0)
+    with Store(store.url) as other:  # another process, as far as generations go
+        load_ads(other, tmp_path, INVENTORY)
+        other.update_arm("wine", np.ones(len(FEATURE_NAMES)), 1.0)
+        assert decider.decide(eyewear).ad == "wine"  # cached: not yet seen
+        assert decider.decide(eyewear).scores["expected"] == 0.0
+        monkeypatch.setattr("adlens.ads.decision.REFRESH_SECONDS", 0.0)
+        assert decider.decide(eyewear).ad == "shades"
+        wine = next(c for c in decider.decide(audience(make_faces([40, 52]))).candidates if c["ad"] == "wine")
+        assert wine["scores"]["expected"] > 0

@@ -104,6 +104,26 @@ def test_ads_version_changes_on_remove(store: Store) -> None:
     assert store.ads_version() != version
 
 
+def test_generation_moves_only_when_a_change_commits(store: Store) -> None:
+    seen = [store.generation("ads")]
+
+    def moved() -> bool:
+        seen.append(store.generation("ads"))
+        return seen[-1] != seen[-2]
+
+    upsert(store, make_ad())
+    assert moved()
+    upsert(store, make_ad())  # unchanged: nothing written
+    assert not moved()
+    with pytest.raises(RuntimeError), store.transaction() as session:
+        store.upsert_ad(make_ad(priority=5).spec(), records(make_ad()), session=session)
+        raise RuntimeError("rolled back")
+    assert not moved()
+    arms = store.generation("arms")
+    store.remove_ad("shades")
+    assert moved() and store.generation("arms") != arms  # the arm went with the ad
+
+
 @pytest.mark.parametrize(("spec", "creatives", "message"), [
     ({"id": ""}, [("a", 0, {}, None)], "ad id must be a non-empty string"),
     ({"id": "x" * 129}, [("a", 0, {}, None)], "longer than 128"),

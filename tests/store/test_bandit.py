@@ -85,11 +85,17 @@ def test_arm_stats_validates_dims(store: Store) -> None:
 
 def test_update_in_the_callers_transaction(store: Store) -> None:
     add_ads(store, "a")
+    generation = store.generation("arms")
     with pytest.raises(RuntimeError):
         with store.transaction() as session:
             store.update_arm("a", [1.0], 1.0, session=session)
             raise RuntimeError("rolled back")
     assert store.arm_stats(["a"], dims=1)["a"].pulls == 0
+    assert store.generation("arms") == generation
+    with store.transaction() as session:
+        store.update_arm("a", [1.0], 1.0, session=session)
+        assert store.generation("arms") == generation  # not before the commit: a cache would re-read old rows
+    assert store.generation("arms") != generation
 
 
 def test_concurrent_updates_all_count(store: Store) -> None:

@@ -31,6 +31,18 @@ def test_append_and_filter(store: Store) -> None:
         store.decision_event("nope")
 
 
+def test_append_in_the_callers_transaction(store: Store) -> None:
+    assert store.append_events([]) == []
+    with pytest.raises(RuntimeError), store.transaction() as session:
+        store.append_events([Event(DECISION, decision_id="d1"), Event(PLAY, decision_id="d1")], session=session)
+        raise RuntimeError("rolled back")
+    assert store.events() == []
+    with store.transaction() as session:
+        first = store.append_event(Event(DECISION, decision_id="d2"), session=session)
+        assert store.events(decision_id="d2", session=session)[0].id == first
+    assert [e.id for e in store.events()] == [first]
+
+
 def test_unknown_kind_is_refused() -> None:
     with pytest.raises(InvalidInputError, match="unknown event kind"):
         Event("click")

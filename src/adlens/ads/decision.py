@@ -14,10 +14,18 @@ One :class:`Decider` serves a screen, the CLI or the API. For each decision it
 
 :meth:`Decider.reward` closes the loop: a dwell, click or purchase for a decision is
 logged and folded into that ad's bandit arm, in one transaction.
+
+A decision reads no inventory and no arm statistics from the store in the common case:
+both are cached, and re-read when this process changed them (the store's
+:meth:`~adlens.store.base.StoreBase.generation`) or :data:`REFRESH_SECONDS` have passed,
+which is how an import or a reward handled by another process reaches this one. The
+decision event itself is written before :meth:`Decider.decide` returns, so a reward may
+follow at once, from any process.
 """
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -44,6 +52,21 @@ from adlens.store.models import utcnow
 WEIGHTS = {"rules": 1.0, "taste": 1.0, "emotion": 0.5, "engagement": 1.0, "priority": 0.5}
 #: Runners-up kept in a decision's JSON and event.
 MAX_CANDIDATES = 10
+#: Seconds a decision may rely on the inventory and arm statistics read before: how soon
+#: another process's import or reward counts here (this process's own count at once).
+REFRESH_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class _Cached:
+    """A value read from the store, with the store generation and the monotonic time it was read at."""
+
+    value: Any
+    generation: int
+    read_at: float
+
+    def fresh(self, generation: int, now: float) -> bool:
+        return generation == self.generation and now - self.read_at < REFRESH_SECONDS
 
 
 @dataclass(frozen=True)
@@ -101,6 +124,8 @@ class Decider:
         self.fit_table = emotion_table(self.settings)
         self._rotation = 0
         self._ads: tuple[Any, list[Any], dict[str, dict[str, np.ndarray]]] | None = None
+        self._ads_checked: _Cached | None = None  # value: the version ``_ads`` was checked against
+        self._arms: _Cached | None = None  # value: (LinUCB of the arms, the ad ids it holds)
         self._cipher = EmbeddingCipher(self.settings)
 
     # --- image → audience ----------------------------------------------------------
@@ -134,14 +159,31 @@ class Decider:
 
     # --- the inventory, cached -----------------------------------------------------
     def _inventory(self) -> tuple[list[Any], dict[str, dict[str, np.ndarray]]]:
-        version = self.store.ads_version()
-        if self._ads is None or self._ads[0] != version:
-            ads = self.store.list_ads(active_only=True)
-            tokens = self.store.creative_faces([ad.id for ad in ads])
-            faces = {ad_id: {cid: self._cipher.decrypt(token) for cid, token in found.items()}
-                     for ad_id, found in tokens.items()}
-            self._ads = (version, ads, faces)
+        now, generation = time.monotonic(), self.store.generation("ads")  # the generation before the read
+        checked = self._ads_checked
+        if self._ads is None or checked is None or not checked.fresh(generation, now):
+            version = self.store.ads_version()
+            if self._ads is None or self._ads[0] != version:
+                ads = self.store.list_ads(active_only=True)
+                tokens = self.store.creative_faces([ad.id for ad in ads])
+                faces = {ad_id: {cid: self._cipher.decrypt(token) for cid, token in found.items()}
+                         for ad_id, found in tokens.items()}
+                self._ads, self._arms = (version, ads, faces), None
+            self._ads_checked = _Cached(version, generation, now)
         return self._ads[1], self._ads[2]
+
+    def _bandit(self, ids: list[str]) -> LinUCB:
+        """The bandit over (at least) the arms ``ids``, from cached statistics (see the module docstring)."""
+        now, generation = time.monotonic(), self.store.generation("arms")
+        cached = self._arms
+        if cached is None or not cached.fresh(generation, now) or not cached.value[1].issuperset(ids):
+            dims = len(FEATURE_NAMES)
+            # Every active ad's arm at once: the next audience makes other ads eligible.
+            wanted = list(dict.fromkeys([*(ad.id for ad in self._inventory()[0]), *ids]))
+            model = LinUCB.from_stats(self.store.arm_stats(wanted, dims=dims), dims=dims,
+                                      alpha=self.settings.exploration)
+            cached = self._arms = _Cached((model, frozenset(wanted)), generation, now)
+        return cached.value[0]
 
     # --- the decision ----------------------------------------------------------------
     def decide(
@@ -219,8 +261,7 @@ class Decider:
         if not eligible:
             return {}
         ids = [ad.id for ad, _ in eligible]
-        dims = len(FEATURE_NAMES)
-        bandit = LinUCB.from_stats(self.store.arm_stats(ids, dims=dims), dims=dims, alpha=self.settings.exploration)
+        bandit = self._bandit(ids)
         expected = bandit.expected_reward(features[None, :], ids)[0]
         upper = bandit.ucb(features[None, :], ids)[0]
         group = audience.group_emotion()

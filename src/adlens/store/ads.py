@@ -75,6 +75,7 @@ class AdsMixin(StoreBase):
             row.updated_at = now
             s.flush()  # the ad row must exist before its creatives reference it
             s.execute(insert(CreativeRow), rows)
+            self._changes(s, "ads")
         return outcome
 
     @staticmethod
@@ -115,6 +116,7 @@ class AdsMixin(StoreBase):
         with self._session(session) as s:
             if s.execute(delete(AdRow).where(AdRow.id == ad_id)).rowcount == 0:
                 raise NotFoundError(f"unknown ad {ad_id!r}")
+            self._changes(s, "ads", "arms")  # the arm goes with the ad
 
     def creative_faces(self, ad_ids: Iterable[str], session: Session | None = None) -> dict[str, dict[str, bytes]]:
         """``{ad_id: {creative_id: ciphertext}}`` for the creatives of ``ad_ids`` that have a model face."""
@@ -136,7 +138,11 @@ class AdsMixin(StoreBase):
                     if isinstance(spec, dict) and spec.get("face_sha256")}
 
     def ads_version(self) -> str:
-        """A string that changes whenever an ad is added, updated or removed (for cache keys)."""
+        """A string that changes whenever an ad is added, updated or removed, by any process (for cache keys).
+
+        One query; :meth:`~adlens.store.base.StoreBase.generation` (``"ads"``) tells this
+        process's own changes without one.
+        """
         query = select(func.count(), func.max(AdRow.updated_at)).select_from(AdRow)
         with self.transaction() as s:
             count, latest = s.execute(query).one()

@@ -5,7 +5,9 @@ never cached and written back later: :meth:`BanditMixin.update_arm` reads, updat
 writes one row inside one transaction with the row locked. The row is first created
 if missing (``INSERT … ON CONFLICT DO NOTHING``), which on SQLite also takes the
 database's write lock before anything is read, so concurrent writers queue instead
-of one of them losing its update.
+of one of them losing its update. Readers may cache arms briefly (a decision does, for
+a second): a committed update moves the store's ``"arms"``
+:meth:`~adlens.store.base.StoreBase.generation`, so caches in the same process see it at once.
 """
 
 from __future__ import annotations
@@ -90,6 +92,7 @@ class BanditMixin(StoreBase):
             row.a_matrix, row.b_vector = stats.to_bytes()
             row.pulls, row.reward_sum, row.updated_at = stats.pulls, stats.reward_sum, utcnow()
             s.flush()
+            self._changes(s, "arms")
         return stats
 
     def _locked_arm(self, s: Session, ad_id: str, dims: int, ridge: float) -> BanditArmRow:

@@ -7,11 +7,12 @@ transaction through :meth:`StoreBase._session`.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Self, TypeVar
 
-from sqlalchemy import URL, Engine, create_engine, event, make_url
+from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,6 +23,9 @@ T = TypeVar("T")
 
 #: Seconds a PostgreSQL connection attempt may take before the store gives up.
 CONNECT_TIMEOUT = 10
+
+#: Where a session notes what its transaction changes, for :meth:`StoreBase.generation`.
+_CHANGED = "adlens.changed"
 
 
 def mask(url: URL) -> str:
@@ -82,6 +86,12 @@ class StoreBase:
         except (ArgumentError, NoSuchModuleError, ImportError, ValueError) as error:
             raise StoreError(f"invalid store URL: {error}") from error
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # A fresh token per commit, never reused: a cache that compares tokens for
+        # equality sees every change even when two threads' commits bump out of order.
+        self._tokens = itertools.count(1)
+        self._generations: dict[str, int] = {}
+        event.listen(self._sessions, "after_commit", self._committed)
+        event.listen(self._sessions, "after_rollback", self._rolled_back)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({mask(self.url)!r})"
@@ -104,6 +114,28 @@ class StoreBase:
         reason = str(getattr(error, "orig", None) or error).strip()
         return StoreError(f"cannot use the store at {mask(self.url)}: {reason} ({hint})")
 
+    def generation(self, topic: str) -> int:
+        """A token that changes each time this store object commits a change to ``topic`` (``"ads"``, ``"arms"``).
+
+        In-process caches (the :class:`~adlens.ads.decision.Decider`'s inventory and bandit
+        arms) compare it to see their own process's writes at once, without a query;
+        writes by other processes they find by re-reading now and then.
+        """
+        return self._generations.get(topic, 0)
+
+    @staticmethod
+    def _changes(session: Session, *topics: str) -> None:
+        """Note that ``session``'s transaction changes ``topics``: their generations move once it commits."""
+        session.info.setdefault(_CHANGED, set()).update(topics)
+
+    def _committed(self, session: Session) -> None:
+        for topic in session.info.pop(_CHANGED, ()):
+            self._generations[topic] = next(self._tokens)
+
+    @staticmethod
+    def _rolled_back(session: Session) -> None:
+        session.info.pop(_CHANGED, None)
+
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A session in one transaction: committed on success, rolled back on any exception.
@@ -112,9 +144,13 @@ class StoreBase:
         unreadable) surface as :class:`~adlens.errors.StoreError`; constraint violations
         and the caller's own exceptions pass through unchanged.
         """
+        with self._unusable_as_store_error(), self._sessions.begin() as session:
+            yield session
+
+    @contextmanager
+    def _unusable_as_store_error(self) -> Iterator[None]:
         try:
-            with self._sessions.begin() as session:
-                yield session
+            yield
         except (OperationalError, InterfaceError) as error:
             raise self._unavailable(error) from error
         except DBAPIError as error:
@@ -130,3 +166,16 @@ class StoreBase:
             return
         with self.transaction() as own:
             yield own
+
+    @contextmanager
+    def _connection(self, session: Session | None) -> Iterator[Connection]:
+        """The caller's session's connection (the caller commits), or a fresh transaction without a session.
+
+        For hot paths of plain Core statements: an ORM session and its unit of work cost
+        more than the statement itself. Errors map as in :meth:`transaction`.
+        """
+        if session is not None:
+            yield session.connection()
+            return
+        with self._unusable_as_store_error(), self.engine.begin() as connection:
+            yield connection

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from adlens.errors import InvalidInputError, NotFoundError
@@ -46,6 +46,15 @@ class Event:
             raise InvalidInputError(f"unknown event kind {self.kind!r}; expected one of {', '.join(EVENT_KINDS)}")
 
 
+# A Core insert: one per decision, where the ORM's unit of work would cost more than the write.
+_INSERT = insert(EventRow.__table__)
+
+
+def _to_row(e: Event) -> dict[str, Any]:
+    return {"kind": e.kind, "at": to_utc(e.at), "screen": e.screen, "decision_id": e.decision_id, "ad_id": e.ad_id,
+            "creative_id": e.creative_id, "customer_id": e.customer_id, "value": e.value, "data": dict(e.data)}
+
+
 def _to_event(row: EventRow) -> Event:
     return Event(row.kind, row.at, row.screen, row.decision_id, row.ad_id, row.creative_id, row.customer_id,
                  row.value, dict(row.data or {}), row.id)
@@ -55,16 +64,15 @@ class EventsMixin(StoreBase):
     """Append and read events."""
 
     def append_events(self, events: Iterable[Event], session: Session | None = None) -> list[int]:
-        """Insert ``events`` in one transaction and return their ids."""
-        rows = [
-            EventRow(kind=e.kind, at=to_utc(e.at), screen=e.screen, decision_id=e.decision_id, ad_id=e.ad_id,
-                     creative_id=e.creative_id, customer_id=e.customer_id, value=e.value, data=dict(e.data))
-            for e in events
-        ]
-        with self._session(session) as s:
-            s.add_all(rows)
-            s.flush()
-            return [row.id for row in rows]
+        """Insert ``events`` in one transaction and return their ids (committed on return unless ``session``)."""
+        rows = [_to_row(e) for e in events]
+        if not rows:
+            return []
+        with self._connection(session) as connection:
+            if len(rows) == 1:  # the common case, a decision: the driver reports the id without RETURNING
+                return [int(connection.execute(_INSERT, rows[0]).inserted_primary_key[0])]
+            inserted = connection.execute(_INSERT.returning(EventRow.id, sort_by_parameter_order=True), rows)
+            return [int(i) for i in inserted.scalars()]
 
     def append_event(self, event: Event, session: Session | None = None) -> int:
         """Insert one event and return its id."""
