@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from adlens.errors import InvalidImageError, InvalidInputError
 from adlens.imageio import load_image
+from adlens.store.models import utcnow
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -26,6 +28,12 @@ async def read_image(upload: Any, max_pixels: int) -> tuple[np.ndarray, str]:
         raise InvalidImageError(f"{name} is empty (0 bytes)")
     image = await run_in_threadpool(load_image, data, max_pixels=max_pixels)
     return image, name
+
+
+def upload_folder(data_dir: Path, kind: str) -> Path:
+    """A new folder under ``data_dir/kind`` for one upload's files, named by its time (they stay: screens and
+    the catalogue show them)."""
+    return data_dir / kind / f"{utcnow():%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
 
 
 def safe_name(name: str | None, fallback: str) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -12,7 +11,7 @@ from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
 from adlens.api.auth import ANALYST, SCREEN, allow, get_service
-from adlens.api.uploads import safe_name, save_uploads
+from adlens.api.uploads import safe_name, save_uploads, upload_folder
 from adlens.errors import InvalidInputError, NotFoundError
 from adlens.store.keys import ApiKey
 from adlens.store.models import utcnow
@@ -39,9 +38,10 @@ _NO_PERFORMANCE = {"decisions": 0, "impressions": 0, "plays": 0, "seconds": 0.0,
 def _performance(store: Any, days: float) -> dict[str, dict[str, Any]]:
     from adlens.reports.metrics import load_metrics
 
-    metrics = load_metrics(store, utcnow() - timedelta(days=days))
-    plays = {}
-    for event in store.events(kinds=["play"], since=utcnow() - timedelta(days=days)):
+    since = utcnow() - timedelta(days=days)
+    metrics = load_metrics(store, since)
+    plays: dict[str | None, int] = {}
+    for event in store.events(kinds=["play"], since=since):
         plays[event.ad_id] = plays.get(event.ad_id, 0) + 1
     return {e.key: {"decisions": e.decisions, "impressions": e.impressions, "plays": plays.get(e.key, 0),
                     "seconds": round(e.seconds, 2), "watchers": round(e.watchers, 2),
@@ -101,7 +101,7 @@ async def import_ads(
     The files are kept on the server (under the data folder) because screens show them.
     """
     service = get_service(request)
-    folder = service.settings.data_dir / "ads" / f"{utcnow():%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+    folder = upload_folder(service.settings.data_dir, "ads")
     name = safe_name(inventory.filename, "inventory.yaml")
     saved = await save_uploads(list(files or []), folder)
     if name in saved:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,10 +10,9 @@ from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
 from adlens.api.auth import ANALYST, allow, get_service
-from adlens.api.uploads import safe_name, save_uploads
+from adlens.api.uploads import safe_name, save_uploads, upload_folder
 from adlens.errors import InvalidInputError, NotFoundError
 from adlens.store.keys import ApiKey
-from adlens.store.models import utcnow
 
 router = APIRouter(prefix="/v1/catalog", tags=["catalogue"])
 Reader = Annotated[ApiKey, Depends(allow(ANALYST))]
@@ -73,7 +71,7 @@ async def import_catalog(
     The photos are kept on the server (under the data folder) so the catalogue can show them.
     """
     service = get_service(request)
-    folder = service.settings.data_dir / "catalog" / f"{utcnow():%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+    folder = upload_folder(service.settings.data_dir, "catalog")
     name = safe_name(file.filename, "catalog.csv")
     saved = await save_uploads(list(images or []), folder / "images")
     (folder / name).write_bytes(await file.read())
