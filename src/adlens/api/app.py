@@ -19,6 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from adlens import __version__
 from adlens.api.errors import install_error_handlers
 from adlens.api.limits import BodySizeLimit
+from adlens.api.metrics import Metrics
 from adlens.api.routes import ads, catalog, gallery, reports, shop, system, vision
 from adlens.api.schemas import AudienceIn
 from adlens.api.service import Service
@@ -41,10 +42,11 @@ def create_app(settings: Settings | None = None, *, store: Any = None, analyzer:
             ``None`` loads one on start-up; ``False`` runs without models (image routes answer 503).
     """
     settings = settings or get_settings()
+    metrics = Metrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        service = Service(settings, store=store, analyzer=analyzer)
+        service = Service(settings, store=store, analyzer=analyzer, metrics=metrics)
         app.state.service = service
         log.info("adlens API ready: mode %s, store %s", settings.mode, service.store)
         try:
@@ -59,26 +61,9 @@ def create_app(settings: Settings | None = None, *, store: Any = None, analyzer:
     app.mount("/static", StaticFiles(directory=system.STATIC), name="static")
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     # Outermost first: the body limit sees every request before anything reads it.
-    app.add_middleware(_Metrics)
+    app.add_middleware(metrics.middleware)
     app.add_middleware(BodySizeLimit, limit=settings.max_upload_bytes)
     return app
-
-
-class _Metrics:
-    """Counts and times requests with the service's metrics (built at start-up, so looked up per request)."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-        self._timed: Any = None
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if self._timed is None:
-            service = getattr(scope.get("app").state, "service", None) if scope.get("app") else None
-            if service is None:
-                await self.app(scope, receive, send)
-                return
-            self._timed = service.metrics.middleware(self.app)
-        await self._timed(scope, receive, send)
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:

@@ -27,6 +27,13 @@ Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 Identifier = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f]+$")]
 
 
+def as_utc(moment: datetime | None) -> datetime | None:
+    """``moment`` as an aware datetime: UTC when it named no zone."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
 def _finite(values: tuple[float, ...] | list[float]) -> None:
     if not all(math.isfinite(v) for v in values):
         raise ValueError("numbers must be finite")
@@ -103,9 +110,7 @@ class AudienceIn(BaseModel):
 
     def moment(self) -> datetime | None:
         """``at`` as an aware datetime (UTC when it named no zone)."""
-        if self.at is None:
-            return None
-        return self.at if self.at.tzinfo is not None else self.at.replace(tzinfo=UTC)
+        return as_utc(self.at)
 
     def frame_size(self) -> tuple[int, int]:
         """The frame size given, else one that holds every face (at least 640×480)."""

@@ -74,7 +74,8 @@ class Service:
             loads one; ``False`` runs without models (image routes answer 503).
     """
 
-    def __init__(self, settings: Settings, store: Any = None, analyzer: Any = None) -> None:
+    def __init__(self, settings: Settings, store: Any = None, analyzer: Any = None,
+                 metrics: Metrics | None = None) -> None:
         self.settings = settings
         if store is None:
             from adlens.store import open_store
@@ -93,7 +94,7 @@ class Service:
         # Decisions share the decider's caches; one at a time keeps them consistent.
         self.decide_lock = threading.Lock()
         self.import_lock = threading.Lock()
-        self.metrics = Metrics()
+        self.metrics = metrics or Metrics()
 
     @cached_property
     def decider(self) -> Any:
@@ -124,6 +125,11 @@ class Service:
         from adlens.signage.live import LiveScreens
 
         return LiveScreens(self.decider, self.store, self.analyzer, self.settings)
+
+    @property
+    def live_screens(self) -> int:
+        """How many screens send live frames now (without building the decision engine to ask)."""
+        return len(self.__dict__["screens"]) if "screens" in self.__dict__ else 0
 
     def close(self) -> None:
         """Log the live screens' plays and close the store's connections."""

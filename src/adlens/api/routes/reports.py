@@ -71,4 +71,4 @@ def live(request: Request, _key: Reader, minutes: Annotated[float, Query(gt=0, l
     screens = [{"screen": screen, "at": e.at.isoformat(timespec="seconds"), "ad": e.ad_id,
                 "audience": e.data.get("audience") or {}} for screen, e in sorted(latest.items())]
     return {"minutes": minutes, "decisions": len(events), "faces": faces, "watchers": watchers,
-            "live_screens": len(service.screens), "screens": screens}
+            "live_screens": service.live_screens, "screens": screens}

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from adlens.api.auth import ANALYST, allow, get_service
-from adlens.api.schemas import FeedbackIn, SegmentsIn
+from adlens.api.schemas import FeedbackIn, SegmentsIn, as_utc
 from adlens.products.types import FEEDBACK_VALUES
 from adlens.store.keys import ApiKey
 
@@ -20,13 +20,8 @@ Admin = Annotated[ApiKey, Depends(allow())]
 @router.post("/feedback", summary="Record a like or dislike")
 def add_feedback(request: Request, _key: Admin, body: FeedbackIn) -> dict[str, Any]:
     """Record that a customer likes or dislikes a product; their taste profile is updated at once."""
-    at = body.at
-    if at is not None and at.tzinfo is None:
-        from datetime import UTC
-
-        at = at.replace(tzinfo=UTC)
     profile = get_service(request).shop.add_feedback(body.customer, body.product, FEEDBACK_VALUES[body.feedback],
-                                                     at=at, create_customer=body.create_customer)
+                                                     at=as_utc(body.at), create_customer=body.create_customer)
     return {"customer": body.customer, "product": body.product, "feedback": body.feedback,
             "answers": profile.count}
 
