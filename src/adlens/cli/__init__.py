@@ -10,7 +10,7 @@ import numpy as np
 import typer
 
 from adlens import __version__
-from adlens.cli import ads, catalog, decide, demo, evaluate, gallery, models, report, serve, shop, signage, train
+from adlens.cli import ads, catalog, decide, demo, evaluate, gallery, models, report, serve, shop, signage, train, uplift
 from adlens.cli.analyze import analyze
 from adlens.cli.common import handle_errors, out
 from adlens.errors import NoFaceFoundError
@@ -46,6 +46,7 @@ app.command()(serve.serve)
 app.add_typer(serve.keys_app, name="keys")
 app.add_typer(evaluate.app, name="eval")
 app.add_typer(train.app, name="train")
+app.add_typer(uplift.app, name="uplift")
 
 
 @app.command()

@@ -9,33 +9,19 @@ says so, without empty plots.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from html import escape
 from pathlib import Path
 from typing import Any
 
-from adlens import __version__
-from adlens.errors import InvalidInputError
-from adlens.reports import plots
+from adlens.files import write_text_atomic
+from adlens.reports import page, plots
 from adlens.reports.metrics import NO_AD, Exposure, Metrics, load_metrics
 from adlens.store.models import utcnow
 
 SECTIONS = ("Summary", "Audience over time", "Demographics", "Emotion response per ad", "Decisions by reason",
             "Bandit learning curve", "Per-ad metrics", "Per-screen metrics")
-
-_STYLE = """
-body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; padding: 0 1em; }
-h1 { margin-bottom: 0.2em; } h2 { border-bottom: 1px solid #ddd; padding-bottom: 0.2em; margin-top: 1.8em; }
-.meta, .none, .note { color: #666; } img { max-width: 100%; }
-.cards { display: flex; flex-wrap: wrap; gap: 0.8em; }
-.card { border: 1px solid #ddd; border-radius: 6px; padding: 0.6em 1em; min-width: 9em; }
-.card b { display: block; font-size: 1.4em; }
-table { border-collapse: collapse; font-size: 0.9em; width: 100%; }
-th, td { border-bottom: 1px solid #eee; padding: 0.3em 0.6em; text-align: right; }
-th:first-child, td:first-child { text-align: left; } th { background: #f6f6f6; }
-"""
 
 
 def _duration(seconds: float) -> str:
@@ -51,21 +37,6 @@ def _number(value: float | None, digits: int = 0) -> str:
     if value is None:
         return "–"
     return f"{value:,.{digits}f}"
-
-
-def _when(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "–"
-
-
-def _section(title: str, body: str) -> str:
-    anchor = title.lower().replace(" ", "-")
-    return f'<section id="{escape(anchor)}"><h2>{escape(title)}</h2>\n{body}\n</section>'
-
-
-def _figure(png: str | None, alt: str, missing: str) -> str:
-    if png is None:
-        return f'<p class="none">{escape(missing)}</p>'
-    return f'<img src="data:image/png;base64,{png}" alt="{escape(alt)}">'
 
 
 def _summary(metrics: Metrics) -> str:
@@ -84,9 +55,8 @@ def _summary(metrics: Metrics) -> str:
         ("screens", _number(len(metrics.screens))),
         (NO_AD, _number(metrics.reasons.get(NO_AD, 0))),
     ]
-    items = "".join(f'<div class="card"><b>{escape(value)}</b>{escape(label)}</div>' for label, value in cards)
-    return (f'<p>Events from {escape(_when(metrics.first))} to {escape(_when(metrics.last))}.</p>'
-            f'<div class="cards">{items}</div>')
+    return (f'<p>Events from {escape(page.when(metrics.first))} to {escape(page.when(metrics.last))}.</p>'
+            + page.cards(cards))
 
 
 _COLUMNS: Sequence[tuple[str, Callable[[Exposure], str]]] = (
@@ -107,28 +77,20 @@ _COLUMNS: Sequence[tuple[str, Callable[[Exposure], str]]] = (
 def _table(rows: Sequence[Exposure], first: str) -> str:
     if not rows:
         return f'<p class="none">No {escape(first)} in this period.</p>'
-    head = "".join(f"<th>{escape(name)}</th>" for name in (first, *(c for c, _ in _COLUMNS)))
-    body = "\n".join(
-        "<tr>" + f"<td>{escape(row.key)}</td>" + "".join(f"<td>{escape(cell(row))}</td>" for _, cell in _COLUMNS)
-        + "</tr>" for row in rows
-    )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>\n{body}\n</tbody></table>"
+    return page.table((first, *(c for c, _ in _COLUMNS)),
+                      ([row.key, *(cell(row) for _, cell in _COLUMNS)] for row in rows))
 
 
 def render_report(metrics: Metrics, generated: datetime | None = None) -> str:
     """The report of ``metrics`` as one HTML document (a string)."""
-    period = f"{_when(metrics.since) if metrics.since else 'the beginning'} to " \
-             f"{_when(metrics.until) if metrics.until else 'now'}"
-    header = (f"<h1>adlens report</h1><p class=\"meta\">Period: {escape(period)}. Generated "
-              f"{escape(_when(generated or utcnow()))} by adlens {escape(__version__)}.</p>")
+    period = f"{page.when(metrics.since) if metrics.since else 'the beginning'} to " \
+             f"{page.when(metrics.until) if metrics.until else 'now'}"
     if metrics.empty:
-        parts = [_section("Summary", '<p class="none">No events yet in this period: no decisions, plays or '
-                                     "rewards have been logged. Run some decisions, then report again.</p>")]
+        parts = [page.section("Summary", '<p class="none">No events yet in this period: no decisions, plays or '
+                                         "rewards have been logged. Run some decisions, then report again.</p>")]
     else:
         parts = _sections(metrics)
-    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<title>adlens report</title><style>{_STYLE}</style></head>\n<body>\n{header}\n"
-            + "\n".join(parts) + "\n</body></html>\n")
+    return page.document("adlens report", f"Period: {period}.", parts, generated or utcnow())
 
 
 def _sections(metrics: Metrics) -> list[str]:
@@ -136,19 +98,20 @@ def _sections(metrics: Metrics) -> list[str]:
             "through several decisions counts several times.</p>")
     figures = plots.report_plots(metrics)
     return [
-        _section("Summary", _summary(metrics)),
-        _section("Audience over time", _figure(figures["audience"], "audience over time", "No audience observed.")),
-        _section("Demographics", _figure(figures["demographics"], "demographics",
-                                         "No age or gender estimates in this period.") + note),
-        _section("Emotion response per ad", _figure(figures["emotions"], "emotion response per ad",
-                                                    "No emotion estimates while ads showed.")),
-        _section("Decisions by reason", _figure(figures["reasons"], "decisions by reason",
-                                                "No decisions in this period.")),
-        _section("Bandit learning curve", _figure(
+        page.section("Summary", _summary(metrics)),
+        page.section("Audience over time", page.figure(figures["audience"], "audience over time",
+                                                       "No audience observed.")),
+        page.section("Demographics", page.figure(figures["demographics"], "demographics",
+                                                 "No age or gender estimates in this period.") + note),
+        page.section("Emotion response per ad", page.figure(figures["emotions"], "emotion response per ad",
+                                                            "No emotion estimates while ads showed.")),
+        page.section("Decisions by reason", page.figure(figures["reasons"], "decisions by reason",
+                                                        "No decisions in this period.")),
+        page.section("Bandit learning curve", page.figure(
             figures["learning"], "bandit learning curve",
             "No decisions for an ad and no rewards yet: the bandit has nothing to learn from.")),
-        _section("Per-ad metrics", _table(metrics.ads, "ad")),
-        _section("Per-screen metrics", _table(metrics.screens, "screen")),
+        page.section("Per-ad metrics", _table(metrics.ads, "ad")),
+        page.section("Per-screen metrics", _table(metrics.screens, "screen")),
     ]
 
 
@@ -165,18 +128,4 @@ def write_html(metrics: Metrics, out_path: str | os.PathLike[str]) -> Path:
     never sees half a report; an unwritable destination is an
     :class:`~adlens.errors.InvalidInputError`.
     """
-    path = Path(out_path).expanduser()
-    document = render_report(metrics)
-    temporary: str | None = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(document)
-        os.chmod(temporary, 0o644)  # mkstemp makes it private; a report is aggregate numbers only
-        os.replace(temporary, path)
-    except OSError as error:
-        if temporary is not None:
-            Path(temporary).unlink(missing_ok=True)
-        raise InvalidInputError(f"cannot write the report to {path}: {error.strerror or error}") from error
-    return path
+    return write_text_atomic(out_path, render_report(metrics), "the report")

@@ -28,7 +28,8 @@ TOP_ADS = 12
 SHARE_ADS = 7
 
 
-def _png(figure: Figure) -> str:
+def png(figure: Figure) -> str:
+    """``figure`` drawn on the Agg canvas as a base64 PNG."""
     FigureCanvasAgg(figure)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
@@ -71,7 +72,7 @@ def audience_plot(timeline: Sequence[TimeBucket], bucket: str) -> str | None:
     bars, bar_labels = twin.get_legend_handles_labels()
     axes.legend(lines + bars, labels + bar_labels, loc="upper left")
     axes.set_title("Audience over time")
-    return _png(figure)
+    return png(figure)
 
 
 def demographics_plot(ages: Mapping[str, int], genders: Mapping[str, int]) -> str | None:
@@ -91,7 +92,7 @@ def demographics_plot(ages: Mapping[str, int], genders: Mapping[str, int]) -> st
     right.set_xlabel("estimated gender")
     right.set_ylabel("faces")
     figure.suptitle("Demographics")
-    return _png(figure)
+    return png(figure)
 
 
 def emotions_plot(ads: Sequence[Exposure]) -> str | None:
@@ -112,7 +113,7 @@ def emotions_plot(ads: Sequence[Exposure]) -> str | None:
     axes.set_ylabel("ad")
     axes.legend(ncol=len(EMOTIONS), loc="lower center", bbox_to_anchor=(0.5, 1.0), fontsize="small", frameon=False)
     axes.set_title("Emotion response per ad", pad=28)
-    return _png(figure)
+    return png(figure)
 
 
 def reasons_plot(reasons: Mapping[str, int]) -> str | None:
@@ -126,7 +127,7 @@ def reasons_plot(reasons: Mapping[str, int]) -> str | None:
     axes.set_xlabel("decisions")
     axes.set_ylabel("first reason")
     axes.set_title("Decisions by reason")
-    return _png(figure)
+    return png(figure)
 
 
 def learning_plot(learning: Sequence[LearningPoint], ad_share: Sequence[tuple[datetime, Mapping[str, int]]],
@@ -170,7 +171,7 @@ def learning_plot(learning: Sequence[LearningPoint], ad_share: Sequence[tuple[da
         axes.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="small")
         axes.set_title("Share of decisions per ad")
     figure.suptitle("Bandit learning curve")
-    return _png(figure)
+    return png(figure)
 
 
 def report_plots(metrics: Metrics) -> dict[str, str | None]:

@@ -1,0 +1,12 @@
+"""Offers: uplift modelling for targeted campaigns, and what customers buy next.
+
+- :mod:`adlens.uplift.tables` reads campaign tables (CSV) with clear errors.
+- :mod:`adlens.uplift.features` turns a table into a feature matrix, the same way at fit and score time.
+- :mod:`adlens.uplift.learners` holds the uplift learners (S, T, X, class transformation) on the
+  scikit-learn contract, built on scikit-uplift.
+- :mod:`adlens.uplift.metrics` evaluates uplift scores (Qini, AUUC, uplift@k) with scikit-uplift.
+- :mod:`adlens.uplift.simulate` makes a synthetic telecom campaign with a known true uplift.
+- :mod:`adlens.uplift.nextpurchase` predicts the next phone manufacturer (loyalty).
+
+Importing this package imports neither pandas nor scikit-learn.
+"""
