@@ -27,3 +27,11 @@ def run_cli(*args: str, input: str | None = None):
     from adlens.cli import app
 
     return CliRunner().invoke(app, list(args), input=input, catch_exceptions=False)
+
+
+def simulated_campaign(folder: Path, n: int, seed: int, name: str = "campaign.csv"):
+    """A simulated uplift campaign of ``n`` rows written to ``folder/name`` and read back (a DataFrame of text)."""
+    from adlens.uplift.simulate import simulate
+    from adlens.uplift.tables import read_table, write_table
+
+    return read_table(write_table(simulate(n, seed).campaign, folder / name))

@@ -7,6 +7,8 @@
 - :mod:`adlens.uplift.metrics` evaluates uplift scores (Qini, AUUC, uplift@k) with scikit-uplift.
 - :mod:`adlens.uplift.simulate` makes a synthetic telecom campaign with a known true uplift.
 - :mod:`adlens.uplift.nextpurchase` predicts the next phone manufacturer (loyalty).
+- :mod:`adlens.uplift.loyalty` draws the loyalty matrix and the next-purchase HTML report.
+- :mod:`adlens.uplift.report` writes the uplift HTML report; :mod:`adlens.uplift.persist` saves models.
 
 Importing this package imports neither pandas nor scikit-learn.
 """

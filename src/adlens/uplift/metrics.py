@@ -133,7 +133,7 @@ def check_arms(y: np.ndarray, treatment: np.ndarray, source: str = "the table") 
 def _deciles(y: np.ndarray, uplift: np.ndarray, treatment: np.ndarray) -> list[dict[str, float | int | None]]:
     from sklift.metrics import uplift_by_percentile
 
-    bins = min(10, len(y))
+    bins = min(10, len(y) - 1)  # scikit-uplift wants fewer bins than rows
     with _quiet():
         table = uplift_by_percentile(y, uplift, treatment, strategy="overall", bins=bins, std=True,
                                      string_percentiles=False)
