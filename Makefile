@@ -24,6 +24,7 @@ test: $(VENV)/.installed-test
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/vision.py
 	$(BIN)/python benchmarks/recommend.py
+	$(BIN)/python benchmarks/uplift.py
 	$(BIN)/python benchmarks/api.py
 
 clean:

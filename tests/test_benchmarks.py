@@ -78,3 +78,15 @@ def test_gallery_benchmark_quick():
     assert exact["recall_at_1"] == 1.0 and 0.0 <= ivf["recall_at_1"] <= 1.0
     assert ivf["index_ms"]["p99"] > 0 and ivf["exact_ms"]["p50"] > 0 and ivf["nprobe_sweep"][0]["nprobe"] == 8
     assert result["target_ok"] is None  # 1M identities not measured
+
+
+def test_uplift_benchmark_quick():
+    completed = subprocess.run([sys.executable, str(REPO / "benchmarks" / "uplift.py"), "--quick"],
+                               capture_output=True, text=True, timeout=300, check=False)
+    assert completed.returncode == 0, completed.stderr
+    result = json.loads(completed.stdout)
+    assert [size["rows"] for size in result["sizes"]] == [5_000, 20_000]
+    for size in result["sizes"]:
+        assert size["learners"]["t"]["fit_s"] > 0 and size["learners"]["t"]["score_rows_per_s"] > 0
+        assert size["baseline_response_model"]["fit_s"] > 0
+        assert 0 < size["learners"]["t"]["qini_share_of_oracle"]

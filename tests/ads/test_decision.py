@@ -237,3 +237,78 @@ def test_changes_count_at_once_here_and_after_the_refresh_interval_elsewhere(
         assert decider.decide(eyewear).ad == "shades"
         wine = next(c for c in decider.decide(audience(make_faces([40, 52]))).candidates if c["ad"] == "wine")
         assert wine["scores"]["expected"] > 0
+
+
+# --- offers targeted by predicted uplift ---------------------------------------------------
+
+UPLIFT_OFFERS = {"ads": [
+    {"id": "offer", "priority": 10, "targeting": {"uplift": {"campaign": "spring", "min": 0.05}},
+     "exclude": {"uplift": {"campaign": "spring", "max": 0}}, "creatives": [{"id": "a", "image": "creative.png"}]},
+    {"id": "segment-offer", "priority": 5, "targeting": {"uplift": {"campaign": "spring", "min": 0.05,
+                                                                     "by": "segment"}},
+     "creatives": [{"id": "a", "image": "creative.png"}]},
+    {"id": "always", "creatives": [{"id": "a", "image": "creative.png"}]},
+]}
+
+
+@pytest.fixture
+def uplift_decider(store: Any, tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Decider:
+    """Members mode; "alice" has a high predicted uplift, "bob" a negative one, "carol" is not scored."""
+    monkeypatch.setenv("ADLENS_MODE", "members")
+    get_settings.cache_clear()
+    load_ads(store, tmp_path, UPLIFT_OFFERS)
+    store.add_customer("carol")
+    store.save_uplift_scores("spring", ["alice", "bob", "dave"], [0.3, -0.1, 0.1])
+    return Decider(store, gallery=FakeGallery("alice"))
+
+
+def member_audience(decider: Decider, member: str) -> Audience:
+    decider.gallery.member = member
+    return decider.audience(make_faces([35], embeddings=np.zeros((1, 128), np.float32)), (1280, 720), "door")
+
+
+def test_an_offer_goes_to_a_member_it_moves_and_not_to_one_it_puts_off(uplift_decider: Decider) -> None:
+    alice = uplift_decider.decide(member_audience(uplift_decider, "alice"))
+    assert alice.ad == "offer"
+    assert "targets uplift ≥ 0.05 (spring): 1 of 1 faces match" in alice.reasons
+    bob = uplift_decider.decide(member_audience(uplift_decider, "bob"))
+    assert bob.ad == "always"
+    offer = next(c for c in bob.candidates if c["ad"] == "offer")
+    assert offer["reasons"] == ["excluded: uplift ≤ 0 (spring) (1 of 1 faces)"]
+    assert uplift_decider.decide(member_audience(uplift_decider, "carol")).ad == "always"  # not scored
+    assert uplift_decider.decide(audience(make_faces([35]))).ad == "always"  # anonymous
+
+
+def test_segment_uplift_is_cached_until_segments_or_scores_change(
+    uplift_decider: Decider, store: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert uplift_decider.decide(member_audience(uplift_decider, "bob")).ad == "always"  # bob has no segment
+    store.replace_segments([{"label": "keen"}], {"alice": 0, "bob": 0})  # mean (0.3 - 0.1) / 2
+    assert uplift_decider.decide(member_audience(uplift_decider, "bob")).ad == "segment-offer"
+    monkeypatch.setattr("adlens.ads.decision.REFRESH_SECONDS", 3600.0)
+    with Store(store.url) as other:  # another process, as far as generations go
+        other.save_uplift_scores("spring", ["alice", "bob"], [0.3, -0.3])  # mean 0
+        assert uplift_decider.decide(member_audience(uplift_decider, "bob")).ad == "segment-offer"  # cached
+    store.replace_segments([{"label": "keen"}], {"alice": 0, "bob": 0})  # this process: seen at once
+    assert uplift_decider.decide(member_audience(uplift_decider, "bob")).ad == "always"
+    store.save_uplift_scores("spring", ["alice", "bob"], [0.3, 0.0])
+    assert uplift_decider.decide(member_audience(uplift_decider, "bob")).ad == "segment-offer"
+
+
+def test_uplift_costs_one_query_per_campaign_and_none_without_members(uplift_decider: Decider, store: Any) -> None:
+    uplift_decider.decide(member_audience(uplift_decider, "alice"))  # warm: inventory, arms, segment means
+    statements: list[str] = []
+
+    def listener(_connection: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        statements.append(statement)
+
+    event.listen(store.engine, "before_cursor_execute", listener)
+    try:
+        uplift_decider.decide(member_audience(uplift_decider, "alice"))
+        member = [s for s in statements if "uplift_scores" in s]
+        statements.clear()
+        uplift_decider.decide(audience(make_faces([30, 44])))
+    finally:
+        event.remove(store.engine, "before_cursor_execute", listener)
+    assert len(member) == 1  # two ads read "spring" by customer, the segment means are cached
+    assert [s.split()[:3] for s in statements] == [["INSERT", "INTO", "events"]]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -113,6 +114,19 @@ def test_restricted_categories(tmp_path: Path, categories: list, restricted: lis
     ({"targeting": {"time": ["25:00-26:00"]}}, "targeting.time[0]", "not a valid time window"),
     ({"targeting": {"time": ["08:00-08:00"]}}, "targeting.time[0]", "is empty"),
     ({"targeting": {"days": ["monday"]}}, "targeting.days[0]", "'mon', 'tue'"),
+    ({"targeting": {"uplift": {"campaign": "spring"}}}, "targeting.uplift", "give min, max or both"),
+    ({"targeting": {"uplift": {"min": 0.1}}}, "targeting.uplift.campaign", "required"),
+    ({"targeting": {"uplift": {"campaign": " ", "min": 0.1}}}, "targeting.uplift.campaign", "must not be blank"),
+    ({"exclude": {"uplift": {"campaign": "spring", "min": 0.2, "max": 0.1}}}, "exclude.uplift",
+     "min 0.2 is above max 0.1"),
+    ({"targeting": {"uplift": {"campaign": "spring", "min": 1.5}}}, "targeting.uplift.min", "less than or equal to 1"),
+    ({"targeting": {"uplift": {"campaign": "spring", "max": -2}}}, "targeting.uplift.max", "greater than or equal to -1"),
+    ({"targeting": {"uplift": {"campaign": "spring", "min": math.nan}}}, "targeting.uplift.min", "finite number"),
+    ({"targeting": {"uplift": {"campaign": "spring", "min": 0, "by": "store"}}}, "targeting.uplift.by",
+     "'customer' or 'segment'"),
+    ({"targeting": {"uplift": {"campaign": "spring", "minimum": 0}}}, "targeting.uplift.minimum",
+     "unknown key (allowed: campaign, min, max, by)"),
+    ({"targeting": {"uplift": "spring"}}, "targeting.uplift", "valid dictionary"),
     ({"creatives": []}, "creatives", "at least 1 item"),
     ({"creatives": None}, "creatives", "required"),
     ({"creatives": [{"id": "a", "image": "creatives/a.png"}, {"id": "a", "image": "creatives/b.png"}]},
@@ -197,6 +211,18 @@ def test_the_example_inventory_is_valid() -> None:
     assert inventory.problems == []
     assert len(inventory.ads) >= 5
     assert any(ad.is_age_restricted for ad in inventory.ads)
+
+
+def test_uplift_targeting_loads_and_reads_back(tmp_path: Path) -> None:
+    changes = {"targeting": {"uplift": {"campaign": 2025, "min": 0.05}},
+               "exclude": {"uplift": {"campaign": "spring", "max": 0, "by": "segment"}}}
+    (ad,) = load_inventory(write_inventory(tmp_path, [ad_with(**changes)])).ads
+    assert ad.targeting.uplift is not None and ad.exclude.uplift is not None
+    assert (ad.targeting.uplift.campaign, ad.targeting.uplift.min, ad.targeting.uplift.max) == ("2025", 0.05, None)
+    assert ad.targeting.uplift.by == "customer" and ad.exclude.uplift.by == "segment"
+    assert ad.targeting.person_keys() == ["uplift"] and ad.exclude.person_keys() == ["uplift"]
+    assert ad.to_json()["exclude"]["uplift"] == {"campaign": "spring", "min": None, "max": 0.0, "by": "segment"}
+    assert validate_ad(ad.spec() | {"creatives": [c.model_dump(mode="json") for c in ad.creatives]}) == ad
 
 
 def test_a_stored_spec_reads_back() -> None:

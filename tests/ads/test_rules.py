@@ -198,3 +198,73 @@ def test_evaluate_all_and_ineligible_affinity() -> None:
 def test_context_needs_an_aware_time() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         RuleContext(now=datetime(2024, 6, 3, 9, 30))
+
+
+# --- predicted uplift ------------------------------------------------------------------
+
+#: Predicted uplift under "spring": "hi" is moved by the offer, "lo" put off by it, "new" not scored.
+UPLIFT = {"hi": 0.2, "mid": 0.05, "lo": -0.1}
+#: Taste segments of the members, and each segment's mean predicted uplift (as the store would report it).
+MEMBER_SEGMENTS: dict[str, int | None] = {"hi": 1, "lo": 1, "mid": 2, "new": 2, "loner": None}
+MEANS = {1: 0.08, 2: -0.02}
+
+
+def uplift_context(**fields: Any) -> RuleContext:
+    """A context whose ``uplift_of`` knows campaign "spring" only, by customer and by segment."""
+    def uplift_of(campaign: str, by: str, member: str) -> float | None:
+        if campaign != "spring":
+            return None
+        if by == "segment":
+            segment = MEMBER_SEGMENTS.get(member)
+            return None if segment is None else MEANS.get(segment)
+        return UPLIFT.get(member)
+
+    return context(**{"segments": MEMBER_SEGMENTS, "uplift_of": uplift_of} | fields)
+
+
+@pytest.mark.parametrize(("rule", "customers", "matched", "reason"), [
+    ({"min": 0.05}, ["hi", "mid", "lo"], [0, 1], "targets uplift ≥ 0.05 (spring): 2 of 3 faces match"),
+    ({"max": 0}, ["hi", "lo"], [1], "targets uplift ≤ 0 (spring): 1 of 2"),
+    ({"min": 0, "max": 0.1}, ["hi", "mid"], [1], "targets uplift in [0, 0.1] (spring): 1 of 2"),
+    ({"min": -1}, [None, "new"], [], "targets uplift ≥ -1 (spring): 0 of 2"),  # anonymous or not scored
+    ({"min": -1, "campaign": "autumn"}, ["hi"], [], "targets uplift ≥ -1 (autumn): 0 of 1"),  # no such scores
+    ({"min": 0.05, "by": "segment"}, ["lo", "mid"], [0], "targets segment uplift ≥ 0.05 (spring): 1 of 2"),
+    ({"max": 0, "by": "segment"}, ["new", "hi", "loner"], [0], "targets segment uplift ≤ 0 (spring): 1 of 3"),
+    ({"min": -1, "by": "segment"}, [None], [], "targets segment uplift ≥ -1 (spring): 0 of 1"),
+])
+def test_uplift_targeting(rule: dict, customers: list[str | None], matched: list[int], reason: str) -> None:
+    ad = make_ad(targeting={"uplift": {"campaign": "spring"} | rule})
+    verdict = evaluate(ad, make_audience(*({} for _ in customers), customers=customers), uplift_context())
+    assert verdict.matched_faces == matched
+    assert verdict.eligible is bool(matched)
+    assert verdict.reasons[0].startswith(reason)
+
+
+def test_uplift_combines_with_other_targeting_on_the_same_face() -> None:
+    ad = make_ad(targeting={"uplift": {"campaign": "spring", "min": 0}, "attributes": {"eyewear": True}})
+    audience = make_audience({"eyewear": 0.9}, {"eyewear": 0.1}, customers=["lo", "hi"])
+    verdict = evaluate(ad, audience, uplift_context())
+    assert not verdict.eligible and verdict.reasons[0].startswith("targets eyewear, uplift ≥ 0 (spring): 0 of 2")
+
+
+@pytest.mark.parametrize(("rule", "customers", "reason"), [
+    ({"max": 0}, ["hi", "lo"], "excluded: uplift ≤ 0 (spring) (1 of 2 faces)"),  # keeps sleeping dogs away
+    ({"max": 0}, ["hi", None], None),
+    ({"max": 0}, [None], None),  # an anonymous face is not excluded: it has no predicted uplift
+    ({"max": 0}, ["new"], None),  # nor is a member the campaign did not score
+    ({"max": 0, "by": "segment"}, ["hi", "mid"], "excluded: segment uplift ≤ 0 (spring) (1 of 2 faces)"),
+    ({"max": 0, "by": "segment"}, ["hi", "loner"], None),
+])
+def test_uplift_exclusion(rule: dict, customers: list[str | None], reason: str | None) -> None:
+    ad = make_ad(exclude={"uplift": {"campaign": "spring"} | rule})
+    verdict = evaluate(ad, make_audience(*({} for _ in customers), customers=customers), uplift_context())
+    if reason is None:
+        assert verdict.eligible and verdict.reasons == ["targets everyone"]
+    else:
+        assert not verdict.eligible and verdict.reasons == [reason]
+
+
+def test_without_uplift_lookups_nobody_matches_and_nobody_is_excluded() -> None:
+    audience = make_audience({}, customers=["hi"])
+    assert not evaluate(make_ad(targeting={"uplift": {"campaign": "spring", "min": -1}}), audience, context()).eligible
+    assert evaluate(make_ad(exclude={"uplift": {"campaign": "spring", "max": 1}}), audience, context()).eligible

@@ -93,3 +93,29 @@ def test_score_refuses_files_that_are_not_models(campaigns, tmp_path):
     fake.write_text("hello")
     result = run_cli("uplift", "score", str(fake), str(campaigns / "test.csv"))
     assert result.exit_code == 2 and "not an adlens model file" in result.stderr
+
+
+def test_score_save_keeps_scores_for_offers(model, campaigns, data_dir):
+    result = run_cli("uplift", "score", str(model), str(campaigns / "test.csv"), "--out",
+                     str(campaigns / "saved.csv"), "--save", "spring")
+    assert result.exit_code == 0, result.output
+    assert "8,000 uplift scores saved as campaign 'spring'" in " ".join(result.stdout.split())
+    from adlens.store import open_store
+
+    with open_store() as store:
+        (campaign,) = store.list_uplift_campaigns()
+        scores = pd.read_csv(campaigns / "saved.csv").set_index("customer_id")["uplift"]
+        assert campaign.name == "spring" and campaign.customers == 8000 and campaign.model == "uplift.model"
+        found = store.uplift_scores("spring", ["C0000001", "C0000002"])
+        assert found["C0000001"] == pytest.approx(scores["C0000001"], abs=1e-5)
+    listed = run_cli("uplift", "targets", "spring", "--min", "0.3", "--json")
+    listing = json.loads(listed.stdout)
+    assert listed.exit_code == 0 and listing["count"] > 100
+    assert all(row["uplift"] >= 0.3 for row in listing["targets"])
+
+
+def test_score_save_needs_ids(model, campaigns, tmp_path, data_dir):
+    anonymous = tmp_path / "anonymous.csv"
+    pd.read_csv(campaigns / "test.csv").drop(columns="customer_id").head(50).to_csv(anonymous, index=False)
+    result = run_cli("uplift", "score", str(model), str(anonymous), "--save", "spring")
+    assert result.exit_code == 2 and "--save needs customer ids" in result.stderr

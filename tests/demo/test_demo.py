@@ -42,6 +42,15 @@ def test_report_is_written_with_plots(demo) -> None:
     assert html.count("data:image/png;base64,") >= 4
 
 
+def test_offers_part_fits_reports_and_targets(demo) -> None:
+    offers = demo.offers
+    assert offers.oracle_qini > offers.qini > offers.response_qini and offers.qini >= 0.7 * offers.oracle_qini
+    assert offers.uplift_report.read_text(encoding="utf-8").count("data:image/png;base64,") == 3
+    assert offers.loyalty_report.exists() and offers.loyalty["aster"] > offers.loyalty["dyna"]
+    targets = offers.targets.read_text(encoding="utf-8").splitlines()
+    assert targets[0].startswith("customer_id,uplift") and len(targets) == 1 + 6_000
+
+
 def test_demo_keeps_to_its_folder(demo) -> None:
     assert str(demo.folder) in demo.store_url
     # The model face's embedding is encrypted with a key of the demo's own, not the user's.
@@ -54,3 +63,4 @@ def test_demo_command(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "report" in result.stdout and (tmp_path / "demo" / "report.html").exists()
     assert (tmp_path / "demo" / "annotated" / "crowd.png").exists()
+    assert "uplift report" in result.stdout and (tmp_path / "demo" / "offers" / "targets.csv").exists()

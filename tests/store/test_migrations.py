@@ -16,6 +16,7 @@ from adlens.store.models import Base
 TABLES = {
     "products", "product_aspects", "customers", "feedback", "segments",
     "gallery_members", "face_embeddings", "ads", "creatives", "events", "bandit_arms", "api_keys",
+    "uplift_campaigns", "uplift_scores",
 }
 
 
@@ -28,7 +29,7 @@ def test_migrate_from_empty(store_url: str) -> None:
     bare = Store(store_url)
     assert bare.revision() is None
     bare.migrate()
-    assert bare.revision() == "0003"
+    assert bare.revision() == "0004"
     assert _tables(bare) == TABLES | {"alembic_version"}
     bare.close()
 
@@ -37,7 +38,7 @@ def test_remigrate_is_idempotent_and_keeps_data(store: Store, store_url: str) ->
     store.upsert_product(Product("p1", "kept"))
     store.migrate()
     with open_store(store_url) as again:
-        assert again.revision() == "0003"
+        assert again.revision() == "0004"
         assert again.get_product("p1").name == "kept"
 
 

@@ -18,7 +18,9 @@ logged and folded into that ad's bandit arm, in one transaction.
 A decision reads no inventory and no arm statistics from the store in the common case:
 both are cached, and re-read when this process changed them (the store's
 :meth:`~adlens.store.base.StoreBase.generation`) or :data:`REFRESH_SECONDS` have passed,
-which is how an import or a reward handled by another process reaches this one. The
+which is how an import or a reward handled by another process reaches this one. Ads
+targeted by predicted uplift cost one query per campaign when members are present (their
+scores), and segments' mean uplift per campaign is cached the same way. The
 decision event itself is written before :meth:`Decider.decide` returns, so a reward may
 follow at once, from any process.
 """
@@ -27,7 +29,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -38,7 +40,7 @@ from adlens.ads.audience import FEATURE_NAMES, Audience
 from adlens.ads.bandit import LinUCB, normalise_reward
 from adlens.ads.emotion import emotion_fit, emotion_table
 from adlens.ads.lookalike import choose_creative
-from adlens.ads.rules import RuleContext, evaluate
+from adlens.ads.rules import RuleContext, UpliftOf, evaluate
 from adlens.crypto import EmbeddingCipher
 from adlens.errors import InvalidInputError
 from adlens.faces import Faces
@@ -62,10 +64,10 @@ class _Cached:
     """A value read from the store, with the store generation and the monotonic time it was read at."""
 
     value: Any
-    generation: int
+    generation: Hashable
     read_at: float
 
-    def fresh(self, generation: int, now: float) -> bool:
+    def fresh(self, generation: Hashable, now: float) -> bool:
         return generation == self.generation and now - self.read_at < REFRESH_SECONDS
 
 
@@ -126,6 +128,7 @@ class Decider:
         self._ads: tuple[Any, list[Any], dict[str, dict[str, np.ndarray]]] | None = None
         self._ads_checked: _Cached | None = None  # value: the version ``_ads`` was checked against
         self._arms: _Cached | None = None  # value: (LinUCB of the arms, the ad ids it holds)
+        self._segment_means: dict[str, _Cached] = {}  # per uplift campaign: {segment id: mean uplift}
         self._cipher = EmbeddingCipher(self.settings)
 
     # --- image → audience ----------------------------------------------------------
@@ -253,8 +256,32 @@ class Decider:
 
         segments = {m: self.store.get_customer(m).segment_id for m in audience.members}
         return RuleContext(now=now, adult_age=self.settings.adult_age, impressions_today=impressions_today,
-                           shown_to=person_shown,
-                           segments=segments)
+                           shown_to=person_shown, segments=segments,
+                           uplift_of=self._uplift_of(audience.members, segments) if audience.members else None)
+
+    def _uplift_of(self, members: list[str], segments: dict[str, int | None]) -> UpliftOf:
+        """The members' predicted uplift, read when an ``uplift`` rule first asks: one query per campaign."""
+        scores: dict[str, dict[str, float]] = {}
+
+        def uplift_of(campaign: str, by: str, member: str) -> float | None:
+            if by == "segment":
+                segment = segments.get(member)
+                return None if segment is None else self._segment_uplift(campaign).get(segment)
+            if campaign not in scores:
+                scores[campaign] = self.store.uplift_scores(campaign, members)
+            return scores[campaign].get(member)
+
+        return uplift_of
+
+    def _segment_uplift(self, campaign: str) -> dict[int, float]:
+        """``{segment id: mean predicted uplift}`` under ``campaign``, cached like the inventory."""
+        now = time.monotonic()
+        generation = (self.store.generation("uplift"), self.store.generation("segments"))
+        cached = self._segment_means.get(campaign)
+        if cached is None or not cached.fresh(generation, now):
+            means = {segment: mean for segment, (mean, _n) in self.store.segment_uplift(campaign).items()}
+            cached = self._segment_means[campaign] = _Cached(means, generation, now)
+        return cached.value
 
     def _score(self, eligible: list[tuple[Any, Any]], audience: Audience, member: str | None,
                features: np.ndarray) -> dict[str, Scored]:

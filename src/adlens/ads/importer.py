@@ -87,7 +87,8 @@ def import_inventory(
 
     Model-face photos already stored (same sha256) are not analysed again. An ad whose
     model face has no face or several is skipped with a problem. Products missing from
-    the catalogue are a warning. ``dry_run`` analyses everything and writes nothing.
+    the catalogue are a warning, and so are uplift campaigns (``targeting.uplift``,
+    ``exclude.uplift``) with no scores yet. ``dry_run`` analyses everything and writes nothing.
     ``store`` is an opened :class:`~adlens.store.Store`; ``advance(1)`` is called per model face
     (:func:`count_model_faces` of them).
     """
@@ -98,6 +99,7 @@ def import_inventory(
     if missing:
         shown = ", ".join(missing[:10]) + (f" … and {len(missing) - 10} more" if len(missing) > 10 else "")
         report.warnings.append(f"{len(missing)} product id(s) not in the catalogue: {shown}")
+    report.warnings.extend(_unscored_campaigns(store, inventory))
     cipher = None if dry_run else cipher or EmbeddingCipher()
     tokens, problems = embed_model_faces(inventory, store.model_face_tokens(), faces or ModelFaces(), cipher, advance)
     report.problems.extend(problems)
@@ -121,6 +123,21 @@ def import_inventory(
                 continue
         getattr(report, outcome).append(ad.id)
     return report
+
+
+def _unscored_campaigns(store: Any, inventory: Inventory) -> list[str]:
+    """A warning per uplift campaign the inventory's rules read that has no scores in the store (yet)."""
+    users: dict[str, list[str]] = {}
+    for ad in inventory.ads:
+        for block in (ad.targeting, ad.exclude):
+            if block.uplift is not None and ad.id not in users.setdefault(block.uplift.campaign, []):
+                users[block.uplift.campaign].append(ad.id)
+    if not users:
+        return []
+    scored = {campaign.name for campaign in store.list_uplift_campaigns() if campaign.customers}
+    return [f"uplift campaign {name!r} has no scores yet, so its rule matches nobody in ad(s) {', '.join(ads)} "
+            f"(score it with adlens uplift score MODEL DATA.csv --save {name})"
+            for name, ads in sorted(users.items()) if name not in scored]
 
 
 def count_model_faces(inventory: Inventory) -> int:

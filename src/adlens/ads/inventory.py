@@ -28,7 +28,7 @@ from adlens.faces import EMOTIONS
 DEFAULT_RESTRICTED = ("alcohol", "tobacco", "gambling", "adult-cosmetics")
 """Categories that make an ad age-restricted when an inventory names none."""
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-PERSON_KEYS = ("age", "gender", "emotions", "attributes", "segments", "members_only")
+PERSON_KEYS = ("age", "gender", "emotions", "attributes", "segments", "members_only", "uplift")
 CONTEXT_KEYS = ("screens", "time", "days")
 _WINDOW = re.compile(r"^(\d\d):(\d\d)-(\d\d):(\d\d)$")
 
@@ -78,6 +78,34 @@ class FrequencyCap(_Strict):
     hours: float = Field(gt=0, le=24 * 366)
 
 
+Uplift = Annotated[float, Field(ge=-1, le=1, allow_inf_nan=False)]
+
+
+class UpliftCondition(_Strict):
+    """Predicted uplift under a stored campaign within ``[min, max]`` (either side may be open).
+
+    ``by="customer"`` uses the identified member's own predicted uplift; ``by="segment"``
+    the mean predicted uplift of their taste segment's scored customers.
+    """
+
+    campaign: Id
+    min: Uplift | None = None
+    max: Uplift | None = None
+    by: Literal["customer", "segment"] = "customer"
+
+    @model_validator(mode="after")
+    def _bounded(self) -> UpliftCondition:
+        if self.min is None and self.max is None:
+            raise ValueError("give min, max or both (predicted uplift lies in [-1, 1])")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min {self.min:g} is above max {self.max:g}")
+        return self
+
+    def contains(self, value: float) -> bool:
+        """Is ``value`` within the bounds (inclusive)?"""
+        return (self.min is None or value >= self.min) and (self.max is None or value <= self.max)
+
+
 class Conditions(_Strict):
     """Targeting (every condition must hold for a face) or exclusions (any one excludes)."""
 
@@ -87,6 +115,7 @@ class Conditions(_Strict):
     attributes: dict[Literal["eyewear", "beard", "hat"], bool] | None = Field(None, min_length=1)
     segments: list[int] | None = Field(None, min_length=1)
     members_only: bool = False
+    uplift: UpliftCondition | None = None
     screens: list[Id] | None = Field(None, min_length=1)
     time: list[Window] | None = Field(None, min_length=1)
     days: list[Literal[DAYS]] | None = Field(None, min_length=1)  # type: ignore[valid-type]
@@ -99,7 +128,7 @@ class Conditions(_Strict):
         return value
 
     def person_keys(self) -> list[str]:
-        """The person-level keys set here (age, gender, emotions, attributes, segments, members_only)."""
+        """The person-level keys set here (age, gender, emotions, attributes, segments, members_only, uplift)."""
         return [k for k in PERSON_KEYS if getattr(self, k) not in (None, False)]
 
     def context_keys(self) -> list[str]:

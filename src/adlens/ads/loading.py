@@ -19,7 +19,15 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from adlens.ads.inventory import DEFAULT_RESTRICTED, Ad, Conditions, Creative, FrequencyCap, validate_ad
+from adlens.ads.inventory import (
+    DEFAULT_RESTRICTED,
+    Ad,
+    Conditions,
+    Creative,
+    FrequencyCap,
+    UpliftCondition,
+    validate_ad,
+)
 from adlens.errors import AdlensError, InvalidInputError
 from adlens.imageio import load_image
 
@@ -100,6 +108,7 @@ def read_document(path: Path) -> Any:
 
 _NESTED: dict[str, type[BaseModel]] = {
     "targeting": Conditions, "exclude": Conditions, "frequency_cap": FrequencyCap, "creatives": Creative,
+    "uplift": UpliftCondition,
 }
 
 

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from adlens.ads.audience import Audience
-from adlens.ads.inventory import DAYS, Ad, Conditions, parse_window
+from adlens.ads.inventory import DAYS, Ad, Conditions, UpliftCondition, parse_window
 from adlens.faces import EMOTIONS
 from adlens.store.models import utcnow
 
@@ -38,6 +38,9 @@ ATTRIBUTE_THRESHOLD = 0.5
 
 #: ``shown_to(person_key, ad_id, hours)``: how often that person was shown the ad within ``hours``.
 ShownTo = Callable[[str, str, float], int]
+#: ``uplift_of(campaign, by, member_id)``: the member's predicted uplift under the campaign (``by="customer"``)
+#: or their segment's mean (``by="segment"``); ``None`` when not scored.
+UpliftOf = Callable[[str, str, str], float | None]
 
 
 @dataclass
@@ -51,6 +54,7 @@ class RuleContext:
         impressions_today: ``ad_id → decisions today`` (a mapping or a function) for daily caps.
         shown_to: see :data:`ShownTo`; without it frequency caps are not applied.
         segments: ``member id → segment id`` of the identified members present.
+        uplift_of: see :data:`UpliftOf`; without it no face meets an ``uplift`` condition.
     """
 
     now: datetime = field(default_factory=utcnow)
@@ -58,6 +62,7 @@ class RuleContext:
     impressions_today: Callable[[str], int] | Mapping[str, int] = field(default_factory=dict)
     shown_to: ShownTo | None = None
     segments: Mapping[str, int | None] = field(default_factory=dict)
+    uplift_of: UpliftOf | None = None
 
     def __post_init__(self) -> None:
         if self.now.tzinfo is None:
@@ -122,6 +127,8 @@ def _context_excluded(exclude: Conditions, screen: str, local: datetime) -> str 
 def describe(conditions: Conditions, key: str) -> str:
     """A short text for one person-level key: ``age 18-40``, ``female``, ``happy/surprise``, ``no hat``…"""
     value = getattr(conditions, key)
+    if key == "uplift":
+        return _describe_uplift(value)
     if key == "age":
         return f"age {value[0]}-{value[1]}"
     if key == "attributes":
@@ -131,6 +138,17 @@ def describe(conditions: Conditions, key: str) -> str:
     if key == "members_only":
         return "members"
     return "/".join(value)
+
+
+def _describe_uplift(rule: UpliftCondition) -> str:
+    name = "segment uplift" if rule.by == "segment" else "uplift"
+    if rule.max is None:
+        bounds = f"≥ {rule.min:g}"
+    elif rule.min is None:
+        bounds = f"≤ {rule.max:g}"
+    else:
+        bounds = f"in [{rule.min:g}, {rule.max:g}]"
+    return f"{name} {bounds} ({rule.campaign})"
 
 
 def _column(audience: Audience, key: str, conditions: Conditions, context: RuleContext) -> np.ndarray | None:
@@ -164,6 +182,11 @@ def _column(audience: Audience, key: str, conditions: Conditions, context: RuleC
         # An unidentified face belongs to no segment: anonymity is not missing data.
         return np.array([c is not None and context.segments.get(c) in conditions.segments for c in customers],
                         dtype=bool)
+    if key == "uplift":
+        # Likewise an unidentified face, or a member the campaign did not score, has no predicted uplift.
+        rule, uplift_of = conditions.uplift, context.uplift_of
+        values = [None if c is None or uplift_of is None else uplift_of(rule.campaign, rule.by, c) for c in customers]
+        return np.array([v is not None and rule.contains(v) for v in values], dtype=bool)
     return np.array([c is not None for c in customers], dtype=bool)  # members_only
 
 

@@ -22,7 +22,7 @@ def demo(
 ) -> None:
     """Run the whole engine on built-in defaults: a drawn shop, sample pictures, decisions and a report.
 
-    Creates a fresh demo store inside the folder (your own store is not touched) with a generated catalogue and ad inventory, analyses the built-in sample pictures and decides the ad for each, writes them annotated with the chosen ad, simulates a day on two screens so the bandit learns, and writes the HTML report.
+    Creates a fresh demo store inside the folder (your own store is not touched) with a generated catalogue and ad inventory, analyses the built-in sample pictures and decides the ad for each, writes them annotated with the chosen ad, simulates a day on two screens so the bandit learns, and writes the HTML report. Then it simulates a telecom campaign, fits an uplift model, reports it on a second campaign with a targeting list, and reports brand loyalty.
     """
     from adlens.demo import run_demo
 
@@ -37,6 +37,15 @@ def demo(
         out.print(f"simulated {result.simulated} decisions on 2 screens: mean reward "
                   f"{result.mean_reward_first:.2f} in the first tenth, {result.mean_reward_last:.2f} in the last",
                   highlight=False)
+    offers = result.offers
+    if offers is not None:
+        out.print(f"offers: on a second simulated campaign the uplift model's Qini coefficient is {offers.qini:.3f} "
+                  f"(the true uplift's {offers.oracle_qini:.3f}; a response model's {offers.response_qini:.3f} "
+                  f"held out); offering the best 30% gains {offers.uplift_at_30:+.1%} response", highlight=False)
     out.print(f"annotated pictures: {folder / 'annotated'}", highlight=False)
     out.print(f"report:             {result.report}", highlight=False)
+    if offers is not None:
+        out.print(f"uplift report:      {offers.uplift_report}", highlight=False)
+        out.print(f"targeting list:     {offers.targets}", highlight=False)
+        out.print(f"loyalty report:     {offers.loyalty_report}", highlight=False)
     out.print(f"demo store:         {result.store_url}", highlight=False)

@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from adlens.cli import uplift_next, uplift_offers
-from adlens.cli.common import err, handle_errors, out, write_json
+from adlens.cli.common import err, handle_errors, out, progress_bar, write_json
 
 app = typer.Typer(help="Uplift modelling for targeted offers: simulate, fit, score, report; "
                        "next-purchase model; offers targeted by predicted uplift.", no_args_is_help=True)
@@ -203,8 +203,10 @@ def _save_scores(scores: Any, campaign: str, model_path: Path) -> None:
         raise InvalidInputError("--save needs customer ids: the table has no customer_id column (name one with --id)")
     ids = scores[id_column].fillna("").astype(str).str.strip()
     store = open_store()
-    with _stages(f"saving {len(scores):,} scores as campaign {campaign!r}"):
-        saved = store.save_uplift_scores(campaign, list(ids), scores["uplift"].to_numpy(), model=str(model_path))
+    with progress_bar() as bar:
+        task = bar.add_task(f"saving campaign {campaign}", total=len(scores))
+        saved = store.save_uplift_scores(campaign, list(ids), scores["uplift"].to_numpy(), model=model_path.name[:200],
+                                         progress=lambda done: bar.update(task, completed=done))
     out.print(f"{saved:,} uplift scores saved as campaign {campaign!r}: target offers at them with "
               f"'uplift: {{campaign: {campaign}, min: …}}' in an ad's targeting", highlight=False)
 
@@ -230,24 +232,15 @@ def report(
     Use a table the model was not fitted on (another campaign, or a held-out part). When
     the table has true_uplift (a simulation), the oracle's Qini coefficient is reported too.
     """
-    from adlens.uplift.metrics import evaluate
-    from adlens.uplift.model import read_campaign, score_frame, top_share
-    from adlens.uplift.report import write_report
+    from adlens.uplift.model import top_share
+    from adlens.uplift.report import report_campaign
     from adlens.uplift.tables import read_table, write_table
 
     model = _load(model_path)
-    card = model.card_
     with _stages(f"reading {data}") as say:
         frame = read_table(data)
-        campaign = read_campaign(frame, treatment or card["treatment"], outcome or card["outcome"],
-                                 id_column or card.get("id_column"), str(data))
-        say(f"scoring {len(frame):,} rows")
-        scores = score_frame(model, frame, campaign.id_column, str(data))
-        uplift = scores["uplift"].to_numpy()
-        say("computing the metrics")
-        result = evaluate(campaign.y, uplift, campaign.treatment, campaign.true_uplift, str(data))
-        say("drawing the report")
-        write_report(result, uplift, card, str(data), out_path, campaign.true_uplift)
+        result, scores = report_campaign(model, frame, out_path, source=str(data), treatment=treatment,
+                                         outcome=outcome, id_column=id_column, say=say)
         if targets is not None:
             write_table(top_share(scores, top), targets, "the targeting list")
     metrics = result.to_json()
@@ -257,7 +250,7 @@ def report(
         out.print(f"targeting list (best {top:g}%) written to {targets}", highlight=False)
     if json_path is not None:
         write_json({"data": str(data), "model": str(model_path), **metrics,
-                    "model_card": {k: v for k, v in card.items() if k != "validation"}}, json_path)
+                    "model_card": {k: v for k, v in model.card_.items() if k != "validation"}}, json_path)
 
 
 uplift_next.register(app)

@@ -5,7 +5,9 @@ with a drawn catalogue and ad inventory, writes the built-in sample pictures, ru
 analyse → decide on each and writes them annotated with the chosen ad. Then it plays
 a simulated day on two screens — the sample audiences at different hours, viewers
 who dwell longer on ads that suit them — so the bandit has rewards to learn from and
-the HTML report has something to show.
+the HTML report has something to show. Last, the offers part
+(:mod:`adlens.demo.offers`): a simulated telecom campaign, its uplift model, report and
+targeting list, and the brand-loyalty report.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from adlens.demo.offers import OffersResult, run_offers
 from adlens.imageio import save_image
 from adlens.samples import SAMPLES, sample_image
 from adlens.settings import Settings, get_settings
@@ -51,6 +54,7 @@ class DemoResult:
     simulated: int = 0
     mean_reward_first: float = 0.0
     mean_reward_last: float = 0.0
+    offers: OffersResult | None = None
 
 
 def demo_settings(folder: Path, settings: Settings | None = None) -> Settings:
@@ -131,6 +135,7 @@ def run_demo(
             result.mean_reward_last = float(np.mean(rewards[-tenth:]))
         say("writing the report")
         write_report(store, result.report)
+        result.offers = run_offers(folder, seed, say)
         return result
     finally:
         store.close()

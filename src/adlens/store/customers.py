@@ -3,7 +3,8 @@
 Erasing a customer (:meth:`CustomersMixin.remove_customer`) removes every trace in one
 transaction: the row with its profile, all its feedback, its gallery enrolment with
 consent and encrypted embeddings (ON DELETE CASCADE, and deleted explicitly too),
-every event that names them, and its share of its segment's size.
+every event that names them, their predicted uplift under every campaign (and their
+part of each campaign's count and mean), and its share of its segment's size.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from adlens.store.models import (
     to_utc,
     utcnow,
 )
+from adlens.store.uplift import forget_customer_uplift
 
 
 @dataclass(frozen=True)
@@ -115,7 +117,7 @@ class CustomersMixin(StoreBase):
             return set(s.scalars(select(CustomerRow.id)))
 
     def remove_customer(self, customer_id: str, session: Session | None = None) -> None:
-        """Erase a customer: profile, feedback, gallery enrolment, events naming them, segment count."""
+        """Erase a customer: profile, feedback, gallery enrolment, events naming them, uplift scores, segment count."""
         with self._session(session) as s:
             row = s.get(CustomerRow, customer_id)
             if row is None:
@@ -125,6 +127,8 @@ class CustomersMixin(StoreBase):
             s.execute(delete(FaceEmbeddingRow).where(FaceEmbeddingRow.customer_id == customer_id))
             s.execute(delete(GalleryMemberRow).where(GalleryMemberRow.customer_id == customer_id))
             s.execute(delete(EventRow).where(EventRow.customer_id == customer_id))
+            if forget_customer_uplift(s, customer_id):
+                self._changes(s, "uplift")
             s.delete(row)
             s.flush()
             if segment_id is not None:
@@ -132,6 +136,7 @@ class CustomersMixin(StoreBase):
                 s.execute(shrink)
                 # A segment left empty would describe nobody but the erased customer.
                 s.execute(delete(SegmentRow).where(SegmentRow.id == segment_id, SegmentRow.size <= 0))
+                self._changes(s, "segments")
 
     def save_profile(
         self,

@@ -2,9 +2,9 @@
 
 SQLite (a file under ``ADLENS_DATA_DIR``) is the default; any SQLAlchemy URL works,
 and PostgreSQL (``postgresql+psycopg://…``) is tested for real. The repository methods
-live in mixins by subject (:mod:`.products`, :mod:`.customers`, :mod:`.segments`); each
-opens its own transaction unless given a ``session``, so a caller can group several
-writes into one :meth:`Store.transaction`.
+live in mixins by subject (:mod:`.products`, :mod:`.customers`, :mod:`.segments`,
+:mod:`.uplift`…); each opens its own transaction unless given a ``session``, so a caller
+can group several writes into one :meth:`Store.transaction`.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from adlens.store.gallery import GalleryMixin
 from adlens.store.keys import KeysMixin
 from adlens.store.products import ProductsMixin
 from adlens.store.segments import SegmentsMixin
+from adlens.store.uplift import UpliftMixin
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -37,8 +38,8 @@ _MIGRATION_LOCK = 0x61646C656E73
 
 
 class Store(ProductsMixin, CustomersMixin, SegmentsMixin, EventsMixin, BanditMixin, AdsMixin, GalleryMixin,
-            KeysMixin):
-    """The store: catalogue, customers, feedback, segments, gallery, ads, events, bandit arms and API keys in one database.
+            KeysMixin, UpliftMixin):
+    """The store: catalogue, customers, feedback, segments, gallery, ads, events, arms, API keys, uplift: one database.
 
     ``Store(url)`` only builds the engine; :func:`open_store` returns one migrated to
     the schema this code expects. ``url`` defaults to ``get_settings().store_url``.

@@ -280,3 +280,38 @@ class ApiKeyRow(Base):
     name: Mapped[str] = mapped_column(String(128), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+# --- uplift modelling ----------------------------------------------------------------
+
+
+class UpliftCampaignRow(Base):
+    """A named set of predicted uplifts (one scoring run of an uplift model) and its figures.
+
+    ``customers``, ``mean_uplift`` and ``positive`` (how many have an uplift above 0)
+    describe the scores in :class:`UpliftScoreRow`; erasing a customer adjusts them.
+    """
+
+    __tablename__ = "uplift_campaigns"
+
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    model: Mapped[str] = mapped_column(String(512), default="")
+    scored_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    customers: Mapped[int] = mapped_column(Integer, default=0)
+    mean_uplift: Mapped[float | None] = mapped_column(Float)
+    positive: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class UpliftScoreRow(Base):
+    """One customer's predicted uplift under a campaign (treated minus untreated outcome probability)."""
+
+    __tablename__ = "uplift_scores"
+    __table_args__ = (Index("ix_uplift_scores_customer_id", "customer_id"),)
+
+    campaign: Mapped[str] = mapped_column(
+        String(128), ForeignKey("uplift_campaigns.name", ondelete="CASCADE"), primary_key=True
+    )
+    customer_id: Mapped[str] = mapped_column(
+        String(128), ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True
+    )
+    uplift: Mapped[float] = mapped_column(Float)

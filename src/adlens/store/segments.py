@@ -109,6 +109,7 @@ class SegmentsMixin(StoreBase):
                 row = rows[index]
                 for part in chunks(customers):
                     s.execute(update(CustomerRow).where(CustomerRow.id.in_(part)).values(segment_id=row.id))
+            self._changes(s, "segments")  # e.g. cached mean uplift per segment must be re-read
             return [row.id for row in rows]
 
     def list_segments(self) -> list[Segment]:

@@ -8,9 +8,9 @@ scikit-uplift.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -19,7 +19,11 @@ from adlens.files import write_text_atomic
 from adlens.reports import page
 from adlens.reports.plots import png
 from adlens.store.models import utcnow
-from adlens.uplift.metrics import UpliftEvaluation
+from adlens.uplift.metrics import UpliftEvaluation, evaluate
+from adlens.uplift.model import UpliftModel, read_campaign, score_frame
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 COLOURS = {"model": "#1f77b4", "oracle": "#2ca02c", "perfect": "#9a9a9a", "random": "#d62728",
            "observed": "#1f77b4", "predicted": "#ff7f0e"}
@@ -152,3 +156,25 @@ def write_report(result: UpliftEvaluation, uplift: np.ndarray, card: Mapping[str
                  out_path: str | os.PathLike[str], truth: np.ndarray | None = None) -> Path:
     """Write the report to ``out_path`` atomically; returns the path."""
     return write_text_atomic(out_path, render_report(result, uplift, card, source, truth), "the uplift report")
+
+
+def report_campaign(model: UpliftModel, frame: pd.DataFrame, out_path: str | os.PathLike[str], *,
+                    source: str = "the table", treatment: str | None = None, outcome: str | None = None,
+                    id_column: str | None = None, say: Callable[[str], None] | None = None,
+                    ) -> tuple[UpliftEvaluation, pd.DataFrame]:
+    """Score ``frame`` with ``model``, evaluate it and write the report; returns the metrics and the scores.
+
+    The treatment, outcome and id columns default to those the model was fitted with.
+    """
+    say = say or (lambda _message: None)
+    card = model.card_
+    campaign = read_campaign(frame, treatment or card["treatment"], outcome or card["outcome"],
+                             id_column or card.get("id_column"), source)
+    say(f"scoring {len(frame):,} rows")
+    scores = score_frame(model, frame, campaign.id_column, source)
+    uplift = scores["uplift"].to_numpy()
+    say("computing the metrics")
+    result = evaluate(campaign.y, uplift, campaign.treatment, campaign.true_uplift, source)
+    say("drawing the report")
+    write_report(result, uplift, card, source, out_path, campaign.true_uplift)
+    return result, scores
