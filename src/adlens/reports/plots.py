@@ -43,7 +43,7 @@ def _dates(axes, label: str) -> None:  # noqa: ANN001 - a matplotlib Axes
     axes.set_xlabel(label)
 
 
-def _short(text: str, width: int = 40) -> str:
+def short_label(text: str, width: int = 40) -> str:
     """A label cut to ``width``, its ``$`` escaped (matplotlib reads ``$…$`` as mathtext)."""
     text = text if len(text) <= width else text[: width - 1] + "…"
     return text.replace("$", r"\$")
@@ -102,7 +102,7 @@ def emotions_plot(ads: Sequence[Exposure]) -> str | None:
         return None
     figure = Figure(figsize=(9, 1.2 + 0.45 * len(shown)), layout="constrained")
     axes = figure.subplots()
-    names = [_short(a.key) for a in shown][::-1]
+    names = [short_label(a.key) for a in shown][::-1]
     left = np.zeros(len(shown))
     for emotion in EMOTIONS:
         share = np.array([a.emotions.get(emotion, 0.0) for a in shown][::-1])
@@ -123,7 +123,7 @@ def reasons_plot(reasons: Mapping[str, int]) -> str | None:
     items = list(reasons.items())[:TOP_ADS]
     figure = Figure(figsize=(9, 1.2 + 0.4 * len(items)), layout="constrained")
     axes = figure.subplots()
-    axes.barh([_short(r, 60) for r, _ in items][::-1], [n for _, n in items][::-1], color="#4c72b0")
+    axes.barh([short_label(r, 60) for r, _ in items][::-1], [n for _, n in items][::-1], color="#4c72b0")
     axes.set_xlabel("decisions")
     axes.set_ylabel("first reason")
     axes.set_title("Decisions by reason")
@@ -156,7 +156,7 @@ def learning_plot(learning: Sequence[LearningPoint], ad_share: Sequence[tuple[da
         counted = np.array([sum(counts.values()) for _, counts in ad_share], dtype=float)
         sums = np.maximum(counted, 1)  # a bucket without decisions stays a gap
         rows = [np.array([counts.get(ad, 0) for _, counts in ad_share]) / sums for ad in named]
-        labels = [_short(ad, 30) for ad in named]
+        labels = [short_label(ad, 30) for ad in named]
         if len(totals) > len(named):
             rows.append((counted - sum(np.array([c.get(ad, 0) for _, c in ad_share]) for ad in named)) / sums)
             labels.append("other")

@@ -347,7 +347,8 @@ def _number(value: float | None, percent: bool = False) -> str:
     return "–" if value is None else (f"{value:.1%}" if percent else f"{value:.4f}")
 
 
-def _label(text: str, width: int = 24) -> str:
-    """A brand cut to ``width``, ``$`` escaped (matplotlib reads ``$…$`` as mathtext)."""
-    text = text if len(text) <= width else text[: width - 1] + "…"
-    return text.replace("$", r"\$")
+def _label(text: str) -> str:
+    """A brand name short enough for an axis."""
+    from adlens.reports.plots import short_label
+
+    return short_label(text, 24)
