@@ -41,13 +41,16 @@ ROUTES = {
     ("GET", "/v1/reports/plots"): {A, N},
     ("GET", "/v1/reports/html"): {A, N},
     ("GET", "/v1/reports/live"): {A, N},
+    ("GET", "/v1/uplift/campaigns"): {A, N},
+    ("GET", "/v1/uplift/campaigns/{campaign}"): {A, N},
+    ("DELETE", "/v1/uplift/campaigns/{campaign}"): {A},
 }
 PUBLIC = {("GET", "/healthz"), ("GET", "/"), ("GET", "/screen")}
 
 
 def _concrete(path: str) -> str:
     return path.replace("{ad_id}", "nope").replace("{creative_id}", "x").replace("{product_id}", "nope") \
-        .replace("{customer_id}", "nobody")
+        .replace("{customer_id}", "nobody").replace("{campaign}", "nothing")
 
 
 def test_every_route_has_its_roles_listed(api):

@@ -20,7 +20,7 @@ from adlens import __version__
 from adlens.api.errors import install_error_handlers
 from adlens.api.limits import BodySizeLimit
 from adlens.api.metrics import Metrics
-from adlens.api.routes import ads, catalog, gallery, reports, shop, system, vision
+from adlens.api.routes import ads, catalog, gallery, reports, shop, system, uplift, vision
 from adlens.api.schemas import AudienceIn
 from adlens.api.service import Service
 from adlens.settings import Settings, get_settings
@@ -56,7 +56,7 @@ def create_app(settings: Settings | None = None, *, store: Any = None, analyzer:
 
     app = FastAPI(title="adlens", version=__version__, description=DESCRIPTION, lifespan=lifespan)
     install_error_handlers(app)
-    for module in (system, vision, ads, catalog, shop, gallery, reports):
+    for module in (system, vision, ads, catalog, shop, gallery, reports, uplift):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=system.STATIC), name="static")
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
