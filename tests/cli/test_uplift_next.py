@@ -137,7 +137,7 @@ def test_predict_and_report_bad_input_exit_2(fitted, tmp_path):
     cases = [
         (["predict", str(tmp_path / "not.model"), str(data)], "not an adlens model file"),
         (["predict", str(folder / "np.model"), str(tmp_path / "missing.csv")], "no such file"),
-        (["predict", str(folder / "np.model"), str(data), "--id", "nope"], "has no column 'nope'"),
+        (["predict", str(folder / "np.model"), str(data), "--id", "nope"], "has no id column 'nope'"),
         (["report", str(folder / "np.model"), str(write_purchases(tmp_path / "b.csv", n=20, bad={0: ("age", "x")})),
           "--out", str(tmp_path / "r.html")], "column 'age' is not numeric (line 2: 'x')"),
     ]

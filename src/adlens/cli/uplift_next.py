@@ -92,14 +92,12 @@ def predict(
     import pandas as pd
 
     from adlens.uplift.persist import load_model
-    from adlens.uplift.tables import read_table, require_columns, write_table
+    from adlens.uplift.features import pick_id_column
+    from adlens.uplift.tables import read_table, write_table
 
     model = load_model(model_path, KIND)
     frame = read_table(data)
-    if id_column is not None:
-        require_columns(frame, [id_column], str(data))
-    elif "customer_id" in frame.columns:
-        id_column = "customer_id"
+    id_column = pick_id_column(frame, id_column, str(data))
     proba = model.predict_proba(frame, source=str(data))
     stay = model.stay_proba(frame, proba, source=str(data))
     result = pd.DataFrame({id_column: frame[id_column].to_numpy()} if id_column else {})

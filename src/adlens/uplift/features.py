@@ -58,6 +58,14 @@ def choose_columns(columns: Sequence[str], *, treatment: str, outcome: str, feat
     return [c for c in chosen if c not in categorical], [c for c in chosen if c in categorical]
 
 
+def pick_id_column(frame: pd.DataFrame, id_column: str | None, source: str) -> str | None:
+    """The id column: ``id_column`` (which must exist), else ``customer_id`` when the table has it."""
+    if id_column:
+        require_columns(frame, [id_column], source, "id column")
+        return id_column
+    return DEFAULT_ID if DEFAULT_ID in frame.columns else None
+
+
 @dataclass
 class FeatureEncoder:
     """Turns a table's feature columns into a float matrix; categorical levels are learnt in :meth:`fit`."""

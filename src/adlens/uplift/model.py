@@ -20,7 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 from adlens.errors import InvalidInputError
 from adlens.store.models import utcnow
 from adlens.uplift import learners
-from adlens.uplift.features import DEFAULT_ID, TRUE_UPLIFT, FeatureEncoder, choose_columns
+from adlens.uplift.features import TRUE_UPLIFT, FeatureEncoder, choose_columns, pick_id_column
 from adlens.uplift.metrics import UpliftEvaluation, check_arms, evaluate
 from adlens.uplift.tables import binary_column, numeric_column, require_columns
 
@@ -92,14 +92,6 @@ class Campaign:
     true_uplift: np.ndarray | None
     ids: np.ndarray | None
     id_column: str | None
-
-
-def pick_id_column(frame: pd.DataFrame, id_column: str | None, source: str) -> str | None:
-    """The id column: ``id_column`` (which must exist), else ``customer_id`` when the table has it."""
-    if id_column:
-        require_columns(frame, [id_column], source, "id column")
-        return id_column
-    return DEFAULT_ID if DEFAULT_ID in frame.columns else None
 
 
 def read_campaign(frame: pd.DataFrame, treatment: str, outcome: str, id_column: str | None = None,
