@@ -19,6 +19,7 @@ demo: $(VENV)/.installed-demo
 	$(BIN)/adlens demo --out $(DEMO_DIR)
 
 test: $(VENV)/.installed-test
+	tools/ensure-chromium
 	$(BIN)/python -m pytest
 
 bench: $(VENV)/.installed-test
