@@ -80,7 +80,6 @@ def test_nothing_analysable_exits_1(tmp_path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["analyze", "/no/such/place"], "no such file"),
         (["analyze", "{tmp}", "--detector", "retina"], "retina"),
         (["analyze", "{tmp}"], "no image files"),
         (["analyze"], "Missing argument"),
