@@ -33,7 +33,7 @@ def check_header(fh: BinaryIO, max_pixels: int) -> tuple[str, bool] | None:
     fh.seek(0)
     head = fh.read(32)
     try:
-        if head.startswith(b"\x89PNG\r\n\x1a\n") and head[12:16] == b"IHDR":
+        if head.startswith(b"\x89PNG\r\n\x1a\n") and head[12:16] == b"IHDR" and len(head) >= 24:
             return _too_large(*struct.unpack(">II", head[16:24]), max_pixels)
         if head[:6] in (b"GIF87a", b"GIF89a") and len(head) >= 10:
             return _too_large(*struct.unpack("<HH", head[6:10]), max_pixels)

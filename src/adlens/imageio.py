@@ -175,7 +175,7 @@ def _open(fh: BinaryIO, label: str) -> Image.Image:
                        "a feature adlens cannot read)") from None
     other = _lookalike(prefix)
     if other:
-        raise _bad(label, f"{other} images are not supported (adlens reads {_SUPPORTED})")
+        raise _bad(label, f"this looks like a {other} image, a format adlens does not read (it reads {_SUPPORTED})")
     raise _bad(label, "not a recognised image format")
 
 

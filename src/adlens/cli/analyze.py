@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import warnings
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, TextIO
@@ -116,7 +117,9 @@ def analyze(
     if csv_writer:
         csv_writer.writeheader()
     try:
-        with progress_bar() as progress:
+        with progress_bar() as progress, warnings.catch_warnings():
+            # Pillow warns about each oddity of a file (corrupt EXIF…); the file's own line says what matters.
+            warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
             task = progress.add_task("analysing", total=len(files))
             for file, base in files:
                 result, image = analyzer.analyze_file(file)
