@@ -47,6 +47,7 @@ _FORMATS = {
     "TIFF": "TiffImagePlugin", "WEBP": "WebPImagePlugin", "PPM": "PpmImagePlugin", "AVIF": "AvifImagePlugin",
 }
 _SUPPORTED = "JPEG, PNG, GIF, BMP, TIFF, WebP, AVIF and PPM/PGM/PBM"
+_WEAK_SIGNATURES = frozenset({"CUR"})  # four bytes that TGA files start with too: not worth naming
 _BLOCK = 1 << 20  # elements converted at a time, so that wide pixel types never take a full-size copy
 
 
@@ -192,7 +193,7 @@ def _lookalike(prefix: bytes) -> str | None:
     """The name of another format Pillow knows whose signature ``prefix`` has, for the message."""
     Image.init()
     for fmt, (_factory, accept) in list(Image.OPEN.items()):
-        if fmt in _FORMATS or accept is None:
+        if fmt in _FORMATS or fmt in _WEAK_SIGNATURES or accept is None:
             continue
         try:
             if accept(prefix) is True:
@@ -231,7 +232,8 @@ def _decode(im: Image.Image, label: str, limit: int, side: int) -> np.ndarray:
                    ImageTooLargeError) from None
     except Exception as exc:  # noqa: BLE001 - every decoder failure becomes our error
         truncated = isinstance(exc, EOFError) or "truncated" in str(exc).lower()
-        reason = "file is truncated" if truncated else f"the {fmt} data is corrupt or uses a feature adlens cannot decode"
+        reason = ("file is truncated" if truncated
+                  else f"the {fmt} data is corrupt or uses a feature adlens cannot decode")
         raise _bad(label, reason) from None
     if factor > 1:  # modes Pillow cannot reduce (palette, 1-bit, 16-bit): reduce the 8-bit result
         height, width = bgr.shape[:2]

@@ -46,7 +46,8 @@ async def enrol(
     if not images or len(images) > MAX_PHOTOS:
         raise InvalidInputError(f"send 1 to {MAX_PHOTOS} photos in the field 'images'")
     moment = parse_time(expires) if expires else None
-    decoded = [await read_image(upload, service.settings.max_pixels, service.settings.decode_max_side) for upload in images]
+    decoded = [await read_image(upload, service.settings.max_pixels, service.settings.decode_max_side)
+               for upload in images]
     result = await run_in_threadpool(lambda: service.gallery.enrol(
         customer, [frame for frame, _ in decoded], consent, moment, names=[name for _, name in decoded]))
     return result.to_dict()

@@ -96,7 +96,8 @@ def _decide_audience(service: Any, audience_in: AudienceIn) -> dict[str, Any]:
 
 async def _decide_image(request: Request, service: Any) -> dict[str, Any]:
     async with request.form(max_files=1, max_fields=4) as form:
-        frame, _name = await read_image(form.get("image"), service.settings.max_pixels, service.settings.decode_max_side)
+        frame, _name = await read_image(form.get("image"), service.settings.max_pixels,
+                                        service.settings.decode_max_side)
         screen = form.get("screen") or service.settings.screen
         live = str(form.get("live") or "false").strip().lower()
     if not isinstance(screen, str) or len(screen) > 128:
