@@ -21,7 +21,7 @@ CASES = {
     "jpeg-over": (jpeg_claiming(7000, 7000), 1_000_000, ("7000x7000", True)),
     "jpeg-too-short": (jpeg_claiming(640, 480, data_bytes=100), 10**9, ("100 bytes of picture data", False)),
     "jpeg-scans-at-limit": (many_scan_jpeg(MAX_JPEG_SCANS), 10**9, None),
-    "jpeg-scans-over": (many_scan_jpeg(MAX_JPEG_SCANS + 1), 10**9, (f"more than the {MAX_JPEG_SCANS}", False)),
+    "jpeg-scans-over": (many_scan_jpeg(MAX_JPEG_SCANS + 1), 10**9, (f"more than {MAX_JPEG_SCANS} scans", False)),
     "jpeg-no-frame": (b"\xff\xd8\xff\xdb\x00\x84\x00", 10, None),
     "jpeg-zero-length-segment": (b"\xff\xd8\xff\xe0\x00\x00", 10, None),
     "text": (b"hello", 1, None),

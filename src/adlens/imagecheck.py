@@ -62,8 +62,8 @@ def _check_jpeg(fh: BinaryIO, max_pixels: int) -> tuple[str, bool] | None:
         return too_large
     scans, data_bytes = _scan_count(fh, data_start)
     if scans > MAX_JPEG_SCANS:
-        return (f"JPEG has {scans:,} scans, more than the {MAX_JPEG_SCANS} any photo needs "
-                "(refused before decoding)", False)
+        return (f"JPEG has more than {MAX_JPEG_SCANS} scans (no photo needs that many; refused before "
+                "decoding)", False)
     blocks = -(-width // 8) * -(-height // 8)
     if not arithmetic and data_bytes * 8 < blocks:
         return (f"file is truncated ({data_bytes:,} bytes of picture data cannot hold "
@@ -116,7 +116,10 @@ def _frame(fh: BinaryIO) -> tuple[int, int, bool, int] | None:
 
 
 def _scan_count(fh: BinaryIO, start: int) -> tuple[int, int]:
-    """(scans, bytes after the first scan header): 1 + start-of-scan markers after ``start``."""
+    """(scans, bytes after the first scan header): 1 + start-of-scan markers after ``start``.
+
+    Counting stops once the scans pass :data:`MAX_JPEG_SCANS`: the file is refused anyway.
+    """
     fh.seek(start)
     scans, size, tail = 1, 0, b""
     while chunk := fh.read(_CHUNK):

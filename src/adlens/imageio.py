@@ -224,7 +224,7 @@ def _decode(im: Image.Image, label: str, limit: int, side: int) -> np.ndarray:
         if factor > 1 and im.mode in ("L", "LA", "RGB", "RGBA", "CMYK", "YCbCr", "I", "F"):
             im, factor = im.reduce(factor), 1
         orientation = _orientation(im)
-        bgr = _to_bgr(im, label)
+        bgr = _to_bgr(im, label, min(factor, *im.size))
     except AdlensError:
         raise
     except MemoryError:
@@ -235,9 +235,6 @@ def _decode(im: Image.Image, label: str, limit: int, side: int) -> np.ndarray:
         reason = ("file is truncated" if truncated
                   else f"the {fmt} data is corrupt or uses a feature adlens cannot decode")
         raise _bad(label, reason) from None
-    if factor > 1:  # modes Pillow cannot reduce (palette, 1-bit, 16-bit): reduce the 8-bit result
-        height, width = bgr.shape[:2]
-        bgr = cv2.resize(bgr, (max(1, width // factor), max(1, height // factor)), interpolation=cv2.INTER_AREA)
     return _orient(bgr, orientation)
 
 
@@ -276,23 +273,28 @@ def _orient(bgr: np.ndarray, orientation: int) -> np.ndarray:
     return np.ascontiguousarray(view)
 
 
-def _to_bgr(im: Image.Image, label: str) -> np.ndarray:
+def _to_bgr(im: Image.Image, label: str, factor: int = 1) -> np.ndarray:
     """Convert a loaded Pillow image of any mode to a BGR uint8 array, a band of rows at a time.
 
     Converting whole would hold several full-size copies (16-bit or float
     pixels widened, RGBA composited, RGB swapped); by bands the peak is the
-    decoded image plus the result.
+    decoded image plus the result. A ``factor`` over 1 (modes Pillow cannot
+    reduce: palette, 1-bit, 16-bit) averages factor × factor blocks of each
+    band; the last rows and columns that make no whole block are dropped.
     """
-    width, height = im.size
     mode = im.mode
     wide = mode == "F" or mode.startswith("I")
     extrema = _extrema(im) if wide else None
-    out = np.empty((height, width, 3), np.uint8)
-    step = max(1, _BLOCK // max(1, width))
+    width, height = (side - side % factor for side in im.size)
+    out = np.empty((height // factor, width // factor, 3), np.uint8)
+    step = max(factor, _BLOCK // max(1, width) // factor * factor)
     for top in range(0, height, step):
         bottom = min(height, top + step)
-        band = im if (top, bottom) == (0, height) else im.crop((0, top, width, bottom))
-        out[top:bottom] = _band_to_bgr(band, label, extrema)
+        box = (0, top, width, bottom)
+        band = _band_to_bgr(im if box == (0, 0, *im.size) else im.crop(box), label, extrema)
+        if factor > 1:
+            band = cv2.resize(band, (width // factor, (bottom - top) // factor), interpolation=cv2.INTER_AREA)
+        out[top // factor:bottom // factor] = band
     return out
 
 
