@@ -581,3 +581,9 @@ def test_path_errors_name_the_file_once(tmp_path: Path) -> None:
         load_image(path)
     assert str(info.value) == f"{path}: not a recognised image format"
     assert info.value.reason == "not a recognised image format"
+
+
+def test_caller_image_is_not_drafted() -> None:
+    im = Image.open(io.BytesIO(encode(half_red(800, 400), "JPEG")))
+    assert load_image(im, max_side=100).shape == (50, 100, 3)
+    assert im.size == (800, 400) and load_image(im).shape == (400, 800, 3)

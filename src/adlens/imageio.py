@@ -79,7 +79,7 @@ def load_image(
         return _from_array(source, limit, rgb_array, label or "array")
     if isinstance(source, Image.Image):
         with _decode_slot():
-            return _decode(source, label or "PIL image", limit, side)
+            return _decode(source, label or "PIL image", limit, side, own=False)
     if isinstance(source, (bytes, bytearray, memoryview)):
         data = bytes(source)
         label = label or "image data"
@@ -155,6 +155,7 @@ def _open(fh: BinaryIO, label: str) -> Image.Image:
     """
     fh.seek(0)
     prefix = fh.read(16)
+    failed = None
     for fmt, module in _FORMATS.items():
         opener = _opener(fmt, module)
         if opener is None:
@@ -170,13 +171,17 @@ def _open(fh: BinaryIO, label: str) -> Image.Image:
         try:
             return factory(fh, "")
         except Image.DecompressionBombError:
-            raise _bad(label, "image is too large (its header claims an enormous size)", ImageTooLargeError) from None
-        except Exception:  # noqa: BLE001 - every decoder failure becomes our error
-            raise _bad(label, f"not a valid {_format_name(fmt)} file (its header is corrupt or uses "
-                       "a feature adlens cannot read)") from None
+            raise _bad(label, "image is too large (its header claims an enormous size)",
+                       ImageTooLargeError) from None
+        except Exception:  # noqa: BLE001 - every decoder failure becomes our error; the next format may fit
+            failed = failed or fmt
+    if failed:
+        raise _bad(label, f"not a valid {_format_name(failed)} file (its header is corrupt or uses a feature "
+                   "adlens cannot read)")
     other = _lookalike(prefix)
     if other:
-        raise _bad(label, f"this looks like a {other} image, a format adlens does not read (it reads {_SUPPORTED})")
+        raise _bad(label, f"this looks like a {other} image, a format adlens does not read (it reads "
+                   f"{_SUPPORTED})")
     raise _bad(label, "not a recognised image format")
 
 
@@ -207,8 +212,11 @@ def _format_name(fmt: str | None) -> str:
     return {"WEBP": "WebP", "MPO": "JPEG", None: "image"}.get(fmt, fmt or "image")
 
 
-def _decode(im: Image.Image, label: str, limit: int, side: int) -> np.ndarray:
-    """Check the size from the header, then load (reduced when ``side`` allows), convert and orient ``im``."""
+def _decode(im: Image.Image, label: str, limit: int, side: int, *, own: bool = True) -> np.ndarray:
+    """Check the size from the header, then load (reduced when ``side`` allows), convert and orient ``im``.
+
+    A caller's image (``own`` false) is never drafted: that would change it in place.
+    """
     _check_size(im.size[0], im.size[1], label, limit)
     tile = getattr(im, "_tile_size", None)  # a TIFF's tile buffer is allocated whole
     if isinstance(tile, tuple) and len(tile) == 2 and tile[0] * tile[1] > limit:
@@ -217,7 +225,7 @@ def _decode(im: Image.Image, label: str, limit: int, side: int) -> np.ndarray:
     fmt = _format_name(im.format)
     try:
         factor = _reduction(im.size, side)
-        if factor > 1 and im.format in ("JPEG", "MPO"):
+        if factor > 1 and own and im.format in ("JPEG", "MPO"):
             im.draft(None, (-(-im.size[0] // factor), -(-im.size[1] // factor)))
         im.load()
         factor = _reduction(im.size, side)
