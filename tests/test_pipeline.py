@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -29,7 +30,8 @@ def test_bad_file_becomes_error_and_run_goes_on(analyzer, faces_small, tmp_path)
     bad = tmp_path / "bad.jpg"
     bad.write_text("not an image")
     results = [analyzer.analyze_file(path)[0] for path in (bad, faces_small / "obama-240p.jpg")]
-    assert results[0].error and "bad.jpg" in results[0].error and not len(results[0].faces)
+    assert results[0].image.endswith("bad.jpg") and not len(results[0].faces)
+    assert results[0].error == "not a recognised image format"  # the file is named once, in .image
     assert results[1].error is None and len(results[1].faces) == 1
     line = json.loads(json.dumps(results[1].to_json()))
     assert set(line) == {"image", "width", "height", "faces", "error"}
@@ -61,3 +63,29 @@ def test_one_analyzer_shared_by_threads(analyzer, faces_small):
         np.testing.assert_allclose(a.boxes, b.boxes)
         np.testing.assert_allclose(a.embeddings, b.embeddings, atol=1e-5)
         np.testing.assert_allclose(a.data["age"], b.data["age"], atol=1e-4)
+
+
+def test_large_image_analysed_at_reduced_scale(faces_small, tmp_path):
+    from PIL import Image
+
+    from adlens.settings import Settings
+
+    photo = Image.open(faces_small / "obama-240p.jpg")
+    big = tmp_path / "big.png"
+    photo.resize((photo.width * 4, photo.height * 4)).save(big)
+    analyzer = Analyzer(Settings(decode_max_side=800), attributes=[])
+    result, image = analyzer.analyze_file(big)
+    assert (result.width, result.height) == (854, 480) and image.shape == (480, 854, 3)  # 1708x960 halved
+    assert len(result.faces) == 1 and result.faces.boxes[0, 0] + result.faces.boxes[0, 2] <= 854
+    full, _ = Analyzer(Settings(decode_max_side=0), attributes=[]).analyze_file(big)
+    assert (full.width, full.height) == (1708, 960)
+
+
+def test_file_name_not_utf8_is_printable(analyzer, tmp_path):
+    import os
+
+    path = Path(os.fsdecode(os.path.join(os.fsencode(tmp_path), b"caf\xe9.jpg")))
+    path.write_bytes(b"not an image")
+    result, _ = analyzer.analyze_file(path)
+    assert result.image.endswith("caf\\xe9.jpg") and result.error == "not a recognised image format"
+    json.dumps(result.to_json(), ensure_ascii=False).encode("utf-8")  # no lone surrogate left

@@ -25,10 +25,17 @@ class AdlensError(Exception):
 
 
 class InvalidImageError(AdlensError):
-    """The input is not a decodable image (corrupt, truncated, empty, wrong type)."""
+    """The input is not a decodable image (corrupt, truncated, empty, wrong type).
+
+    ``reason`` is the message without the image's name, for callers that print the name themselves.
+    """
 
     http_status = 422
     code = "invalid_image"
+
+    def __init__(self, message: str, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason or message
 
 
 class ImageTooLargeError(InvalidImageError):

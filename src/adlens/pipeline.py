@@ -23,7 +23,7 @@ from adlens.detectors import Detector, create_detector
 from adlens.embed import DlibEmbedder
 from adlens.errors import AdlensError
 from adlens.faces import Faces
-from adlens.imageio import load_image
+from adlens.imageio import display_name, load_image
 from adlens.settings import Settings, get_settings
 
 
@@ -44,7 +44,11 @@ class StageTimer:
 
 @dataclass
 class Analysis:
-    """What the pipeline found in one image, or why it could not look."""
+    """What the pipeline found in one image, or why it could not look.
+
+    ``width`` and ``height`` are those of the picture analysed, which boxes refer to: a very large
+    image is analysed at a reduced scale (see ``ADLENS_DECODE_MAX_SIDE``).
+    """
 
     image: str
     width: int = 0
@@ -106,8 +110,14 @@ class Analyzer:
         """All faces of ``source`` (path, bytes, PIL image or BGR array) with their attributes."""
         timer = timer or StageTimer()
         with timer.stage("decode"):
-            image = load_image(source, max_pixels=self.settings.max_pixels)
+            image = self.decode(source)
         return self.analyze_array(image, timer)
+
+    def decode(self, source: Any, name: str | None = None) -> np.ndarray:
+        """``source`` decoded as the pipeline needs it: within ``max_pixels``, at a reduced scale when
+        its longer side is at least twice ``decode_max_side`` (detection runs at ``detector_max_side``)."""
+        return load_image(source, max_pixels=self.settings.max_pixels,
+                          max_side=self.settings.decode_max_side, name=name)
 
     def analyze_array(self, image: np.ndarray, timer: StageTimer | None = None) -> Faces:
         """Like :meth:`analyze` for an already decoded uint8 BGR image."""
@@ -125,14 +135,16 @@ class Analyzer:
         return faces
 
     def analyze_file(self, path: Path, timer: StageTimer | None = None) -> tuple[Analysis, np.ndarray | None]:
-        """Analyse one file; an error becomes :attr:`Analysis.error`, never an exception."""
+        """Analyse one file; an error becomes :attr:`Analysis.error` (why, without the file's name), never an
+        exception. :attr:`Analysis.image` is the path as printable text (see :func:`display_name`)."""
+        name = display_name(path)
         try:
-            image = load_image(path, max_pixels=self.settings.max_pixels)
-        except AdlensError as error:
-            return Analysis(str(path), error=error.message), None
+            image = self.decode(path)
+        except AdlensError as error:  # the reason only: the analysis names the file
+            return Analysis(name, error=getattr(error, "reason", error.message)), None
         try:
             faces = self.analyze_array(image, timer)
         except AdlensError as error:
-            return Analysis(str(path), image.shape[1], image.shape[0], error=error.message), image
-        return Analysis(str(path), image.shape[1], image.shape[0], faces), image
+            return Analysis(name, image.shape[1], image.shape[0], error=error.message), image
+        return Analysis(name, image.shape[1], image.shape[0], faces), image
 

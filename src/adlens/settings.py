@@ -45,6 +45,15 @@ class Settings(BaseSettings):
 
     # --- images -----------------------------------------------------------
     max_pixels: int = Field(default=50_000_000, gt=0, description="Refuse larger images.")
+    decode_max_side: int = Field(
+        default=2048, ge=0,
+        description="Analysis decodes an image whose longer side is at least twice this at 1/2, 1/3… of its "
+        "size (never below this side): faster, and memory stays bounded; 0 decodes at full size.",
+    )
+    decode_slots: int = Field(
+        default=2, ge=1, description="Images decoded at once in one process (each may take a few hundred MB); "
+        "more wait their turn.",
+    )
 
     # --- vision -----------------------------------------------------------
     detector: str = "yunet"

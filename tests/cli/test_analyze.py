@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -80,7 +82,6 @@ def test_nothing_analysable_exits_1(tmp_path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["analyze", "/no/such/place"], "no such file"),
         (["analyze", "{tmp}", "--detector", "retina"], "retina"),
         (["analyze", "{tmp}"], "no image files"),
         (["analyze"], "Missing argument"),
@@ -114,3 +115,61 @@ def test_sample_writes_the_demo_picture(tmp_path):
     result = run("sample", "astronaut", str(tmp_path / "a.png"))
     assert result.exit_code == 0 and (tmp_path / "a.png").stat().st_size > 10_000
     assert run("sample", "moon", str(tmp_path / "m.png")).exit_code == 2
+
+
+# --- issue 14: one bad file never stops a run, and each is named once --------------------------------------
+
+
+def test_missing_file_on_the_command_line_is_reported_and_the_rest_analysed(tmp_path, faces_small):
+    need(MODELS)
+    good = faces_small / "obama-240p.jpg"
+    result = run("analyze", str(good), str(tmp_path / "missing.jpg"), "--json", str(tmp_path / "r.jsonl"))
+    assert result.exit_code == 0, result.output
+    lines = read_lines(tmp_path / "r.jsonl")
+    assert [line["error"] for line in lines] == [None, "no such file"]
+    assert len(lines[0]["faces"]) == 1
+    assert f"skipped {tmp_path / 'missing.jpg'}: no such file" in result.stderr
+
+
+def test_only_missing_files_exit_1(tmp_path):
+    need(MODELS)
+    result = run("analyze", str(tmp_path / "a.jpg"), str(tmp_path / "b.jpg"))
+    assert result.exit_code == 1 and result.stderr.count("no such file") == 2
+
+
+def test_broken_link_and_bad_files_in_a_folder(tmp_path, faces_small):
+    need(MODELS)
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    (folder / "a-broken.jpg").symlink_to(tmp_path / "gone.jpg")
+    (folder / "b-text.jpg").write_text("text")
+    (folder / "c-dqt.jpg").write_bytes(b"\xff\xd8\xff\xdb\x00\x84\x00")  # escaped as an OSError before
+    shutil.copy(faces_small / "obama-240p.jpg", folder / "d-good.jpg")
+    result = run("analyze", str(folder), "--json", str(tmp_path / "r.jsonl"))
+    assert result.exit_code == 0, result.output
+    errors = {Path(line["image"]).name: line["error"] for line in read_lines(tmp_path / "r.jsonl")}
+    assert errors["a-broken.jpg"].startswith("broken symbolic link") and errors["d-good.jpg"] is None
+    assert errors["b-text.jpg"] == "not a recognised image format"
+    assert errors["c-dqt.jpg"].startswith("not a valid JPEG file")
+    skipped = [row for row in result.stderr.splitlines() if row.startswith("skipped")]
+    assert len(skipped) == 3 and all(row.count(".jpg") == 1 for row in skipped)  # no "text.jpg: text.jpg:"
+
+
+@pytest.mark.parametrize("json_to_file", [True, False])
+def test_file_name_not_utf8(tmp_path, faces_small, json_to_file):
+    need(MODELS)
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    good = Path(os.fsdecode(os.fsencode(folder) + b"/caf\xe9.jpg"))
+    shutil.copy(faces_small / "obama-240p.jpg", good)
+    Path(os.fsdecode(os.fsencode(folder) + b"/bad\xff.jpg")).write_text("text")
+    out = tmp_path / "out"
+    result = run("analyze", str(folder), *(["--out", str(out)] if json_to_file else []))
+    assert result.exit_code == 0, result.output
+    text = (out / "results.jsonl").read_text(encoding="utf-8") if json_to_file else result.stdout
+    lines = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+    names = sorted(Path(line["image"]).name for line in lines)
+    assert names == ["bad\\xff.jpg", "caf\\xe9.jpg"]
+    assert "skipped" in result.stderr and "bad\\xff.jpg" in result.stderr
+    if json_to_file:
+        assert (out / "caf\\xe9.jpg").is_file()  # the annotated copy, under the printable name

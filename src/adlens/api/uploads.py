@@ -12,21 +12,22 @@ from starlette.datastructures import UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from adlens.errors import InvalidImageError, InvalidInputError
-from adlens.imageio import load_image
+from adlens.imageio import display_name, load_image
 from adlens.store.models import utcnow
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-async def read_image(upload: Any, max_pixels: int) -> tuple[np.ndarray, str]:
-    """The uploaded image decoded to BGR (EXIF-rotated, alpha over white…) and its file name."""
+async def read_image(upload: Any, max_pixels: int, max_side: int = 0) -> tuple[np.ndarray, str]:
+    """The uploaded image decoded to BGR (EXIF-rotated, alpha over white…, reduced when its longer side is at
+    least twice ``max_side``) and its file name, which errors name."""
     if not isinstance(upload, UploadFile):
         raise InvalidImageError("send the image as a file in the multipart field 'image'")
     data = await upload.read()
-    name = upload.filename or "upload"
+    name = display_name((upload.filename or "upload")[:200])
     if not data:
         raise InvalidImageError(f"{name} is empty (0 bytes)")
-    image = await run_in_threadpool(load_image, data, max_pixels=max_pixels)
+    image = await run_in_threadpool(load_image, data, max_pixels=max_pixels, max_side=max_side, name=name)
     return image, name
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import warnings
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, TextIO
@@ -16,7 +17,7 @@ from adlens.annotate import annotate
 from adlens.cli.common import err, handle_errors, out, progress_bar
 from adlens.errors import InvalidInputError
 from adlens.faces import EMOTIONS
-from adlens.imageio import iter_image_files, save_image
+from adlens.imageio import display_name, iter_image_files, save_image
 from adlens.pipeline import Analysis, Analyzer
 
 
@@ -33,9 +34,16 @@ CSV_COLUMNS = (
 
 
 def _expand(paths: list[Path]) -> list[tuple[Path, Path]]:
-    """Each image file with the root it was found under (for mirrored output names)."""
+    """Each image file with the root it was found under (for mirrored output names).
+
+    A path that does not exist (or a broken link) is kept as a file: analysing it
+    reports why it cannot be read, on its own line, and the run goes on.
+    """
     files = []
     for root in paths:
+        if not root.exists():
+            files.append((root, root.parent))
+            continue
         base = root if root.is_dir() else root.parent
         files.extend((file, base) for file in iter_image_files([root]))
     return files
@@ -49,7 +57,7 @@ class _AnnotatedNames:
         self.used: set[Path] = set()
 
     def __call__(self, file: Path, base: Path) -> Path:
-        relative = file.relative_to(base) if file.is_relative_to(base) else Path(file.name)
+        relative = Path(display_name(file.relative_to(base) if file.is_relative_to(base) else file.name))
         suffix = file.suffix.lower() if file.suffix.lower() in (".jpg", ".jpeg", ".png") else ".jpg"
         target = self.out_dir / relative.with_suffix(suffix)
         counter = 1
@@ -87,12 +95,9 @@ def analyze(
 ) -> None:
     """Find every face with its emotions, age, gender, eyewear, beard and hat; one JSON line per image.
 
-    A file that cannot be read gets a line with "error" and the run goes on.
-    Exit 0 if anything was analysed, 1 if nothing could be, 2 on a usage error.
+    A file that cannot be read (corrupt, missing, a broken link) gets a line with "error" and the run
+    goes on. Exit 0 if anything was analysed, 1 if nothing could be, 2 on a usage error.
     """
-    missing = [str(p) for p in paths if not p.exists()]
-    if missing:
-        raise InvalidInputError(f"no such file or folder: {', '.join(missing)}")
     if annotate_images is None:
         annotate_images = out_dir is not None
     if annotate_images and out_dir is None:
@@ -101,7 +106,7 @@ def analyze(
         json_file = out_dir / "results.jsonl"
     files = _expand(paths)
     if not files:
-        raise InvalidInputError(f"no image files found in {', '.join(map(str, paths))}")
+        raise InvalidInputError(f"no image files found in {', '.join(map(display_name, paths))}")
     analyzer = Analyzer(detector=detector.value if detector else None).load()
     targeting = _FaceProducts() if recommend else None
     names = _AnnotatedNames(out_dir) if out_dir is not None else None
@@ -112,7 +117,9 @@ def analyze(
     if csv_writer:
         csv_writer.writeheader()
     try:
-        with progress_bar() as progress:
+        with progress_bar() as progress, warnings.catch_warnings():
+            # Pillow warns about each oddity of a file (corrupt EXIF…); the file's own line says what matters.
+            warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
             task = progress.add_task("analysing", total=len(files))
             for file, base in files:
                 result, image = analyzer.analyze_file(file)
@@ -129,7 +136,7 @@ def analyze(
                     csv_writer.writerows(_csv_rows(result))
                 if result.error:
                     failed += 1
-                    err.print(f"[yellow]skipped[/] {file}: {result.error}", highlight=False)
+                    err.print(f"[yellow]skipped[/] {escape(result.image)}: {escape(result.error)}", highlight=False)
                 else:
                     analysed += 1
                     faces += len(result.faces)

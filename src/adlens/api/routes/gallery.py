@@ -46,7 +46,8 @@ async def enrol(
     if not images or len(images) > MAX_PHOTOS:
         raise InvalidInputError(f"send 1 to {MAX_PHOTOS} photos in the field 'images'")
     moment = parse_time(expires) if expires else None
-    decoded = [await read_image(upload, service.settings.max_pixels) for upload in images]
+    decoded = [await read_image(upload, service.settings.max_pixels, service.settings.decode_max_side)
+               for upload in images]
     result = await run_in_threadpool(lambda: service.gallery.enrol(
         customer, [frame for frame, _ in decoded], consent, moment, names=[name for _, name in decoded]))
     return result.to_dict()
@@ -58,7 +59,7 @@ async def identify(request: Request, _key: Admin,
     """Each face: an enrolled, consenting customer within the gallery threshold, or unknown (members mode)."""
     service = get_service(request)
     service.gallery.require_members_mode()
-    frame, _ = await read_image(image, service.settings.max_pixels)
+    frame, _ = await read_image(image, service.settings.max_pixels, service.settings.decode_max_side)
     matches = await run_in_threadpool(service.gallery.identify, frame)
     return {"threshold": service.settings.gallery_threshold, "faces": [m.to_dict() for m in matches]}
 

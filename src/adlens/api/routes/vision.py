@@ -51,7 +51,7 @@ async def analyze(request: Request, _key: ScreenKey,
                   image: Annotated[UploadFile, File(description="A photo or camera frame.")]) -> dict[str, Any]:
     """The faces JSON ``adlens analyze`` writes; the image is analysed in memory and never kept."""
     service = get_service(request)
-    frame, name = await read_image(image, service.settings.max_pixels)
+    frame, name = await read_image(image, service.settings.max_pixels, service.settings.decode_max_side)
     faces = await run_in_threadpool(service.analyzer.analyze_array, frame)
     service.metrics.faces.inc(len(faces))
     return {"image": name, "width": int(frame.shape[1]), "height": int(frame.shape[0]),
@@ -96,7 +96,8 @@ def _decide_audience(service: Any, audience_in: AudienceIn) -> dict[str, Any]:
 
 async def _decide_image(request: Request, service: Any) -> dict[str, Any]:
     async with request.form(max_files=1, max_fields=4) as form:
-        frame, _name = await read_image(form.get("image"), service.settings.max_pixels)
+        frame, _name = await read_image(form.get("image"), service.settings.max_pixels,
+                                        service.settings.decode_max_side)
         screen = form.get("screen") or service.settings.screen
         live = str(form.get("live") or "false").strip().lower()
     if not isinstance(screen, str) or len(screen) > 128:
