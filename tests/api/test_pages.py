@@ -246,13 +246,47 @@ def test_screen_without_camera_permission_asks_for_its_key_then_plays_the_server
 # --- the operator page --------------------------------------------------------------------------
 
 
+def _past_hours(store: Any, hours: int = 6) -> None:
+    """Log a decision, play and reward an hour for the last ``hours`` hours: every plot has something to show."""
+    from datetime import timedelta
+
+    from adlens.store.events import DECISION, PLAY, REWARD, Event
+    from adlens.store.models import utcnow
+
+    start = utcnow() - timedelta(hours=hours)
+    for i in range(hours):
+        at, ad, seen = start + timedelta(hours=i), "coffee-corner", {"faces": 1 + i % 3, "watchers": 1,
+                                                                    "ages": {"25-34": 1}, "genders": {"male": 1}}
+        store.append_events([
+            Event(DECISION, at, "plots", f"plots-{i}", ad, "main", data={"audience": seen, "reasons": ["targets everyone"],
+                                                                          "source": "test"}),
+            Event(PLAY, at, "plots", f"plots-{i}", ad, "main", value=10.0,
+                  data={"duration": 10, "ots": seen["faces"], "watchers": 1, "dwell": 10, "attention": 5,
+                        "emotions": {"happy": 0.8, "neutral": 0.2}, "audience": seen}),
+            Event(REWARD, at, None, f"plots-{i}", ad, value=(i % 3) / 2, data={"kind": "dwell", "raw": i % 3}),
+        ])
+
+
 def test_operator_page_shows_reports_ads_catalogue_and_customers(served, playwright, artefacts):
+    _past_hours(served.store)
     browser, page = _page(playwright)
     try:
         page.goto(f"{served.url}/#key={served.keys['admin']}")
         expect(page.locator("#mode")).to_contain_text("members")
         page.wait_for_selector("#report-link[href^='blob:']")
-        assert page.locator("#plots figure").count() >= 1
+        plots = page.locator("#plots figure img")
+        expect(plots).to_have_count(5)  # audience, demographics, emotions, reasons, learning
+        for i in range(5):  # each at a readable size: about its own 900 px, not a thumbnail
+            width = plots.nth(i).bounding_box()["width"]
+            assert width >= 0.95 * min(900, plots.nth(i).evaluate("img => img.naturalWidth")), (i, width)
+        plots.first.click()
+        dialog = page.locator("#plot-dialog")
+        expect(dialog).to_be_visible()
+        expect(dialog).to_contain_text("Audience over time")
+        assert page.locator("#plot-dialog-image").bounding_box()["width"] > plots.first.bounding_box()["width"]
+        page.screenshot(path=str(artefacts / "operator-plot-enlarged.png"))
+        page.keyboard.press("Escape")
+        expect(dialog).to_be_hidden()
         expect(page.locator("#live-decisions")).not_to_have_text("–")
         expect(page.locator("#live-message")).to_be_empty()
         page.screenshot(path=str(artefacts / "operator-live.png"), full_page=True)
@@ -262,7 +296,7 @@ def test_operator_page_shows_reports_ads_catalogue_and_customers(served, playwri
         report.wait_for_load_state()
         assert report.url.startswith("blob:")
         expect(report.locator("h2").first).to_be_visible()
-        report.screenshot(path=str(artefacts / "report.png"))
+        report.screenshot(path=str(artefacts / "report.png"), full_page=True)  # every plot, to look at
         report.close()
 
         page.click("#tab-ads")
