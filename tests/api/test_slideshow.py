@@ -150,3 +150,13 @@ def test_the_slideshow_needs_a_screen_key(shop):
 def test_the_default_screen_is_the_servers(shop):
     body = shop.get("/v1/slideshow", role="screen").json()
     assert body["screen"] == shop.service.settings.screen and body["slides"]
+
+
+def test_reports_count_slideshow_plays_but_not_as_an_audience_of_nobody(shop):
+    from adlens.reports.metrics import load_metrics
+
+    assert _play(shop, "everyone").json()["played"] is True
+    metrics = load_metrics(shop.store)
+    assert metrics.total.impressions == 1 and metrics.counts[PLAY] == 1
+    # Nothing looked, so nobody was counted: not a mean of zero faces that drags the audience plot down.
+    assert [b.faces_mean for b in metrics.timeline] == [None] and metrics.ages == {}

@@ -436,7 +436,9 @@ class Decider:
             raise NotFoundError(f"ad {ad_id!r} has no creative {creative_id!r}")
         decision = Decision(
             decision_id=uuid.uuid4().hex, at=audience.at, screen=screen, ad=None, creative=None, creative_spec={},
-            reasons=[], scores={}, candidates=[], audience=audience.summary(self.settings.adult_age),
+            reasons=[], scores={}, candidates=[],
+            # Nobody was seen because nothing looked: reports must not average this in as zero people.
+            audience={**audience.summary(self.settings.adult_age), "seen": False},
         )
         verdict = evaluate(ad, audience, context)
         if ad.is_age_restricted:
