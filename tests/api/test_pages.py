@@ -255,11 +255,11 @@ def _past_hours(store: Any, hours: int = 6) -> None:
 
     start = utcnow() - timedelta(hours=hours)
     for i in range(hours):
-        at, ad, seen = start + timedelta(hours=i), "coffee-corner", {"faces": 1 + i % 3, "watchers": 1,
-                                                                    "ages": {"25-34": 1}, "genders": {"male": 1}}
+        at, ad = start + timedelta(hours=i), "coffee-corner"
+        seen = {"faces": 1 + i % 3, "watchers": 1, "ages": {"25-34": 1}, "genders": {"male": 1}}
         store.append_events([
-            Event(DECISION, at, "plots", f"plots-{i}", ad, "main", data={"audience": seen, "reasons": ["targets everyone"],
-                                                                          "source": "test"}),
+            Event(DECISION, at, "plots", f"plots-{i}", ad, "main",
+                  data={"audience": seen, "reasons": ["targets everyone"], "source": "test"}),
             Event(PLAY, at, "plots", f"plots-{i}", ad, "main", value=10.0,
                   data={"duration": 10, "ots": seen["faces"], "watchers": 1, "dwell": 10, "attention": 5,
                         "emotions": {"happy": 0.8, "neutral": 0.2}, "audience": seen}),

@@ -22,14 +22,16 @@ from adlens.store.models import utcnow
 
 
 def events(n: int, step: timedelta, rewards: int | None = None, watch_all: bool = True) -> list[Event]:
-    """``n`` decisions ``step`` apart, each played; everyone watched when ``watch_all``; the first ``rewards`` rewarded."""
+    """``n`` decisions ``step`` apart, each played; everyone watched when ``watch_all``; the first ``rewards``
+    (default all) rewarded."""
     start, made = utcnow() - n * step, []
     for i in range(n):
         at, ad = start + i * step, ["shoes", "hats"][i % 2]
         faces = 1 + i % 3
         seen = {"faces": faces, "watchers": faces if watch_all else faces - 1, "ages": {"25-34": faces},
                 "genders": {"female": faces}, "emotions": dict.fromkeys(EMOTIONS, 1 / len(EMOTIONS))}
-        made.append(Event(DECISION, at, "door", f"d{i}", ad, "c1", data={"audience": seen, "reasons": [f"targets {ad}"]}))
+        made.append(Event(DECISION, at, "door", f"d{i}", ad, "c1",
+                          data={"audience": seen, "reasons": [f"targets {ad}"]}))
         made.append(Event(PLAY, at + timedelta(seconds=1), "door", f"d{i}", ad, "c1", value=10,
                           data={"duration": 10, "ots": faces, "watchers": seen["watchers"], "dwell": 10, "attention": 5,
                                 "emotions": seen["emotions"], "audience": seen}))

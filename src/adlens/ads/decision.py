@@ -40,7 +40,7 @@ from adlens.ads.audience import FEATURE_NAMES, Audience
 from adlens.ads.bandit import LinUCB, normalise_reward
 from adlens.ads.emotion import emotion_fit, emotion_table
 from adlens.ads.lookalike import choose_creative
-from adlens.ads.rules import RuleContext, UpliftOf, evaluate
+from adlens.ads.rules import Eligibility, RuleContext, UpliftOf, evaluate
 from adlens.crypto import EmbeddingCipher
 from adlens.errors import InvalidInputError, NotFoundError
 from adlens.faces import Faces
@@ -412,8 +412,7 @@ class Decider:
         audience, ads, context = self._unseen(screen, at)
         slides = []
         for ad in sorted(ads, key=lambda a: (-a.priority, a.id)):
-            verdict = evaluate(ad, audience, context)
-            if verdict.eligible and not ad.is_age_restricted:
+            if self._may_slide(ad, audience, context).eligible:
                 slides.extend(Slide(ad.id, ad.name, c.id, c.caption, float(c.duration or self.settings.ad_duration))
                               for c in ad.creatives)
         return slides
@@ -440,10 +439,8 @@ class Decider:
             # Nobody was seen because nothing looked: reports must not average this in as zero people.
             audience={**audience.summary(self.settings.adult_age), "seen": False},
         )
-        verdict = evaluate(ad, audience, context)
-        if ad.is_age_restricted:
-            decision.reasons = ["age-restricted: nobody's age is checked without a camera"]
-        elif not verdict.eligible:
+        verdict = self._may_slide(ad, audience, context)
+        if not verdict.eligible:
             decision.reasons = list(verdict.reasons)
         else:
             decision.ad, decision.ad_name, decision.creative = ad.id, ad.name, creative_id
@@ -454,6 +451,13 @@ class Decider:
             # Logged as it starts (a page may close mid-slide), so stamped then: caps count it at once.
             self.log_play(decision, decision.creative_spec["duration"], 0.0, at=decision.at)
         return decision
+
+    @staticmethod
+    def _may_slide(ad: Any, audience: Audience, context: RuleContext) -> Eligibility:
+        """May ``ad`` play to nobody seen? A decision's rules, and never an age-restricted ad."""
+        if ad.is_age_restricted:
+            return Eligibility(ad.id, False, ["age-restricted: nobody's age is checked without a camera"])
+        return evaluate(ad, audience, context)
 
     def _unseen(self, screen: str, at: datetime | None) -> tuple[Audience, list[Any], RuleContext]:
         """Nobody in front of ``screen`` at ``at``: the audience, the active ads and the rules' context."""

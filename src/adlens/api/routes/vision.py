@@ -1,4 +1,5 @@
-"""``/v1/analyze``, ``/v1/decide``, ``/v1/reward`` and ``/v1/slideshow``: pictures in, faces and ads out, outcomes back."""
+"""``/v1/analyze``, ``/v1/decide``, ``/v1/reward`` and ``/v1/slideshow``: pictures in, faces and ads out,
+outcomes back."""
 
 from __future__ import annotations
 
