@@ -137,7 +137,7 @@ const slideshow = {
   },
   async loop(run) {
     const current = () => run === this.run;
-    for (let failures = 0; current(); ) {
+    for (let failures = 0, quiet = 0; current(); ) {
       let list;
       try {
         list = await playlist();
@@ -156,12 +156,13 @@ const slideshow = {
         await sleep(Math.max(0, Math.min(DEFAULT_DURATION * 1000, list.until - performance.now())));
         continue;
       }
-      const played = await this.playAll(list, current);
-      if (played === 0 && current()) await sleep(backoff(++failures)); // nothing played: ask again gently
+      // Nothing played (every slide refused or unreachable): ask again, more gently each time.
+      quiet = (await this.playAll(list, current)) ? 0 : quiet + 1;
+      if (quiet && current()) await sleep(backoff(quiet));
     }
   },
-  /** Play the playlist once, or until it is due for a refresh or a slide may not play any more;
-   * returns how many slides played. */
+  /** Play the playlist once, or until it is due for a refresh, skipping the slides the server
+   * refuses now (a cap filled, hours ended) or that cannot be shown; returns how many played. */
   async playAll(list, current) {
     let played = 0;
     for (const item of list.items) {
@@ -173,10 +174,9 @@ const slideshow = {
       } catch (error) {
         if (error.status === 401) await askKey("That key was refused. Enter a valid key.");
         else setStatus("retrying", error.message || "slide not shown");
-        break; // the ad or the server changed: ask for the playlist again
+        continue;
       }
-      if (!answer.played) break; // stale (a cap filled, hours ended): ask for the playlist again
-      if (!current()) return played;
+      if (!answer.played || !current()) continue;
       try {
         await showCreative(item, current);
         setStatus("ok", `slideshow: ${item.ad}`);
