@@ -154,6 +154,25 @@ def test_play_event_holds_signage_metrics(decider: Decider, store: Any) -> None:
     assert play.data["ots"] == 2 and play.data["dwell"] == 10.0 and play.data["watchers"] == 2
 
 
+def test_slideshow_plays_what_a_decision_for_nobody_may_and_its_plays_fill_caps(
+        store: Any, tmp_path: Path, data_dir: Path) -> None:
+    creatives = [{"id": "a", "image": "creative.png", "duration": 6}]
+    load_ads(store, tmp_path, {"ads": [*INVENTORY["ads"], {"id": "all", "daily_cap": 1, "creatives": creatives},
+                                       {"id": "members", "targeting": {"members_only": True}, "creatives": creatives}]})
+    decider = Decider(store)
+    # shades, caps and members target people; wine is age-restricted: only "all" may play to nobody.
+    assert [(s.ad, s.creative, s.duration) for s in decider.slideshow("door")] == [("all", "a", 6.0)]
+    played = decider.play_slide("door", "all", "a")
+    assert played.ad == "all" and store.decision_event(played.decision_id).data["source"] == "slideshow"
+    assert [(e.decision_id, e.value) for e in store.events(kinds=[PLAY])] == [(played.decision_id, 6.0)]
+    assert decider.slideshow("door") == []  # its daily cap of one is reached
+    assert "daily cap" in decider.play_slide("door", "all", "a").reasons[0]
+    assert "age-restricted" in decider.play_slide("door", "wine", "a").reasons[0]
+    assert len(store.events(kinds=[DECISION])) == 1
+    with pytest.raises(NotFoundError):
+        decider.play_slide("door", "all", "b")
+
+
 class FakeGallery:
     """Identifies every face as one member (the real gallery has its own tests)."""
 

@@ -16,6 +16,8 @@ ROUTES = {
     ("POST", "/v1/analyze"): {A, S},
     ("POST", "/v1/decide"): {A, S},
     ("POST", "/v1/reward"): {A, S},
+    ("GET", "/v1/slideshow"): {A, S},
+    ("POST", "/v1/slideshow/plays"): {A, S},
     ("GET", "/v1/ads"): {A, S, N},
     ("POST", "/v1/ads"): {A},
     ("GET", "/v1/ads/{ad_id}"): {A, S, N},

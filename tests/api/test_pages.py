@@ -179,6 +179,8 @@ def _page(playwright: Any, *args: str) -> tuple[Any, Any]:
     return browser, page
 
 
+#: The only demo ad a screen without a camera may play: every other targets people or is age-restricted.
+SLIDESHOW_AD = "coffee-corner"
 SHOWN_AD = "document.querySelector('#creative') && document.querySelector('#creative').dataset.ad"
 
 
@@ -216,8 +218,10 @@ def test_screen_plays_the_ad_decided_from_the_camera_under_the_privacy_notice(se
     assert any(event.data.get("source") == "live" for event in decisions)
 
 
-def test_screen_without_camera_permission_asks_for_its_key_then_plays_a_slideshow(served, playwright,
-                                                                                artefacts):
+def test_screen_without_camera_permission_asks_for_its_key_then_plays_the_servers_slideshow(served, playwright,
+                                                                                          artefacts):
+    from adlens.store.events import DECISION, PLAY
+
     # A camera exists but permission is never granted (no fake-UI flag): getUserMedia is refused.
     browser, page = _page(playwright, "--use-fake-device-for-media-stream")
     try:
@@ -231,25 +235,63 @@ def test_screen_without_camera_permission_asks_for_its_key_then_plays_a_slidesho
         page.click("#key-prompt button[type=submit]")
         page.wait_for_selector("body[data-state=slideshow]")
         page.wait_for_function(SHOWN_AD)
-        ad = page.get_attribute("#creative", "data-ad")
-        assert ad in served.ads
-        assert not served.ads[ad], "an age-restricted ad must not play when nobody's age is checked"
+        # Of the demo's ads only the coffee corner may play to nobody: the others target people
+        # (eyewear, hats, beards, ages) and the wine is age-restricted.
+        assert page.get_attribute("#creative", "data-ad") == SLIDESHOW_AD
         expect(page.locator("#privacy")).to_be_visible()
         page.screenshot(path=str(artefacts / "screen-slideshow.png"))
     finally:
         browser.close()
+    shown = [e for e in served.store.events(kinds=[DECISION]) if e.data.get("source") == "slideshow"]
+    assert shown and {e.ad_id for e in shown} == {SLIDESHOW_AD}
+    played = {e.decision_id for e in served.store.events(kinds=[PLAY])}
+    assert all(e.decision_id in played for e in shown)
 
 
 # --- the operator page --------------------------------------------------------------------------
 
 
+def _past_hours(store: Any, hours: int = 6) -> None:
+    """Log a decision, play and reward an hour for the last ``hours`` hours: every plot has something to show."""
+    from datetime import timedelta
+
+    from adlens.store.events import DECISION, PLAY, REWARD, Event
+    from adlens.store.models import utcnow
+
+    start = utcnow() - timedelta(hours=hours)
+    for i in range(hours):
+        at, ad = start + timedelta(hours=i), "coffee-corner"
+        seen = {"faces": 1 + i % 3, "watchers": 1, "ages": {"25-34": 1}, "genders": {"male": 1}}
+        store.append_events([
+            Event(DECISION, at, "plots", f"plots-{i}", ad, "main",
+                  data={"audience": seen, "reasons": ["targets everyone"], "source": "test"}),
+            Event(PLAY, at, "plots", f"plots-{i}", ad, "main", value=10.0,
+                  data={"duration": 10, "ots": seen["faces"], "watchers": 1, "dwell": 10, "attention": 5,
+                        "emotions": {"happy": 0.8, "neutral": 0.2}, "audience": seen}),
+            Event(REWARD, at, None, f"plots-{i}", ad, value=(i % 3) / 2, data={"kind": "dwell", "raw": i % 3}),
+        ])
+
+
 def test_operator_page_shows_reports_ads_catalogue_and_customers(served, playwright, artefacts):
+    _past_hours(served.store)
     browser, page = _page(playwright)
     try:
         page.goto(f"{served.url}/#key={served.keys['admin']}")
         expect(page.locator("#mode")).to_contain_text("members")
         page.wait_for_selector("#report-link[href^='blob:']")
-        assert page.locator("#plots figure").count() >= 1
+        plots = page.locator("#plots figure img")
+        expect(plots).to_have_count(5)  # audience, demographics, emotions, reasons, learning
+        for i in range(5):  # each at a readable size: about its own 900 px, not a thumbnail
+            width = plots.nth(i).bounding_box()["width"]
+            assert width >= 0.95 * min(900, plots.nth(i).evaluate("img => img.naturalWidth")), (i, width)
+        plots.first.click()
+        dialog = page.locator("#plot-dialog")
+        expect(dialog).to_be_visible()
+        expect(dialog).to_contain_text("Audience over time")
+        assert page.locator("#plot-dialog-image").bounding_box()["width"] > plots.first.bounding_box()["width"]
+        page.screenshot(path=str(artefacts / "operator-plot-enlarged.png"))
+        page.keyboard.press("Escape")
+        expect(dialog).to_be_hidden()
         expect(page.locator("#live-decisions")).not_to_have_text("–")
         expect(page.locator("#live-message")).to_be_empty()
         page.screenshot(path=str(artefacts / "operator-live.png"), full_page=True)
@@ -259,7 +301,7 @@ def test_operator_page_shows_reports_ads_catalogue_and_customers(served, playwri
         report.wait_for_load_state()
         assert report.url.startswith("blob:")
         expect(report.locator("h2").first).to_be_visible()
-        report.screenshot(path=str(artefacts / "report.png"))
+        report.screenshot(path=str(artefacts / "report.png"), full_page=True)  # every plot, to look at
         report.close()
 
         page.click("#tab-ads")

@@ -40,9 +40,9 @@ from adlens.ads.audience import FEATURE_NAMES, Audience
 from adlens.ads.bandit import LinUCB, normalise_reward
 from adlens.ads.emotion import emotion_fit, emotion_table
 from adlens.ads.lookalike import choose_creative
-from adlens.ads.rules import RuleContext, UpliftOf, evaluate
+from adlens.ads.rules import Eligibility, RuleContext, UpliftOf, evaluate
 from adlens.crypto import EmbeddingCipher
-from adlens.errors import InvalidInputError
+from adlens.errors import InvalidInputError, NotFoundError
 from adlens.faces import Faces
 from adlens.products.recommend import Recommender
 from adlens.products.service import Shop
@@ -398,6 +398,91 @@ class Decider:
         return self.store.append_event(Event(PLAY, at or decision.at + timedelta(seconds=duration), decision.screen,
                                              decision.decision_id, decision.ad, decision.creative, None,
                                              float(duration), data))
+
+    # --- the slideshow of a screen without a camera --------------------------------------
+    def slideshow(self, screen: str, at: datetime | None = None) -> list[Slide]:
+        """Every creative a screen without a camera may play at ``at`` (default now), best ads first.
+
+        The ads are exactly those a decision for an empty audience at ``screen`` and ``at``
+        finds eligible (the same :func:`~adlens.ads.rules.evaluate`: screens, hours, days,
+        exclusions, daily caps; person-level targeting, members-only included, needs
+        someone present), less the age-restricted ones: without a camera nobody's age is
+        checked, so they never play.
+        """
+        audience, ads, context = self._unseen(screen, at)
+        slides = []
+        for ad in sorted(ads, key=lambda a: (-a.priority, a.id)):
+            if self._may_slide(ad, audience, context).eligible:
+                slides.extend(Slide(ad.id, ad.name, c.id, c.caption, float(c.duration or self.settings.ad_duration))
+                              for c in ad.creatives)
+        return slides
+
+    def play_slide(self, screen: str, ad_id: str, creative_id: str, at: datetime | None = None) -> Decision:
+        """Log that a screen without a camera starts showing one slide, if it still may.
+
+        The slide is checked against :meth:`slideshow`'s rules at ``at`` (a playlist can
+        grow stale: hours end, caps fill). When allowed, a decision with source
+        ``"slideshow"`` (which daily caps and reports count) and its play, planned for the
+        creative's duration with nobody seen, are logged, and the decision is returned;
+        otherwise nothing is logged and the decision has no ad and says why.
+        Raises :class:`~adlens.errors.NotFoundError` for an ad not active or a creative it lacks.
+        """
+        audience, ads, context = self._unseen(screen, at)
+        ad = next((a for a in ads if a.id == ad_id), None)
+        if ad is None:
+            raise NotFoundError(f"no active ad {ad_id!r}")
+        if not any(c.id == creative_id for c in ad.creatives):
+            raise NotFoundError(f"ad {ad_id!r} has no creative {creative_id!r}")
+        decision = Decision(
+            decision_id=uuid.uuid4().hex, at=audience.at, screen=screen, ad=None, creative=None, creative_spec={},
+            reasons=[], scores={}, candidates=[],
+            # Nobody was seen because nothing looked: reports must not average this in as zero people.
+            audience={**audience.summary(self.settings.adult_age), "seen": False},
+        )
+        verdict = self._may_slide(ad, audience, context)
+        if not verdict.eligible:
+            decision.reasons = list(verdict.reasons)
+        else:
+            decision.ad, decision.ad_name, decision.creative = ad.id, ad.name, creative_id
+            decision.creative_spec = _creative_spec(ad, creative_id, self.settings.ad_duration)
+            decision.reasons = [*verdict.reasons, "slideshow: no camera"]
+            decision.candidates = [_candidate(ad, verdict, None)]
+            self._log(decision, audience.features(), None, SLIDESHOW)
+            # Logged as it starts (a page may close mid-slide), so stamped then: caps count it at once.
+            self.log_play(decision, decision.creative_spec["duration"], 0.0, at=decision.at)
+        return decision
+
+    @staticmethod
+    def _may_slide(ad: Any, audience: Audience, context: RuleContext) -> Eligibility:
+        """May ``ad`` play to nobody seen? A decision's rules, and never an age-restricted ad."""
+        if ad.is_age_restricted:
+            return Eligibility(ad.id, False, ["age-restricted: nobody's age is checked without a camera"])
+        return evaluate(ad, audience, context)
+
+    def _unseen(self, screen: str, at: datetime | None) -> tuple[Audience, list[Any], RuleContext]:
+        """Nobody in front of ``screen`` at ``at``: the audience, the active ads and the rules' context."""
+        audience = Audience.from_faces(Faces.empty(), (0, 0), screen, at)
+        return audience, self._inventory()[0], self._context(audience, None, None)
+
+
+#: What the slideshow's decision events name as their source.
+SLIDESHOW = "slideshow"
+
+
+@dataclass(frozen=True)
+class Slide:
+    """One creative of the slideshow of a screen without a camera."""
+
+    ad: str
+    ad_name: str
+    creative: str
+    caption: str | None
+    duration: float
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return {"ad": self.ad, "ad_name": self.ad_name, "creative": self.creative, "caption": self.caption,
+                "duration": self.duration}
 
 
 def _candidate(ad: Any, verdict: Any, scored: Scored | None) -> dict[str, Any]:

@@ -3,6 +3,8 @@
 * **decisions**: decision events (per screen, also those where no ad was eligible).
 * **impressions**: play events; a decision never played (``adlens decide`` on a photo)
   counts as one impression of its ad.
+* **audience** (faces and watchers per decision, ages, genders): only where a camera looked; a
+  screen without one (its slideshow logs ``"seen": false``) adds plays, not people.
 * **OTS** (opportunities to see): people present while the ad showed (a play's ``ots``;
   for an unplayed decision, the faces of its audience).
 * **watchers**: of those, people who looked at the screen; **watch rate** = watchers / OTS.
@@ -230,6 +232,8 @@ class _Tally:
         return found + [self.ads.setdefault(ad, Exposure(ad))] if ad else found
 
     def observe(self, audience: Mapping[str, Any], start: datetime) -> None:
+        if audience.get("seen") is False:  # a screen without a camera: its audience is unknown, not empty
+            return
         self.audiences[start].append((_number(audience.get("faces")), _number(audience.get("watchers"))))
         self.ages.update({str(k): int(_number(v)) for k, v in _mapping(audience.get("ages")).items()})
         self.genders.update({str(k): int(_number(v)) for k, v in _mapping(audience.get("genders")).items()})

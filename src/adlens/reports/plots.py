@@ -2,14 +2,17 @@
 
 Figures are :class:`matplotlib.figure.Figure` objects drawn on the Agg canvas directly,
 never through ``pyplot``: nothing global changes (no backend switch in the caller's
-process, no figure registry to leak from in a long-running API worker). Each function
-returns ``None`` when it has nothing to draw, so the report never shows an empty plot.
+process, no figure registry to leak from in a long-running API worker). Each
+``*_figure`` function returns ``None`` when it has nothing to draw, so the report never
+shows an empty plot. Counts get whole-number ticks, counts and means start at 0, and
+time axes span exactly the buckets of the data.
 """
 
 from __future__ import annotations
 
 import base64
 import io
+import math
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
@@ -17,12 +20,15 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from adlens.faces import AGE_BRACKETS, EMOTIONS
+from adlens.reports.metrics import _STEP as BUCKET_STEP
 from adlens.reports.metrics import Exposure, LearningPoint, Metrics, TimeBucket
 
 EMOTION_COLOURS = {"angry": "#d62728", "disgust": "#8c9e3a", "fear": "#9467bd", "happy": "#f2b701",
                    "sad": "#1f77b4", "surprise": "#ff7f0e", "neutral": "#9a9a9a"}
+FACES_COLOUR, WATCHERS_COLOUR = "#1f77b4", "#d62728"
 #: Ads shown by name in the emotion and share plots; the rest are summed as "other".
 TOP_ADS = 12
 SHARE_ADS = 7
@@ -36,11 +42,22 @@ def png(figure: Figure) -> str:
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _dates(axes, label: str) -> None:  # noqa: ANN001 - a matplotlib Axes
+def _time_axis(axes, starts: Sequence[datetime], bucket: str, label: str) -> None:  # noqa: ANN001 - an Axes
+    """A time x-axis spanning exactly the buckets from ``starts[0]`` to the end of the last one.
+
+    Without explicit limits matplotlib pads dates, and widens a single moment to four
+    empty days.
+    """
     locator = AutoDateLocator()
     axes.xaxis.set_major_locator(locator)
     axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+    axes.set_xlim(starts[0], starts[-1] + BUCKET_STEP[bucket])
     axes.set_xlabel(label)
+
+
+def _counts(axis) -> None:  # noqa: ANN001 - a matplotlib Axis
+    """Ticks at whole numbers only, on an axis of counts."""
+    axis.set_major_locator(MaxNLocator(integer=True))
 
 
 def short_label(text: str, width: int = 40) -> str:
@@ -49,33 +66,43 @@ def short_label(text: str, width: int = 40) -> str:
     return text.replace("$", r"\$")
 
 
-def audience_plot(timeline: Sequence[TimeBucket], bucket: str) -> str | None:
+def audience_figure(timeline: Sequence[TimeBucket], bucket: str) -> Figure | None:
     """Mean faces and watchers per decision, and decisions, per ``bucket`` over time."""
     if not any(b.decisions or b.plays for b in timeline):
         return None
     figure = Figure(figsize=(9, 4.2), layout="constrained")
     axes = figure.subplots()
+    step = BUCKET_STEP[bucket]
     starts = [b.start for b in timeline]
+    middles = [start + step / 2 for start in starts]
     nan = float("nan")
-    axes.plot(starts, [nan if b.faces_mean is None else b.faces_mean for b in timeline], marker=".", label="faces")
-    axes.plot(starts, [nan if b.watchers_mean is None else b.watchers_mean for b in timeline], marker=".",
-              label="watchers")
+    faces = [nan if b.faces_mean is None else b.faces_mean for b in timeline]
+    watchers = [nan if b.watchers_mean is None else b.watchers_mean for b in timeline]
+    # Watchers are a subset of faces and often equal them: faces go first, thick and solid,
+    # watchers over them, thin and dashed with other markers, so both stay visible.
+    axes.plot(middles, faces, color=FACES_COLOUR, linewidth=4, marker="o", markersize=8, label="faces", zorder=2)
+    axes.plot(middles, watchers, color=WATCHERS_COLOUR, linewidth=1.6, linestyle="--", marker="x", markersize=7,
+              markeredgewidth=1.8, label="watchers", zorder=3)
+    axes.set_ylim(0, 1.05 * max([v for v in faces + watchers if math.isfinite(v)] + [1.0]))
     axes.set_ylabel("people per decision (mean)")
     twin = axes.twinx()
-    width = (starts[1] - starts[0]) * 0.8 if len(starts) > 1 else 0.02
-    twin.bar(starts, [b.decisions for b in timeline], width=width, alpha=0.2, color="grey", label="decisions")
+    twin.bar(starts, [b.decisions for b in timeline], width=step * 0.9, align="edge", alpha=0.25, color="grey",
+             label="decisions")
+    twin.set_ylim(bottom=0)
+    _counts(twin.yaxis)
     twin.set_ylabel(f"decisions per {bucket}")
     axes.set_zorder(twin.get_zorder() + 1)
     axes.patch.set_visible(False)
-    _dates(axes, f"time (UTC, per {bucket})")
+    _time_axis(axes, starts, bucket, f"time (UTC, per {bucket})")
     lines, labels = axes.get_legend_handles_labels()
     bars, bar_labels = twin.get_legend_handles_labels()
-    axes.legend(lines + bars, labels + bar_labels, loc="upper left")
-    axes.set_title("Audience over time")
-    return png(figure)
+    axes.legend(lines + bars, labels + bar_labels, ncol=3, loc="lower center", bbox_to_anchor=(0.5, 1.0),
+                frameon=False)  # above the plot: never over the data
+    axes.set_title("Audience over time", pad=26)
+    return figure
 
 
-def demographics_plot(ages: Mapping[str, int], genders: Mapping[str, int]) -> str | None:
+def demographics_figure(ages: Mapping[str, int], genders: Mapping[str, int]) -> Figure | None:
     """Faces per age bracket and per gender (counted once per decision they were in)."""
     if not sum(ages.values()) and not sum(genders.values()):
         return None
@@ -91,11 +118,13 @@ def demographics_plot(ages: Mapping[str, int], genders: Mapping[str, int]) -> st
     right.set_title("Gender")
     right.set_xlabel("estimated gender")
     right.set_ylabel("faces")
+    for axes in (left, right):
+        _counts(axes.yaxis)
     figure.suptitle("Demographics")
-    return png(figure)
+    return figure
 
 
-def emotions_plot(ads: Sequence[Exposure]) -> str | None:
+def emotions_figure(ads: Sequence[Exposure]) -> Figure | None:
     """The emotion mix while each ad showed, as stacked horizontal bars (most shown ads first)."""
     shown = [a for a in ads if a.emotions][:TOP_ADS]
     if not shown:
@@ -113,10 +142,10 @@ def emotions_plot(ads: Sequence[Exposure]) -> str | None:
     axes.set_ylabel("ad")
     axes.legend(ncol=len(EMOTIONS), loc="lower center", bbox_to_anchor=(0.5, 1.0), fontsize="small", frameon=False)
     axes.set_title("Emotion response per ad", pad=28)
-    return png(figure)
+    return figure
 
 
-def reasons_plot(reasons: Mapping[str, int]) -> str | None:
+def reasons_figure(reasons: Mapping[str, int]) -> Figure | None:
     """Decisions by their first reason, most frequent first."""
     if not reasons:
         return None
@@ -125,13 +154,14 @@ def reasons_plot(reasons: Mapping[str, int]) -> str | None:
     axes = figure.subplots()
     axes.barh([short_label(r, 60) for r, _ in items][::-1], [n for _, n in items][::-1], color="#4c72b0")
     axes.set_xlabel("decisions")
+    _counts(axes.xaxis)
     axes.set_ylabel("first reason")
     axes.set_title("Decisions by reason")
-    return png(figure)
+    return figure
 
 
-def learning_plot(learning: Sequence[LearningPoint], ad_share: Sequence[tuple[datetime, Mapping[str, int]]],
-                  bucket: str) -> str | None:
+def learning_figure(learning: Sequence[LearningPoint], ad_share: Sequence[tuple[datetime, Mapping[str, int]]],
+                    bucket: str) -> Figure | None:
     """The bandit learning: cumulative mean reward over rewarded decisions, and each ad's share of decisions."""
     shares = any(counts for _, counts in ad_share)
     if not learning and not shares:
@@ -140,8 +170,11 @@ def learning_plot(learning: Sequence[LearningPoint], ad_share: Sequence[tuple[da
     panels = list(np.atleast_1d(figure.subplots(2 if learning and shares else 1, 1)))
     if learning:
         axes = panels.pop(0)
-        axes.plot(range(1, len(learning) + 1), [p.cumulative_mean for p in learning], color="#c44e52")
+        axes.plot(range(1, len(learning) + 1), [p.cumulative_mean for p in learning], color="#c44e52",
+                  marker="." if len(learning) <= 50 else None)
         axes.set_ylim(0, 1)
+        axes.set_xlim(0.5, len(learning) + 0.5)
+        _counts(axes.xaxis)  # a count of decisions: no half decision
         axes.set_xlabel("rewarded decisions, in order")
         axes.set_ylabel("cumulative mean reward")
         axes.set_title("Cumulative mean reward")
@@ -160,27 +193,31 @@ def learning_plot(learning: Sequence[LearningPoint], ad_share: Sequence[tuple[da
         if len(totals) > len(named):
             rows.append((counted - sum(np.array([c.get(ad, 0) for _, c in ad_share]) for ad in named)) / sums)
             labels.append("other")
-        width = (starts[1] - starts[0]) * 0.9 if len(starts) > 1 else 0.02
         bottom = np.zeros(len(starts))
         for row, label in zip(rows, labels):
-            axes.bar(starts, row, width=width, bottom=bottom, label=label, align="edge")
+            axes.bar(starts, row, width=BUCKET_STEP[bucket] * 0.9, bottom=bottom, label=label, align="edge")
             bottom += row
         axes.set_ylim(0, 1)
         axes.set_ylabel("share of decisions")
-        _dates(axes, f"time (UTC, per {bucket})")
+        _time_axis(axes, starts, bucket, f"time (UTC, per {bucket})")
         axes.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="small")
         axes.set_title("Share of decisions per ad")
     figure.suptitle("Bandit learning curve")
-    return png(figure)
+    return figure
+
+
+def report_figures(metrics: Metrics) -> dict[str, Figure | None]:
+    """Every figure of the report by name (``audience``, ``demographics``, ``emotions``, ``reasons``,
+    ``learning``), or ``None`` where there is nothing to draw."""
+    return {
+        "audience": audience_figure(metrics.timeline, metrics.bucket),
+        "demographics": demographics_figure(metrics.ages, metrics.genders),
+        "emotions": emotions_figure(metrics.ads),
+        "reasons": reasons_figure(metrics.reasons),
+        "learning": learning_figure(metrics.learning, metrics.ad_share, metrics.bucket),
+    }
 
 
 def report_plots(metrics: Metrics) -> dict[str, str | None]:
-    """Every plot of the report by name (``audience``, ``demographics``, ``emotions``, ``reasons``,
-    ``learning``), each a base64 PNG or ``None`` when there is nothing to draw."""
-    return {
-        "audience": audience_plot(metrics.timeline, metrics.bucket),
-        "demographics": demographics_plot(metrics.ages, metrics.genders),
-        "emotions": emotions_plot(metrics.ads),
-        "reasons": reasons_plot(metrics.reasons),
-        "learning": learning_plot(metrics.learning, metrics.ad_share, metrics.bucket),
-    }
+    """:func:`report_figures` as base64 PNGs (``None`` where there is nothing to draw)."""
+    return {name: None if figure is None else png(figure) for name, figure in report_figures(metrics).items()}

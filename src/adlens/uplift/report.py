@@ -45,7 +45,7 @@ def qini_plot(result: UpliftEvaluation) -> str:
     axes.set_xlabel("share of customers targeted, best predicted uplift first")
     axes.set_ylabel("incremental responders")
     axes.set_xlim(0, 1)
-    axes.legend(loc="lower right", fontsize=8)
+    axes.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)  # beside the plot: over no curve
     return png(figure)
 
 

@@ -1,17 +1,18 @@
-"""``/v1/analyze``, ``/v1/decide`` and ``/v1/reward``: pictures in, faces and ads out, outcomes back."""
+"""``/v1/analyze``, ``/v1/decide``, ``/v1/reward`` and ``/v1/slideshow``: pictures in, faces and ads out,
+outcomes back."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Request, UploadFile
-from pydantic import ValidationError
+from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from adlens.api.auth import SCREEN, allow, get_service
 from adlens.api.errors import validation_response
-from adlens.api.schemas import AudienceIn, RewardIn
+from adlens.api.schemas import AudienceIn, Identifier, RewardIn
 from adlens.api.uploads import read_image
 from adlens.errors import InvalidInputError
 from adlens.store.keys import ApiKey
@@ -131,3 +132,50 @@ def reward(request: Request, _key: ScreenKey, body: RewardIn) -> dict[str, Any]:
     service = get_service(request)
     normalised = service.decider.reward(body.decision_id, body.value, body.kind)
     return {"decision_id": body.decision_id, "kind": body.kind, "value": body.value, "reward": normalised}
+
+
+# --- the slideshow of a screen without a camera ---------------------------------------------
+
+#: Seconds a screen may keep playing a slideshow playlist before it asks again (hours change).
+SLIDESHOW_REFRESH_SECONDS = 60
+
+
+class SlidePlayIn(BaseModel):
+    """One slide a screen without a camera is about to show."""
+
+    model_config = ConfigDict(extra="forbid")
+    screen: Identifier | None = Field(default=None, description="Screen id (default: ADLENS_SCREEN).")
+    ad: Identifier
+    creative: Identifier
+
+
+@router.get("/slideshow", summary="The slideshow of a screen without a camera: what may play there now")
+def slideshow(request: Request, _key: ScreenKey,
+              screen: Annotated[str | None, Query(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f]+$",
+                                                  description="Screen id (default: ADLENS_SCREEN).")] = None,
+              ) -> dict[str, Any]:
+    """Every creative of the ads a decision for an empty audience at this screen may choose now
+    (its screens, hours, days, exclusions and daily caps; no person-level targeting, no
+    age-restricted ad), best first. Ask again after ``refresh`` seconds; report each slide
+    with ``POST /v1/slideshow/plays`` before showing it."""
+    service = get_service(request)
+    screen = screen or service.settings.screen
+    with service.decide_lock:
+        slides = service.decider.slideshow(screen)
+    return {"screen": screen, "refresh": SLIDESHOW_REFRESH_SECONDS,
+            "slides": [{**s.to_json(), "url": f"/v1/ads/{s.ad}/creatives/{s.creative}/image"} for s in slides]}
+
+
+@router.post("/slideshow/plays", summary="Log a slide a screen without a camera starts showing")
+def play_slide(request: Request, _key: ScreenKey, body: SlidePlayIn) -> dict[str, Any]:
+    """Check the slide against the slideshow's rules now and, when it may play, log a decision
+    (source ``slideshow``) and its play, which daily caps and reports count. ``played`` is
+    false, with the reasons, when it may not play any more (the playlist is stale): show the
+    next slide and ask for a new playlist."""
+    service = get_service(request)
+    with service.decide_lock:
+        decision = service.decider.play_slide(body.screen or service.settings.screen, body.ad, body.creative)
+    played = decision.ad is not None
+    return {"played": played, "decision_id": decision.decision_id if played else None, "screen": decision.screen,
+            "ad": body.ad, "creative": body.creative, "duration": decision.creative_spec.get("duration"),
+            "reasons": decision.reasons}

@@ -146,6 +146,18 @@ function lockDown(html) {
   return /<head(\s[^>]*)?>/i.test(html) ? html.replace(/<head(\s[^>]*)?>/i, (head) => head + policy) : policy + html;
 }
 
+const PLOT_TITLES = { audience: "Audience over time", demographics: "Demographics",
+  emotions: "Emotion response per ad", reasons: "Decisions by reason", learning: "Bandit learning curve" };
+
+/** Show one plot as large as the window allows; a click, Esc or the close button closes it. */
+function enlargePlot(src, title) {
+  const dialog = $("plot-dialog");
+  $("plot-dialog-image").src = src;
+  $("plot-dialog-image").alt = title;
+  $("plot-dialog-caption").textContent = title;
+  dialog.showModal();
+}
+
 async function loadReport() {
   const since = encodeURIComponent($("report-since").value);
   const link = $("report-link");
@@ -156,9 +168,12 @@ async function loadReport() {
     const { plots } = await call(`/v1/reports/plots?since=${since}`);
     $("plots").replaceChildren(...Object.entries(plots || {}).map(([name, src]) => {
       const usable = typeof src === "string" && src.startsWith("data:image/");
-      return el("figure", { dataset: { plot: name } },
-        usable ? el("img", { src, alt: `${name} plot` }) : el("p", { class: "empty", text: "No data yet." }),
-        el("figcaption", { text: name }));
+      const title = PLOT_TITLES[name] || name;
+      const image = usable
+        ? el("button", { type: "button", class: "plot-open", title: "Click to enlarge", "aria-label": `Enlarge: ${title}`,
+          on: { click: () => enlargePlot(src, title) } }, el("img", { src, alt: title }))
+        : el("p", { class: "empty", text: "No data yet." });
+      return el("figure", { dataset: { plot: name } }, image, el("figcaption", { text: title }));
     }));
   });
   await guarded("report-message", async () => {
@@ -457,6 +472,10 @@ async function main() {
   });
   $("report-refresh").addEventListener("click", loadReport);
   $("report-since").addEventListener("change", loadReport);
+  // A click on the enlarged plot (or its backdrop) closes it, as Esc and the close button do.
+  $("plot-dialog").addEventListener("click", (event) => {
+    if (event.target.closest(".plot-close") === null) $("plot-dialog").close();
+  });
   $("ads-refresh").addEventListener("click", loadAds);
   $("ads-active").addEventListener("change", loadAds);
   $("catalog-search").addEventListener("submit", (event) => {

@@ -1,5 +1,6 @@
 // The shop display: one camera frame a second goes to /v1/decide (live), the chosen
-// creative fills the screen. Without a camera it plays the active ads as a slideshow.
+// creative fills the screen. Without a camera it plays the server's slideshow for this
+// screen (what a decision for nobody may choose now), logging each slide it shows.
 // Failures never cover the ad: the last creative stays up and a small dot turns amber.
 
 import { api, askKey, getKey, imageUrl, takeFragment } from "./common.js";
@@ -11,6 +12,7 @@ const CAMERA_WAIT_MS = 5000; // a permission prompt nobody answers must not leav
 const FAILURES_BEFORE_SLIDESHOW = 5;
 const MAX_BACKOFF_MS = 15000;
 const REQUEST_TIMEOUT_MS = 20000;
+const PLAYLIST_REFRESH_S = 60; // when the server names no refresh time
 
 const $ = (id) => document.getElementById(id);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -101,19 +103,23 @@ async function whoami() {
 
 // --- slideshow (no camera) -----------------------------------------------------------------
 
-/** Every creative of the active ads, in order. Age-restricted ads are left out: without a
- * camera nobody's age can be checked, so they must not play. */
+/** This screen's playlist, from the server: the creatives a decision for nobody in front of
+ * this screen may choose now (its screens, hours, exclusions and daily caps; no targeted ad,
+ * and no age-restricted one, since without a camera nobody's age is checked), best first,
+ * with the time to ask again (hours change). */
 async function playlist() {
-  const { ads } = await api("/v1/ads?active=true");
-  const items = [];
-  for (const ad of ads || []) {
-    if (ad.age_restricted || ad.active === false) continue;
-    for (const creative of ad.creatives || []) {
-      items.push({ ad: ad.id, creative: creative.id, url: creative.url, caption: creative.caption,
-        name: ad.name, duration: Number(creative.duration) || DEFAULT_DURATION });
-    }
-  }
-  return items;
+  const query = new URLSearchParams({ screen: screenId });
+  const { slides, refresh } = await api(`/v1/slideshow?${query}`);
+  const items = (slides || []).map((slide) => ({ ...slide, name: slide.ad_name,
+    duration: Number(slide.duration) || DEFAULT_DURATION }));
+  return { items, until: performance.now() + (Number(refresh) || PLAYLIST_REFRESH_S) * 1000 };
+}
+
+/** Ask the server whether a slide may still play now; when it may, its play is logged (caps and
+ * reports count it) and `played` is true. */
+function logSlide(item) {
+  return api("/v1/slideshow/plays", { method: "POST",
+    json: { screen: screenId, ad: item.ad, creative: item.creative } });
 }
 
 const slideshow = {
@@ -131,10 +137,10 @@ const slideshow = {
   },
   async loop(run) {
     const current = () => run === this.run;
-    for (let failures = 0; current(); ) {
-      let items;
+    for (let failures = 0, quiet = 0; current(); ) {
+      let list;
       try {
-        items = await playlist();
+        list = await playlist();
         failures = 0;
       } catch (error) {
         failures++;
@@ -144,23 +150,43 @@ const slideshow = {
         continue;
       }
       if (!current()) return;
-      if (!items.length) {
+      if (!list.items.length) {
         showIdle();
-        setStatus("ok", "no active ads");
-        await sleep(DEFAULT_DURATION * 1000);
+        setStatus("ok", "no ad may play here now");
+        await sleep(Math.max(0, Math.min(DEFAULT_DURATION * 1000, list.until - performance.now())));
         continue;
       }
-      for (const item of items) {
-        if (!current()) return;
-        try {
-          await showCreative(item, current);
-          setStatus("ok", `slideshow: ${item.ad}`);
-        } catch (error) {
-          setStatus("retrying", error.message || "creative not shown");
-        }
-        await sleep(item.duration * 1000);
-      }
+      // Nothing played (every slide refused or unreachable): ask again, more gently each time.
+      quiet = (await this.playAll(list, current)) ? 0 : quiet + 1;
+      if (quiet && current()) await sleep(backoff(quiet));
     }
+  },
+  /** Play the playlist once, or until it is due for a refresh, skipping the slides the server
+   * refuses now (a cap filled, hours ended) or that cannot be shown; returns how many played. */
+  async playAll(list, current) {
+    let played = 0;
+    for (const item of list.items) {
+      if (!current() || performance.now() >= list.until) break;
+      let answer;
+      try {
+        await imageUrl(item.url); // fetched before the play is logged: a missing picture logs nothing
+        answer = await logSlide(item);
+      } catch (error) {
+        if (error.status === 401) await askKey("That key was refused. Enter a valid key.");
+        else setStatus("retrying", error.message || "slide not shown");
+        continue;
+      }
+      if (!answer.played || !current()) continue;
+      try {
+        await showCreative(item, current);
+        setStatus("ok", `slideshow: ${item.ad}`);
+      } catch (error) {
+        setStatus("retrying", error.message || "creative not shown");
+      }
+      played++;
+      await sleep((Number(answer.duration) || item.duration) * 1000);
+    }
+    return played;
   },
 };
 
