@@ -60,9 +60,9 @@ def invoke(*args: str) -> tuple[int, str]:
 
 
 def row_of(output: str, name: str) -> str:
-    """The table row (or verify line) of model ``name``."""
+    """The listed row (tab-separated) or verify line of model ``name``."""
     for line in output.splitlines():
-        cells = [cell.strip() for cell in line.split("│") if cell.strip()]
+        cells = line.split("\t")
         words = line.split()
         if (cells and cells[0] == name) or (len(words) > 1 and words[1] == name):
             return line
@@ -97,6 +97,20 @@ def test_list_shows_missing_and_corrupt(env: Env) -> None:
             assert "missing" in row_of(output, spec.name)
     for spec in PACKAGED:
         assert "present" in row_of(output, spec.name)
+
+
+def test_list_piped_cuts_nothing(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("COLUMNS")  # a pipe: Rich would squeeze a table into 80 columns
+    env.set(models=[env.empty], offline=True)
+    code, output = invoke("models", "list")
+    assert code == 0 and "…" not in output
+    lines = output.splitlines()
+    assert lines[0].split("\t") == ["name", "task", "file", "state", "licence", "location"]
+    assert len(lines) == 1 + len(registry.MODELS)
+    for line, spec in zip(lines[1:], registry.MODELS, strict=True):
+        name, task, filename, state, licence, _ = line.split("\t")
+        assert (name, task, filename, licence) == (spec.name, spec.task, spec.filename, spec.licence)
+        assert state in ("present", "missing", "corrupt")
 
 
 # --------------------------------------------------------------------------- verify

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import wraps
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -13,6 +13,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+from rich.text import Text
 
 from adlens.errors import AdlensError, InvalidInputError, UnknownNameError
 
@@ -124,6 +126,29 @@ def track(items: Iterable[T], description: str = "working", total: int = 0) -> I
         for item in items:
             yield item
             progress.advance(task)
+
+
+def print_rows(
+    header: Sequence[str], rows: Iterable[Sequence[str]], style: Callable[[int, str], str | None] | None = None
+) -> None:
+    """Print a table: a Rich table on a terminal (long cells wrap, never cut), tab-separated lines otherwise.
+
+    Rich cuts cells to fit 80 columns when stdout is a pipe or a file, so a
+    redirected listing shows every value whole, one row a line, for ``cut``,
+    ``grep`` and spreadsheets. ``style(column, value)`` colours a terminal cell.
+    """
+    if not out.is_terminal:
+        for row in (header, *rows):
+            typer.echo("\t".join(" ".join(cell.split()) for cell in row))  # Rich would expand the tabs
+        return
+    table = Table(*header)
+    for column in table.columns:
+        column.overflow = "fold"
+    table.columns[0].no_wrap = True  # the key column (a name, an id) stays on one line
+    for row in rows:
+        cells = [Text(cell, style=(style(k, cell) if style else None) or "") for k, cell in enumerate(row)]
+        table.add_row(*cells)
+    out.print(table)
 
 
 def write_json(data: Any, path: Path | None) -> None:
