@@ -229,3 +229,24 @@ def test_pull_unknown_name_exits_2(env: Env) -> None:
     code, output = invoke("models", "pull", "nope")
     assert code == 2
     assert "known models" in output
+
+
+# --------------------------------------------------------------------------- first run: every missing model named
+
+
+@pytest.mark.parametrize("command", [["analyze"], ["decide"]])
+def test_first_run_without_models_names_every_missing_one(command: list[str], env: Env, tmp_path: Path) -> None:
+    import numpy as np
+    from PIL import Image
+
+    photo = tmp_path / "photo.png"
+    Image.fromarray(np.zeros((64, 64, 3), np.uint8)).save(photo)
+    env.monkeypatch.setenv("ADLENS_DATA_DIR", str(tmp_path / "data"))  # decide opens a store
+    env.set(models=[env.empty], offline=True)
+    code, output = invoke(*command, str(photo))
+    assert code == 1, output
+    needed = ["yunet-s", "emotion-mini-xception", "age-mobilenet", "gender-mobilenet", "mobilenet-v1-embedding"]
+    for name in needed:
+        assert name in output and registry.get_spec(name).filename in output
+    assert "adlens models pull" in output and "ADLENS_MODELS" in output
+    assert "imagenet-labels" not in output  # only what this command needs

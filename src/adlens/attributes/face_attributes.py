@@ -57,6 +57,10 @@ class FaceAttributes(AttributeModel):
     batch_size = 32
     stage = "eyewear_beard_hat"
 
+    @property
+    def required_models(self) -> tuple[str, ...]:
+        return (BACKBONE, HEAD)
+
     def load(self) -> FaceAttributes:
         with self._lock:
             if self._session is None:
