@@ -518,3 +518,19 @@ def test_require_packaged_model_says_reinstall(tmp_path: Path, monkeypatch: pyte
 def test_require_unknown_name() -> None:
     with pytest.raises(UnknownNameError):
         registry.require(["nope"])
+
+
+# --------------------------------------------------------------------------- one name per model
+
+
+def test_attribute_models_and_settings_use_the_registry_names() -> None:
+    from adlens.attributes import ALIASES, ATTRIBUTE_MODELS, create_attribute_model
+
+    for name, cls in ATTRIBUTE_MODELS.items():
+        assert registry.get_spec(name).name == name == cls.name
+    defaults = Settings()
+    for name in (defaults.emotion_model, defaults.age_model, defaults.gender_model, defaults.face_attributes_model):
+        assert registry.get_spec(name).name == name
+    # the former default of ADLENS_FACE_ATTRIBUTES_MODEL still works where a setting stored it
+    assert ALIASES == {"face-attributes": "face-attributes-head"}
+    assert type(create_attribute_model("face-attributes")) is ATTRIBUTE_MODELS["face-attributes-head"]

@@ -49,7 +49,7 @@ class _FeaturesThenHead:
 class FaceAttributes(AttributeModel):
     """P(eyewear), P(beard), P(hat) per face (adlens's own head; see its model card)."""
 
-    name = "face-attributes"
+    name = HEAD  # one name per model: the registry's
     model_name = HEAD
     crop = ATTRIBUTE_CROP
     columns = FACE_ATTRIBUTES
