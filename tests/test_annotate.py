@@ -127,17 +127,35 @@ def test_smaller_type_when_crowded():
     assert crowded.legend == () and crowded.scale < roomy.scale
 
 
+def gap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+    return float(np.hypot(max(0, b[0] - a[2], a[0] - b[2]), max(0, b[1] - a[3], a[1] - b[3])))
+
+
 def test_a_far_label_gets_a_leader_line():
-    # faces without labels wall the face in on every side; the only room is at the bottom of the picture
-    walls = [[0, 0, 800, 250], [0, 250, 345, 100], [455, 250, 345, 100], [0, 345, 800, 100]]
-    boxes = np.array([*walls, [350, 260, 100, 80]], dtype=np.float32)
+    # small unlabelled faces against each side of the face take every spot beside it
+    posts = [[380, 215, 40, 40], [305, 280, 40, 40], [455, 280, 40, 40], [380, 345, 40, 40]]
+    boxes = np.array([*posts, [350, 260, 100, 80]], dtype=np.float32)
     layout = layout_labels(boxes, [[]] * 4 + [LINES], 800, 600)
     check_layout(layout, boxes, 800, 600, labelled=[4])
     (label,) = layout.labels
-    assert label.rect[1] >= 445 and label.leader is not None
+    assert label.leader is not None
     (fx, fy), (lx, ly) = label.leader
     assert 350 <= fx <= 450 and 260 <= fy <= 340  # starts on its face
     assert label.rect[0] <= lx <= label.rect[2] and label.rect[1] <= ly <= label.rect[3]  # ends on its block
+    faces = face_rects(boxes)
+    assert gap(label.rect, faces[4]) <= min(gap(label.rect, post) for post in faces[:4])  # its own face is nearest
+
+
+def test_a_label_never_sits_nearer_another_face():
+    # the demo's crowd with tall labels: the spot between two rows is nearer the lower face
+    boxes = grid_boxes(2, 3, face=150, step_x=235, step_y=240, margin=40)
+    tall = [*LINES, "attention 0.95", "distance 0.78"]
+    layout = layout_labels(boxes, [tall] * 6, 720, 480)
+    check_layout(layout, boxes, 720, 480)
+    faces = face_rects(boxes)
+    for label in layout.labels:
+        own = gap(label.rect, faces[label.face])
+        assert all(own <= gap(label.rect, face) for k, face in enumerate(faces) if k != label.face)
 
 
 def test_legend_when_there_is_no_room_at_all():

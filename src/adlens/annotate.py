@@ -213,7 +213,8 @@ def _place_all(
     gap = thickness + 1
     for i in order:
         block_w, block_h, _ = _block_size(lines[i], scale, thickness)
-        spot = _spot(faces[i], block_w, block_h, taken, width, height, gap, far)
+        others = faces[:i] + faces[i + 1 :]
+        spot = _spot(faces[i], others, block_w, block_h, taken, width, height, gap, far)
         if spot is None:
             continue
         rect = (spot[0], spot[1], spot[0] + block_w, spot[1] + block_h)
@@ -223,9 +224,13 @@ def _place_all(
 
 
 def _spot(
-    face: Rect, block_w: int, block_h: int, taken: list[Rect], width: int, height: int, gap: int, far: bool
+    face: Rect, others: list[Rect], block_w: int, block_h: int, taken: list[Rect], width: int, height: int, gap: int,
+    far: bool,
 ) -> tuple[int, int] | None:
-    """The top-left corner of a free spot for a block of this size near ``face``, or ``None``."""
+    """The top-left corner of a free spot for a block of this size near ``face``, or ``None``.
+
+    A spot nearer another face than ``face`` is never used: the label would seem to be that face's.
+    """
     if block_w > width or block_h > height:
         return None
     x0, y0, x1, y1 = face
@@ -244,13 +249,16 @@ def _spot(
     points[:, 1] = np.clip(points[:, 1], 0, height - block_h)
     # one pixel of margin all round, so that neighbouring blocks never touch
     candidates = np.concatenate([points - 1, points + [block_w + 1, block_h + 1]], axis=1)
+    own = _gap(candidates, face)
     free = ~_overlapping(candidates, taken)
+    for other in others:
+        free &= own <= _gap(candidates, other)
     if not free.any():
         return None
     if not far:
         first = int(np.argmax(free))
         return int(points[first, 0]), int(points[first, 1])
-    distance = np.where(free, _gap(candidates, face), np.inf)
+    distance = np.where(free, own, np.inf)
     best = int(np.argmin(distance))  # argmin keeps the first of equals: the beside spots come first
     return int(points[best, 0]), int(points[best, 1])
 
