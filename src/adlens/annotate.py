@@ -207,7 +207,7 @@ def _place_all(
     order: list[int], faces: list[Rect], fixed: list[Rect], lines: Sequence[Sequence[str]], scale: float,
     thickness: int, width: int, height: int, far: bool,
 ) -> list[Label]:
-    """Place faces ``order`` one by one (beside their face, or anywhere free when ``far``); skip those that fit nowhere."""
+    """Place faces ``order`` one by one, beside their face (or anywhere free when ``far``); skip what fits nowhere."""
     taken = list(fixed)
     placed: list[Label] = []
     gap = thickness + 1

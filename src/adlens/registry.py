@@ -343,7 +343,8 @@ def _missing_message(unavailable: list[tuple[ModelSpec, str]], settings: Setting
     if any(spec.format == "dlib" for spec, _ in unavailable):
         lines.append(f"dlib's models come with a package: {_DLIB_PACKAGE}.")
     if any(spec.url == BUNDLED for spec, _ in unavailable):
-        lines.append("adlens's own weights ship in the package: reinstall adlens (or retrain: adlens train attributes).")
+        lines.append("adlens's own weights ship in the package: reinstall adlens "
+                     "(or retrain: adlens train attributes).")
     return "\n".join(lines)
 
 

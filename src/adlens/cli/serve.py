@@ -63,7 +63,8 @@ def keys_create(
     with open_store() as store:
         key = create_key(store, role, name)
     print(key)  # alone on stdout, so that KEY=$(adlens keys create screen) works
-    err.print(f"created {with_article(role)} key{f' ({escape(name)})' if name else ''}; keep it now, it is not shown again",
+    named = f" ({escape(name)})" if name else ""
+    err.print(f"created {with_article(role)} key{named}; keep it now, it is not shown again",
               highlight=False)
 
 
