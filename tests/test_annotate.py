@@ -61,6 +61,20 @@ def grid_boxes(rows: int, cols: int, face: int, step_x: int, step_y: int, margin
                     dtype=np.float32)
 
 
+def crowd(boxes: np.ndarray, seed: int = 0) -> tuple[Faces, list[list[str]]]:
+    """Synthetic `Faces` at ``boxes`` with every attribute column, and their label lines."""
+    n = len(boxes)
+    rng = np.random.default_rng(seed)
+    emotion = rng.dirichlet(np.ones(7), n).astype(np.float32)
+    faces = Faces(
+        boxes, np.full(n, 0.9), boxes[:, None, :2] + boxes[:, None, 2:] / 2 + np.zeros((n, 5, 2)),
+        data={"emotion": emotion, "age": rng.uniform(5, 80, n), "gender": rng.choice(["male", "female"], n),
+              "gender_confidence": rng.uniform(0.5, 1, n), "eyewear": rng.random(n), "beard": rng.random(n),
+              "hat": rng.random(n)},
+    )
+    return faces, [face_labels(faces, i) for i in range(n)]
+
+
 def overlaps(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
@@ -91,7 +105,8 @@ def check_layout(
 
 def test_six_faces_with_room_are_all_labelled_beside_their_face():
     boxes = grid_boxes(2, 3, face=120, step_x=320, step_y=300)
-    layout = layout_labels(boxes, [LINES] * 6, 1000, 640)
+    faces, lines = crowd(boxes)
+    layout = layout_labels(faces.boxes, lines, 1000, 640)
     check_layout(layout, boxes, 1000, 640)
     assert layout.legend == () and layout.canvas == (1000, 640)
     assert all(label.leader is None for label in layout.labels)
@@ -100,13 +115,15 @@ def test_six_faces_with_room_are_all_labelled_beside_their_face():
 def test_six_crowded_faces_never_overlap():
     # the demo's crowd: 720 × 480, faces 150 px wide, 120 px apart
     boxes = grid_boxes(2, 3, face=150, step_x=235, step_y=240, margin=40)
-    layout = layout_labels(boxes, [LINES] * 6, 720, 480)
+    faces, lines = crowd(boxes)
+    layout = layout_labels(faces.boxes, lines, 720, 480)
     check_layout(layout, boxes, 720, 480)
 
 
 def test_twelve_faces_never_overlap_and_the_rest_go_to_a_legend():
     boxes = grid_boxes(3, 4, face=150, step_x=200, step_y=200, margin=25)
-    layout = layout_labels(boxes, [LINES] * 12, 800, 600)
+    faces, lines = crowd(boxes)
+    layout = layout_labels(faces.boxes, lines, 800, 600)
     check_layout(layout, boxes, 800, 600)
     assert layout.legend  # 12 faces filling the frame leave no room for 12 blocks
     assert layout.canvas[0] > 800
@@ -114,7 +131,8 @@ def test_twelve_faces_never_overlap_and_the_rest_go_to_a_legend():
 
 def test_twelve_small_faces_in_a_large_frame_fit_in_smaller_type():
     boxes = grid_boxes(3, 4, face=60, step_x=300, step_y=200, margin=40)
-    layout = layout_labels(boxes, [LINES] * 12, 1200, 640)
+    faces, lines = crowd(boxes)
+    layout = layout_labels(faces.boxes, lines, 1200, 640)
     check_layout(layout, boxes, 1200, 640)
     assert layout.legend == ()
 
