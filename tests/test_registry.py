@@ -442,3 +442,95 @@ def test_bundled_model_resolves_from_the_package(tmp_path: Path) -> None:
     path = registry.resolve(spec.name, settings)
     assert path.parent.name == "weights" and path.name == spec.filename
     assert not (tmp_path / "cache").exists()
+
+
+# --------------------------------------------------------------------------- require: every missing model at once
+
+FACE_MODELS = ["yunet-s", "emotion-mini-xception", "age-mobilenet", "gender-mobilenet", "mobilenet-v1-embedding"]
+
+
+@needs_shared
+def test_require_returns_every_file(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, SHARED_MODELS, offline=True)
+    found = registry.require([*FACE_MODELS, "yunet-s"], settings)
+    assert list(found) == FACE_MODELS  # once each, in the order asked
+    assert all(path.parent == SHARED_MODELS for path in found.values())
+
+
+def test_require_offline_names_every_missing_model_and_the_fix(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, tmp_path / "empty", offline=True)
+    with pytest.raises(ModelUnavailableError) as info:
+        registry.require(FACE_MODELS, settings)
+    message = info.value.message
+    assert message.startswith("5 model files this needs are unavailable:")
+    for name in FACE_MODELS:
+        spec = registry.get_spec(name)
+        assert spec.name in message and spec.filename in message and spec.url in message
+    assert "adlens models pull" in message and "ADLENS_MODELS" in message and "ADLENS_OFFLINE=1" in message
+    assert str(settings.model_cache_dir) in message and str(tmp_path / "empty") in message
+    assert not (tmp_path / "cache").exists()
+
+
+def test_require_names_only_what_is_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    good = register(monkeypatch, fake_spec(PAYLOAD, name="test-good"))
+    bad = register(monkeypatch, dataclasses.replace(fake_spec(PAYLOAD, name="test-bad"), filename="bad.onnx"))
+    write(tmp_path / "a", good.filename, PAYLOAD)
+    corrupt = write(tmp_path / "a", bad.filename, CORRUPT)
+    with pytest.raises(ModelUnavailableError) as info:
+        registry.require([good.name, bad.name, "yunet-n"], make_settings(tmp_path, tmp_path / "a", offline=True))
+    message = info.value.message
+    assert message.startswith("2 model files") and "test-good" not in message
+    assert f"corrupt copy at {corrupt}" in message and "yunet_n_640_640.onnx (missing" in message
+
+
+def test_require_downloads_what_it_can(server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(server.root, "tiny.onnx", PAYLOAD)
+    spec = register(monkeypatch, fake_spec(PAYLOAD, server.url("tiny.onnx")))
+    settings = make_settings(tmp_path, tmp_path / "empty")
+    assert registry.require([spec.name], settings) == {spec.name: settings.model_cache_dir / spec.filename}
+
+
+def test_require_stops_downloading_when_the_network_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = register(monkeypatch, fake_spec(PAYLOAD, "http://127.0.0.1:1/a.onnx", name="test-a"))
+    second = register(monkeypatch, dataclasses.replace(
+        fake_spec(PAYLOAD, "http://127.0.0.1:1/b.onnx", name="test-b"), filename="b.onnx"))
+    fetched: list[str] = []
+    real_fetch = registry._fetch
+    monkeypatch.setattr(registry, "_fetch", lambda url, *args: (fetched.append(url), real_fetch(url, *args)))
+    with pytest.raises(ModelUnavailableError) as info:
+        registry.require([first.name, second.name], make_settings(tmp_path, tmp_path / "empty"))
+    message = info.value.message
+    assert message.startswith("2 model files") and "Downloading failed (test-a: download failed" in message
+    assert "adlens models pull" in message
+    assert set(fetched) == {first.url}  # two tries of the first, none of the second
+
+
+def test_require_packaged_model_says_reinstall(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    spec = register(monkeypatch, dataclasses.replace(fake_spec(PAYLOAD, registry.BUNDLED, name="test-own"),
+                                                     filename="not_shipped.onnx"))
+    with pytest.raises(ModelUnavailableError) as info:
+        registry.require([spec.name], make_settings(tmp_path, tmp_path / "empty"))
+    message = info.value.message
+    assert message.startswith("1 model file this needs is unavailable:") and "reinstall adlens" in message
+    assert "adlens models pull" not in message
+
+
+def test_require_unknown_name() -> None:
+    with pytest.raises(UnknownNameError):
+        registry.require(["nope"])
+
+
+# --------------------------------------------------------------------------- one name per model
+
+
+def test_attribute_models_and_settings_use_the_registry_names() -> None:
+    from adlens.attributes import ALIASES, ATTRIBUTE_MODELS, create_attribute_model
+
+    for name, cls in ATTRIBUTE_MODELS.items():
+        assert registry.get_spec(name).name == name == cls.name
+    defaults = Settings()
+    for name in (defaults.emotion_model, defaults.age_model, defaults.gender_model, defaults.face_attributes_model):
+        assert registry.get_spec(name).name == name
+    # the former default of ADLENS_FACE_ATTRIBUTES_MODEL still works where a setting stored it
+    assert ALIASES == {"face-attributes": "face-attributes-head"}
+    assert type(create_attribute_model("face-attributes")) is ATTRIBUTE_MODELS["face-attributes-head"]

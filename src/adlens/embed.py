@@ -18,6 +18,7 @@ class DlibEmbedder:
 
     name = "dlib"
     dimensions = 128
+    required_models = ("dlib-face-embedding",)
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or get_settings()

@@ -292,12 +292,12 @@ def evaluate_attributes(
     the aligned chip it usually is, and counted in ``no_face``); an empty label skips that
     attribute for that photo.
     """
-    from adlens.attributes.face_attributes import FACE_ATTRIBUTES
+    from adlens.attributes.face_attributes import FACE_ATTRIBUTES, HEAD
 
     settings = settings or get_settings()
     labels = read_attribute_labels(labels_csv)
     detector = create_detector(None, settings)
-    model = create_attribute_model(settings.face_attributes_model or "face-attributes", settings)
+    model = create_attribute_model(settings.face_attributes_model or HEAD, settings)
     files = [(folder / name, row) for name, row in labels.items()]
     truth: dict[str, list[int]] = {name: [] for name in FACE_ATTRIBUTES}
     scores: dict[str, list[float]] = {name: [] for name in FACE_ATTRIBUTES}

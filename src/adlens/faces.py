@@ -33,11 +33,16 @@ LANDMARK_NAMES: tuple[str, ...] = ("right_eye", "left_eye", "nose", "mouth_right
 """The five landmarks, in the person's own left/right (the right eye is on the image's left)."""
 
 
-def age_bracket(age: float) -> str:
-    """The bracket label (``"25-34"``…) an age in years falls into."""
+def age_years(age: float) -> int:
+    """Completed years of an estimated age (24.6 → 24): the one value that brackets, targeting and labels use."""
     if not np.isfinite(age):
         raise ValueError(f"age must be a finite number, got {age}")
-    years = int(np.floor(max(float(age), 0.0)))
+    return int(np.floor(max(float(age), 0.0)))
+
+
+def age_bracket(age: float) -> str:
+    """The bracket label (``"25-34"``…) an age in years falls into (by its completed years, :func:`age_years`)."""
+    years = age_years(age)
     for label, low, high in AGE_BRACKETS:
         if low <= years <= high:
             return label

@@ -24,6 +24,7 @@ from adlens.embed import DlibEmbedder
 from adlens.errors import AdlensError
 from adlens.faces import Faces
 from adlens.imageio import display_name, load_image
+from adlens.registry import require
 from adlens.settings import Settings, get_settings
 
 
@@ -97,8 +98,15 @@ class Analyzer:
         self.attribute_models: list[AttributeModel] = [create_attribute_model(n, self.settings) for n in names]
         self.embedder = DlibEmbedder(self.settings) if embed else None
 
+    @property
+    def required_models(self) -> list[str]:
+        """Registry names of every model this analyzer loads."""
+        components = [self.detector, *self.attribute_models, *([self.embedder] if self.embedder else [])]
+        return list(dict.fromkeys(name for component in components for name in component.required_models))
+
     def load(self) -> Self:
-        """Load every model now (raises ModelUnavailableError naming what is missing)."""
+        """Load every model now; a ModelUnavailableError names every missing one (:func:`registry.require`)."""
+        require(self.required_models, self.settings)
         self.detector.load()
         if self.embedder is not None:
             self.embedder.load()

@@ -10,7 +10,8 @@
 
 A file whose sha256 does not match is never used. When no good file can be
 found, :class:`~adlens.errors.ModelUnavailableError` names the file, its URL
-and the folder to put it in. dlib's models ship inside the
+and the folder to put it in; :func:`require` checks all the models a task
+needs at once and names every missing one in one error. dlib's models ship inside the
 ``face_recognition_models`` package and are resolved there.
 """
 
@@ -230,7 +231,7 @@ def resolve(name: str, settings: Settings | None = None, *, download: bool = Tru
     if found is ModelState.PRESENT and path is not None:
         return path
     problem = f"{path} is corrupt (sha256 mismatch)" if found is ModelState.CORRUPT else "not found"
-    if spec.format == "dlib" or spec.url == BUNDLED:
+    if _packaged(spec):
         raise _unavailable(spec, settings, problem)
     if not download or settings.offline:
         why = "ADLENS_OFFLINE=1 forbids downloads" if settings.offline else "download not allowed"
@@ -245,13 +246,22 @@ def _unavailable(spec: ModelSpec, settings: Settings, problem: str) -> ModelUnav
     elif spec.format == "dlib":
         how = f"reinstall it: {spec.url}"
     else:
-        how = f"download {spec.url} and put it in {settings.model_cache_dir} or a folder listed in ADLENS_MODELS"
+        how = (f"run `adlens models pull` where there is internet, or download {spec.url} and put it in "
+               f"{settings.model_cache_dir} or a folder listed in ADLENS_MODELS")
     return ModelUnavailableError(
         f"model {spec.name!r} ({spec.filename}) is unavailable: {problem}. Searched: {searched}. To fix: {how}."
     )
 
 
 def _download(spec: ModelSpec, settings: Settings) -> Path:
+    path, problem = _try_download(spec, settings)
+    if path is None:
+        raise _unavailable(spec, settings, problem)
+    return path
+
+
+def _try_download(spec: ModelSpec, settings: Settings) -> tuple[Path | None, str]:
+    """The verified download of ``spec`` in the cache, or ``None`` and why not (two tries)."""
     target = settings.model_cache_dir / spec.filename
     last_error = ""
     for _attempt in range(2):
@@ -263,11 +273,79 @@ def _download(spec: ModelSpec, settings: Settings) -> Path:
             last_error = f"download failed: {error}"
             continue
         if sha256_of(target) == spec.sha256:
-            return target
+            return target, ""
         last_error = f"downloaded file has sha256 {sha256_of(target)}, expected {spec.sha256}"
     if target.exists():
         target.unlink()
-    raise _unavailable(spec, settings, last_error)
+    return None, last_error
+
+
+def _packaged(spec: ModelSpec) -> bool:
+    """Shipped inside a package (adlens's own weights, dlib's models): never downloaded."""
+    return spec.format == "dlib" or spec.url == BUNDLED
+
+
+def require(names: Iterable[str], settings: Settings | None = None) -> dict[str, Path]:
+    """The verified files of models ``names``, downloading the missing ones when allowed.
+
+    Where :func:`resolve` stops at the first model it cannot find, this looks
+    at them all: one :class:`~adlens.errors.ModelUnavailableError` names every
+    missing or corrupt file, the one command that fetches them
+    (``adlens models pull``) and the folders to put them in. After a failed
+    download the others are not tried (the network is likely down).
+    """
+    settings = settings or get_settings()
+    found: dict[str, Path] = {}
+    unavailable: list[tuple[ModelSpec, str]] = []
+    network_error = ""
+    for spec in specs(dict.fromkeys(names)):
+        present, path = state(spec, settings)
+        if present is ModelState.PRESENT and path is not None:
+            found[spec.name] = path
+            continue
+        problem = f"corrupt copy at {path}" if present is ModelState.CORRUPT else "missing"
+        if _packaged(spec) or settings.offline or network_error:
+            unavailable.append((spec, problem))
+            continue
+        downloaded, why = _try_download(spec, settings)
+        if downloaded is not None:
+            found[spec.name] = downloaded
+        elif why.startswith("download failed"):
+            network_error = f"{spec.name}: {why}"
+            unavailable.append((spec, problem))
+        else:
+            unavailable.append((spec, f"{problem}, {why}"))
+    if unavailable:
+        raise ModelUnavailableError(_missing_message(unavailable, settings, network_error))
+    return found
+
+
+def _missing_message(unavailable: list[tuple[ModelSpec, str]], settings: Settings, network_error: str) -> str:
+    """Every unavailable model on its own line, then how to fix them all."""
+    width = max(len(spec.name) for spec, _ in unavailable)
+    count = len(unavailable)
+    lines = [f"{count} model file{'' if count == 1 else 's'} this needs {'is' if count == 1 else 'are'} unavailable:"]
+    for spec, problem in unavailable:
+        source = "reinstall adlens" if spec.url == BUNDLED else spec.url
+        lines.append(f"  {spec.name:<{width}}  {spec.filename} ({problem}; from {source})")
+    fetchable = [spec for spec, _ in unavailable if not _packaged(spec)]
+    if fetchable:
+        if settings.offline:
+            lines.append("Downloads are off (ADLENS_OFFLINE=1).")
+        elif network_error:
+            lines.append(f"Downloading failed ({network_error}); the others were not tried.")
+        folders = ", ".join(str(folder) for folder in settings.model_dirs) or "none set"
+        lines.append(
+            f"To fix: run `adlens models pull` where there is internet (it fetches them all into "
+            f"{settings.model_cache_dir}), or download the files above into a folder and set ADLENS_MODELS to it "
+            f"(now: {folders})."
+        )
+    if any(spec.format == "dlib" for spec, _ in unavailable):
+        lines.append(f"dlib's models come with a package: {_DLIB_PACKAGE}.")
+    if any(spec.url == BUNDLED for spec, _ in unavailable):
+        lines.append("adlens's own weights ship in the package: reinstall adlens "
+                     "(or retrain: adlens train attributes).")
+    return "\n".join(lines)
 
 
 def _fetch(url: str, target: Path, timeout: float, expected_size: int) -> None:

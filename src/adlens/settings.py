@@ -67,7 +67,7 @@ class Settings(BaseSettings):
     age_model: str = "age-mobilenet"
     gender_model: str = "gender-mobilenet"
     face_attributes_model: str = Field(
-        default="face-attributes", description="Eyewear, beard and hat model; empty turns it off."
+        default="face-attributes-head", description="Eyewear, beard and hat model; empty turns it off."
     )
     match_threshold: float = Field(
         default=0.6, gt=0.0, description="Largest embedding distance that still means 'same person'."

@@ -97,17 +97,17 @@ def test_verify_same_and_different(faces_small):
     same = run("verify", str(faces_small / "obama-240p.jpg"), str(faces_small / "train/obama/obama.jpg"), "--json")
     assert same.exit_code == 0 and json.loads(same.stdout)["same"] is True
     different = run("verify", str(faces_small / "obama-240p.jpg"), str(faces_small / "train/biden/biden.jpg"))
-    assert different.exit_code == 0 and "different people" in different.stdout
+    assert different.exit_code == 1 and "different people" in different.stdout
 
 
-def test_verify_without_face_exits_1(tmp_path, faces_small):
+def test_verify_without_face_exits_2(tmp_path, faces_small):
     import numpy as np
     from PIL import Image
 
     blank = tmp_path / "blank.png"
     Image.fromarray(np.full((100, 100, 3), 200, np.uint8)).save(blank)
     result = run("verify", str(blank), str(faces_small / "obama-240p.jpg"))
-    assert result.exit_code == 1 and "no face" in result.output
+    assert result.exit_code == 2 and "no face" in result.output
 
 
 def test_sample_writes_the_demo_picture(tmp_path):

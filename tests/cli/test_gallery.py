@@ -39,6 +39,7 @@ def test_enrol_identify_list_delete(members):
     assert all(set(f) == {"face", "box", "customer", "distance"} and f["distance"] > 0 for f in faces)
     table = run("identify", str(FACES_SMALL / "two_people.jpg")).stdout
     assert "obama" in table and "unknown" in table
+    assert "distance: an enrolled member up to 0.50" in table  # the distances say what they mean
     listed = run("list").stdout
     assert "1 enrolled customers" in listed and "obama" in listed and "active" in listed and "2999" in listed
     (row,) = json.loads(run("list", "--json").stdout)

@@ -60,9 +60,9 @@ def invoke(*args: str) -> tuple[int, str]:
 
 
 def row_of(output: str, name: str) -> str:
-    """The table row (or verify line) of model ``name``."""
+    """The listed row (tab-separated) or verify line of model ``name``."""
     for line in output.splitlines():
-        cells = [cell.strip() for cell in line.split("│") if cell.strip()]
+        cells = line.split("\t")
         words = line.split()
         if (cells and cells[0] == name) or (len(words) > 1 and words[1] == name):
             return line
@@ -97,6 +97,20 @@ def test_list_shows_missing_and_corrupt(env: Env) -> None:
             assert "missing" in row_of(output, spec.name)
     for spec in PACKAGED:
         assert "present" in row_of(output, spec.name)
+
+
+def test_list_piped_cuts_nothing(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("COLUMNS")  # a pipe: Rich would squeeze a table into 80 columns
+    env.set(models=[env.empty], offline=True)
+    code, output = invoke("models", "list")
+    assert code == 0 and "…" not in output
+    lines = output.splitlines()
+    assert lines[0].split("\t") == ["name", "task", "file", "state", "licence", "location"]
+    assert len(lines) == 1 + len(registry.MODELS)
+    for line, spec in zip(lines[1:], registry.MODELS, strict=True):
+        name, task, filename, state, licence, _ = line.split("\t")
+        assert (name, task, filename, licence) == (spec.name, spec.task, spec.filename, spec.licence)
+        assert state in ("present", "missing", "corrupt")
 
 
 # --------------------------------------------------------------------------- verify
@@ -215,3 +229,24 @@ def test_pull_unknown_name_exits_2(env: Env) -> None:
     code, output = invoke("models", "pull", "nope")
     assert code == 2
     assert "known models" in output
+
+
+# --------------------------------------------------------------------------- first run: every missing model named
+
+
+@pytest.mark.parametrize("command", [["analyze"], ["decide"]])
+def test_first_run_without_models_names_every_missing_one(command: list[str], env: Env, tmp_path: Path) -> None:
+    import numpy as np
+    from PIL import Image
+
+    photo = tmp_path / "photo.png"
+    Image.fromarray(np.zeros((64, 64, 3), np.uint8)).save(photo)
+    env.monkeypatch.setenv("ADLENS_DATA_DIR", str(tmp_path / "data"))  # decide opens a store
+    env.set(models=[env.empty], offline=True)
+    code, output = invoke(*command, str(photo))
+    assert code == 1, output
+    needed = ["yunet-s", "emotion-mini-xception", "age-mobilenet", "gender-mobilenet", "mobilenet-v1-embedding"]
+    for name in needed:
+        assert name in output and registry.get_spec(name).filename in output
+    assert "adlens models pull" in output and "ADLENS_MODELS" in output
+    assert "imagenet-labels" not in output  # only what this command needs

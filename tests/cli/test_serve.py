@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from typer.testing import CliRunner
 
 from adlens.api.keys import hash_key
@@ -23,6 +24,14 @@ def test_keys_create_prints_the_key_alone_then_list_and_revoke(data_dir):
     revoked = runner.invoke(app, ["keys", "revoke", stored.id])
     assert revoked.exit_code == 0 and "revoked" in revoked.stdout
     assert runner.invoke(app, ["keys", "revoke", "nope"]).exit_code == 2
+
+
+@pytest.mark.parametrize(("role", "message"), [
+    ("admin", "created an admin key"), ("analyst", "created an analyst key"), ("screen", "created a screen key"),
+])
+def test_keys_create_names_the_role_with_its_article(role, message, data_dir):
+    result = CliRunner().invoke(app, ["keys", "create", role])
+    assert result.exit_code == 0 and message in result.stderr
 
 
 def test_keys_create_refuses_an_unknown_role(data_dir):

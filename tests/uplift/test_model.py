@@ -91,7 +91,7 @@ def test_model_file_round_trip_and_wrong_files(fitted, table, tmp_path):
     path = save_model(fitted, tmp_path / "m" / "uplift.model", KIND)
     loaded = load_model(path, KIND)
     assert (loaded.predict(table) == fitted.predict(table)).all() and loaded.card_ == fitted.card_
-    with pytest.raises(InvalidInputError, match="holds a uplift model, not a next-purchase model"):
+    with pytest.raises(InvalidInputError, match="holds an uplift model, not a next-purchase model"):
         load_model(path, "next-purchase")
     junk = tmp_path / "junk.model"
     junk.write_bytes(b"not a pickle at all")

@@ -198,7 +198,7 @@ def test_save_load_round_trip_and_wrong_kind(fitted, tmp_path):
     loaded = load_model(path, "next-purchase")
     assert np.array_equal(loaded.predict_proba(frame), model.predict_proba(frame))
     assert loaded.evaluation_ == model.evaluation_
-    with pytest.raises(InvalidInputError, match="holds a next-purchase model, not a uplift model"):
+    with pytest.raises(InvalidInputError, match="holds a next-purchase model, not an uplift model"):
         load_model(path, "uplift")
 
 

@@ -21,18 +21,22 @@ ATTRIBUTE_MODELS: dict[str, type[AttributeModel]] = {
 }
 
 
+ALIASES: dict[str, str] = {"face-attributes": FaceAttributes.name}
+"""Former names still accepted: ``ADLENS_FACE_ATTRIBUTES_MODEL=face-attributes`` was the default setting."""
+
+
 def create_attribute_model(name: str, settings: Settings | None = None) -> AttributeModel:
-    """The attribute model called ``name``.
+    """The attribute model called ``name`` (a registry name, or one of the former names in :data:`ALIASES`).
 
     Raises:
         UnknownNameError: ``name`` is not one of :data:`ATTRIBUTE_MODELS`.
     """
     try:
-        cls = ATTRIBUTE_MODELS[name]
+        cls = ATTRIBUTE_MODELS[ALIASES.get(name, name)]
     except KeyError:
         known = ", ".join(ATTRIBUTE_MODELS)
         raise UnknownNameError(f"unknown attribute model {name!r}; choose one of: {known}") from None
     return cls(settings)
 
 
-__all__ = ["ATTRIBUTE_MODELS", "AttributeModel", "create_attribute_model"]
+__all__ = ["ALIASES", "ATTRIBUTE_MODELS", "AttributeModel", "create_attribute_model"]

@@ -48,6 +48,11 @@ class AttributeModel(ABC):
         self._session: Session | None = None
         self._lock = threading.Lock()
 
+    @property
+    def required_models(self) -> tuple[str, ...]:
+        """Registry names of the weights :meth:`load` reads (checked all at once before loading)."""
+        return (self.model_name,)
+
     def load(self) -> Self:
         """Resolve and load the weights (idempotent)."""
         with self._lock:

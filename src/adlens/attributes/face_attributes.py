@@ -49,13 +49,17 @@ class _FeaturesThenHead:
 class FaceAttributes(AttributeModel):
     """P(eyewear), P(beard), P(hat) per face (adlens's own head; see its model card)."""
 
-    name = "face-attributes"
+    name = HEAD  # one name per model: the registry's
     model_name = HEAD
     crop = ATTRIBUTE_CROP
     columns = FACE_ATTRIBUTES
     output_width = len(FACE_ATTRIBUTES)
     batch_size = 32
     stage = "eyewear_beard_hat"
+
+    @property
+    def required_models(self) -> tuple[str, ...]:
+        return (BACKBONE, HEAD)
 
     def load(self) -> FaceAttributes:
         with self._lock:

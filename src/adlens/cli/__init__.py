@@ -12,7 +12,7 @@ import typer
 from adlens import __version__
 from adlens.cli import ads, catalog, decide, demo, evaluate, gallery, models, report, serve, shop, signage, train, uplift
 from adlens.cli.analyze import analyze
-from adlens.cli.common import handle_errors, out
+from adlens.cli.common import PlainHelpGroup, distance_meaning, handle_errors, handle_errors_exit_2, out
 from adlens.errors import NoFaceFoundError
 from adlens.evaluation import FaceEmbeddings
 from adlens.samples import write_sample
@@ -24,7 +24,24 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=PlainHelpGroup,
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        out.print(f"adlens {__version__}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option(
+        "--version", help="Print the adlens version and exit.", is_eager=True, callback=_print_version)] = False,
+) -> None:
+    """adlens: see who is in front of the screen, privately, and pick the right ad or product."""
+
+
 app.command()(analyze)
 app.add_typer(models.app, name="models")
 app.add_typer(catalog.app, name="catalog")
@@ -50,13 +67,16 @@ app.add_typer(uplift.app, name="uplift")
 
 
 @app.command()
-@handle_errors
+@handle_errors_exit_2
 def verify(
     image_a: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="First photo.")],
     image_b: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Second photo.")],
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Are the faces in two photos the same person? (largest face of each)"""
+    """Are the faces in two photos the same person? (largest face of each)
+
+    Prints the distance between the two faces with what it means: ADLENS_MATCH_THRESHOLD (0.6) or less is the same person. Exit 0 same person, 1 different people, 2 on an error (no face, unreadable photo).
+    """
     embeddings = FaceEmbeddings()
     vectors = []
     for image in (image_a, image_b):
@@ -66,13 +86,16 @@ def verify(
         vectors.append(vector)
     distance = float(np.linalg.norm(vectors[0] - vectors[1]))
     threshold = get_settings().match_threshold
+    same = distance <= threshold
     result = {"image_a": str(image_a), "image_b": str(image_b), "distance": round(distance, 4),
-              "threshold": threshold, "same": distance <= threshold}
+              "threshold": threshold, "same": same}
     if json_output:
         out.print(json.dumps(result), highlight=False, markup=False)
     else:
-        verdict = "same person" if result["same"] else "different people"
-        out.print(f"{verdict}: distance {distance:.3f} (threshold {threshold})", highlight=False)
+        verdict = "same person" if same else "different people"
+        out.print(f"{verdict}: distance {distance:.2f} ({distance_meaning(threshold)})", highlight=False)
+    if not same:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -87,8 +110,8 @@ def sample(
 
 @app.command()
 def version() -> None:
-    """Print the adlens version."""
-    out.print(__version__)
+    """Print the adlens version (as adlens --version does)."""
+    out.print(f"adlens {__version__}", highlight=False)
 
 
 def main() -> None:

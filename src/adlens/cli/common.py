@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import wraps
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -12,6 +13,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+from rich.text import Text
 
 from adlens.errors import AdlensError, InvalidInputError, UnknownNameError
 
@@ -27,16 +30,81 @@ USAGE_ERRORS = (InvalidInputError, UnknownNameError)
 
 def handle_errors(command: Callable[P, R]) -> Callable[P, R]:
     """Turn an :class:`AdlensError` into a one-line message and exit 2 (usage) or 1."""
+    return _on_error(command, lambda error: 2 if isinstance(error, USAGE_ERRORS) else 1)
 
+
+def handle_errors_exit_2(command: Callable[P, R]) -> Callable[P, R]:
+    """Like :func:`handle_errors`, but every error exits 2: for commands whose exit 1 is an answer (``verify``)."""
+    return _on_error(command, lambda error: 2)
+
+
+def _on_error(command: Callable[P, R], exit_code: Callable[[AdlensError], int]) -> Callable[P, R]:
     @wraps(command)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return command(*args, **kwargs)
         except AdlensError as error:
             err.print(f"[red]error:[/red] {escape(error.message)}", highlight=False)
-            raise typer.Exit(2 if isinstance(error, USAGE_ERRORS) else 1) from None
+            raise typer.Exit(exit_code(error)) from None
 
     return wrapper
+
+
+class PlainHelpGroup(typer.core.TyperGroup):
+    """The root command group: help shows a value's type only where it says something.
+
+    Typer prints ``<bool>`` after every flag and ``<list[Path]>`` after every
+    list; on building, this group walks every command under it once and gives
+    flags no type and lists their element's (``paths... <path>``).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _plain_types(self)
+
+
+class _PlainOption(typer.core.TyperOption):
+    def display_type_rich(self, ctx: typer.Context) -> str | None:
+        return None if self.is_flag else _element_type(super().display_type_rich(ctx))
+
+
+class _PlainArgument(typer.core.TyperArgument):
+    def display_type_rich(self, ctx: typer.Context) -> str | None:
+        return _element_type(super().display_type_rich(ctx))
+
+
+def _element_type(label: str | None) -> str | None:
+    """``<list[Path]>`` → ``<path>`` (the ``...`` after the name already says there may be several)."""
+    if label is None:
+        return None
+    return re.sub(r"<list\[(.+?)\]>", lambda match: f"<{match.group(1).lower()}>", label)
+
+
+def _plain_types(command: Any) -> None:
+    """Give ``command``'s parameters, its ``--help`` and those of every command under it plain types."""
+    for param in command.params:
+        _plain_param(param)
+    made_help_option = command.get_help_option
+
+    def get_help_option(ctx: typer.Context) -> Any:
+        return _plain_param(made_help_option(ctx))
+
+    command.get_help_option = get_help_option  # click makes --help on first use, a plain TyperOption
+    for child in getattr(command, "commands", {}).values():
+        _plain_types(child)
+
+
+def _plain_param(param: Any) -> Any:
+    if type(param) is typer.core.TyperOption:
+        param.__class__ = _PlainOption
+    elif type(param) is typer.core.TyperArgument:
+        param.__class__ = _PlainArgument
+    return param
+
+
+def distance_meaning(threshold: float, match: str = "same person") -> str:
+    """What a face distance means next to ``threshold``: ``same person up to 0.60``."""
+    return f"{match} up to {threshold:.2f}"
 
 
 def progress_bar() -> Progress:
@@ -58,6 +126,29 @@ def track(items: Iterable[T], description: str = "working", total: int = 0) -> I
         for item in items:
             yield item
             progress.advance(task)
+
+
+def print_rows(
+    header: Sequence[str], rows: Iterable[Sequence[str]], style: Callable[[int, str], str | None] | None = None
+) -> None:
+    """Print a table: a Rich table on a terminal (long cells wrap, never cut), tab-separated lines otherwise.
+
+    Rich cuts cells to fit 80 columns when stdout is a pipe or a file, so a
+    redirected listing shows every value whole, one row a line, for ``cut``,
+    ``grep`` and spreadsheets. ``style(column, value)`` colours a terminal cell.
+    """
+    if not out.is_terminal:
+        for row in (header, *rows):
+            typer.echo("\t".join(" ".join(cell.split()) for cell in row))  # Rich would expand the tabs
+        return
+    table = Table(*header)
+    for column in table.columns:
+        column.overflow = "fold"
+    table.columns[0].no_wrap = True  # the key column (a name, an id) stays on one line
+    for row in rows:
+        cells = [Text(cell, style=(style(k, cell) if style else None) or "") for k, cell in enumerate(row)]
+        table.add_row(*cells)
+    out.print(table)
 
 
 def write_json(data: Any, path: Path | None) -> None:

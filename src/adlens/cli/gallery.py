@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from adlens.cli.common import handle_errors, out, progress_bar, track, write_json
+from adlens.cli.common import distance_meaning, handle_errors, out, progress_bar, track, write_json
 
 app = typer.Typer(
     help="The consented customer gallery (ADLENS_MODE=members): enrol, identify, list, delete, calibrate.",
@@ -67,10 +67,10 @@ def identify(image: ImageFile, json_output: JsonFlag = False) -> None:
         write_json([m.to_dict() for m in matches], None)
         return
     threshold = gallery.settings.gallery_threshold
-    table = Table("face", "customer", "distance", "box x, y, w, h",
-                  title=f"{len(matches)} faces (match within {threshold})", title_justify="left")
+    table = Table("face", "customer", "distance", "box x, y, w, h", title_justify="left",
+                  title=f"{len(matches)} faces; distance: {distance_meaning(threshold, 'an enrolled member')}")
     for match in matches:
-        distance = "-" if match.distance is None else f"{match.distance:.3f}"
+        distance = "-" if match.distance is None else f"{match.distance:.2f}"
         who = escape(match.customer) if match.customer else "[dim]unknown[/dim]"
         table.add_row(str(match.face), who, distance, ", ".join(f"{v:.0f}" for v in match.box))
     out.print(table)

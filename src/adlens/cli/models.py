@@ -6,10 +6,9 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from adlens import registry
-from adlens.cli.common import err, handle_errors, out
+from adlens.cli.common import err, handle_errors, out, print_rows
 from adlens.errors import ModelUnavailableError
 from adlens.registry import ModelState
 
@@ -22,15 +21,16 @@ Names = Annotated[list[str] | None, typer.Argument(help="Model names (default: a
 @app.command("list")
 @handle_errors
 def list_models() -> None:
-    """Every model with its task, file, state (present, missing, corrupt) and licence."""
-    table = Table("name", "task", "file", "state", "licence", "location")
+    """Every model with its task, file, state (present, missing, corrupt) and licence.
+
+    On a terminal a table; piped or redirected, one tab-separated line per model, every value whole.
+    """
+    rows = []
     for spec in registry.specs():
         state, path = registry.state(spec)
-        table.add_row(
-            spec.name, spec.task, spec.filename, f"[{_STYLE[state]}]{state.value}[/]", spec.licence,
-            escape(str(path.parent)) if path else "",
-        )
-    out.print(table)
+        rows.append((spec.name, spec.task, spec.filename, state.value, spec.licence, str(path.parent) if path else ""))
+    print_rows(("name", "task", "file", "state", "licence", "location"), rows,
+               lambda column, value: _STYLE.get(ModelState(value)) if column == 3 else None)
 
 
 @app.command()

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from adlens.cli.common import err, handle_errors, out, write_json
 from adlens.store.keys import ROLES
+from adlens.text import with_article
 
 keys_app = typer.Typer(help="API keys for adlens serve: create (printed once), list, revoke.", no_args_is_help=True)
 
@@ -62,7 +63,8 @@ def keys_create(
     with open_store() as store:
         key = create_key(store, role, name)
     print(key)  # alone on stdout, so that KEY=$(adlens keys create screen) works
-    err.print(f"created a {role} key{f' ({escape(name)})' if name else ''}; keep it now, it is not shown again",
+    named = f" ({escape(name)})" if name else ""
+    err.print(f"created {with_article(role)} key{named}; keep it now, it is not shown again",
               highlight=False)
 
 

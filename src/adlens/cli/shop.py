@@ -244,10 +244,11 @@ def recommend_face(
         from adlens.errors import InvalidInputError
 
         raise InvalidInputError("the catalogue is empty: import products first (adlens catalog import)")
+    from adlens.attributes.face_attributes import HEAD
     from adlens.settings import get_settings
 
     settings = get_settings()
-    analyzer = Analyzer(attributes=[settings.gender_model, settings.face_attributes_model or "face-attributes"])
+    analyzer = Analyzer(attributes=[settings.gender_model, settings.face_attributes_model or HEAD])
     faces = analyzer.load().analyze(image)
     if not len(faces):
         raise NoFaceFoundError(f"no face found in {image}")

@@ -40,6 +40,8 @@ class Detector(ABC):
     """
 
     name: ClassVar[str]
+    required_models: ClassVar[tuple[str, ...]] = ()
+    """Registry names of the weights :meth:`load` reads (checked all at once before loading)."""
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or get_settings()

@@ -22,6 +22,7 @@ class DlibHogDetector(Detector):
     """
 
     name = "dlib"
+    required_models = ("dlib-landmarks-68",)
     upsample = 1
 
     def _load(self) -> None:

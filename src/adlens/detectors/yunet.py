@@ -20,6 +20,7 @@ class YuNetDetector(Detector):
 
     name = "yunet"
     model_name = "yunet-s"
+    required_models = (model_name,)
 
     def _load(self) -> None:
         path = resolve(self.model_name, self.settings)

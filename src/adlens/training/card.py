@@ -108,7 +108,7 @@ version {report['version']}, trained {report['trained']} with adlens {report['ad
 probabilities: {', '.join(report['outputs'])} (ONNX input `features` float32 `[N, 1024]`, output
 `probabilities` float32 `[N, 3]`). It is a logistic regression per attribute (C = {recipe['C']:g},
 balanced classes) with the feature standardisation folded into the weights: one MatMul, Add
-and Sigmoid. In adlens it runs as the `face-attributes` attribute model.
+and Sigmoid. In adlens it runs as the `face-attributes-head` attribute model.
 
 **Intended use.** Coarse, non-identifying context for choosing an ad or product (is the
 viewer wearing sunglasses or a cap, is there a beard), aggregated over viewers. Not for

@@ -18,6 +18,7 @@ from typing import Any
 from adlens import __version__
 from adlens.errors import InvalidInputError
 from adlens.files import atomic_path
+from adlens.text import with_article
 
 FORMAT = "adlens-model/1"
 LIBRARIES = ("scikit-learn", "scikit-uplift", "numpy", "pandas")
@@ -62,7 +63,8 @@ def load_model(path: str | os.PathLike[str], kind: str) -> Any:
     if not isinstance(saved, dict) or saved.get("format") != FORMAT:
         raise InvalidInputError(f"{path} is not an adlens model file")
     if saved.get("kind") != kind:
-        raise InvalidInputError(f"{path} holds a {saved.get('kind')} model, not a {kind} model")
+        held = with_article(str(saved.get("kind")))
+        raise InvalidInputError(f"{path} holds {held} model, not {with_article(kind)} model")
     now = versions()
     changed = {k: (v, now.get(k)) for k, v in saved.get("versions", {}).items() if now.get(k) != v}
     if changed:
