@@ -73,6 +73,11 @@ class Settings(BaseSettings):
         default="",
         description="SQLAlchemy URL of the store; empty means SQLite at <data_dir>/adlens.db.",
     )
+    media_roots: str = Field(
+        default="",
+        description="Colon-separated folders of photos that imports through the API may name and the server "
+        "may serve, besides the files uploaded with an import (see docs/api.md, files on the server).",
+    )
 
     # --- products -----------------------------------------------------------
     concepts_top_k: int = Field(default=5, ge=1, le=50, description="ImageNet concepts kept per product.")
@@ -135,7 +140,7 @@ class Settings(BaseSettings):
     # --- runtime ----------------------------------------------------------
     ort_threads: int = Field(default=0, ge=0, description="ONNX Runtime intra-op threads (0 = auto).")
 
-    @field_validator("models")
+    @field_validator("models", "media_roots")
     @classmethod
     def _strip(cls, value: str) -> str:
         return value.strip()
@@ -144,6 +149,11 @@ class Settings(BaseSettings):
     def model_dirs(self) -> list[Path]:
         """The folders of ``ADLENS_MODELS``, in order, empty entries dropped."""
         return [Path(p.strip()).expanduser() for p in self.models.split(os.pathsep) if p.strip()]
+
+    @property
+    def media_root_dirs(self) -> list[Path]:
+        """The folders of ``ADLENS_MEDIA_ROOTS``, in order, empty entries dropped."""
+        return [Path(p.strip()).expanduser() for p in self.media_roots.split(os.pathsep) if p.strip()]
 
     @property
     def model_cache_dir(self) -> Path:
