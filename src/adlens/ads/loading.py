@@ -151,7 +151,7 @@ def _locate(path: str | None, base: Path, roots: Sequence[Path] | None) -> tuple
         return (found if found.is_absolute() else base / found).resolve(), None
     allowed = confined(path or "", base, roots)
     if allowed is None:
-        return Path(), f"{_short(path or '', 80)!r} is not one of the uploaded files"
+        return Path(), f"{_short(path or '', 200)!r} is not one of the uploaded files"
     return allowed, None
 
 
@@ -165,13 +165,14 @@ def _with_files(ad: Ad, base: Path, roots: Sequence[Path] | None = None) -> tupl
     for i, creative in enumerate(ad.creatives):
         where = f"creatives[{i}] ({creative.id})"
         image, refused = _locate(creative.image, base, roots)
-        try:
-            if refused:
-                raise InvalidInputError(refused)
-            load_image(image)
-        except AdlensError as error:
-            shown = error.message if roots is None else error.message.replace(str(image), creative.image)
-            problems.append((f"{where}.image", shown))
+        if refused:
+            problems.append((f"{where}.image", refused))
+        else:
+            try:
+                load_image(image)
+            except AdlensError as error:
+                shown = error.message if roots is None else error.message.replace(str(image), creative.image)
+                problems.append((f"{where}.image", shown))
         update: dict[str, Any] = {"image": str(image)}
         if creative.model_face is not None:
             face, refused = _locate(creative.model_face, base, roots)

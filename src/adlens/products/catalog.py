@@ -272,7 +272,7 @@ def _image_of(
     value = str(record.get(column) or "").strip() if column else ""
     if value and roots is not None:
         found = confined(value, images or base or Path.cwd(), roots)
-        shown = value if len(value) <= 80 else value[:79] + "…"
+        shown = value if len(value) <= 200 else value[:199] + "…"
         return (found, None) if found is not None else (None, f"image {shown!r} is not one of the uploaded files")
     if value:
         path = Path(value).expanduser()
