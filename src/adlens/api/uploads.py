@@ -12,7 +12,8 @@ import re
 import secrets
 import shutil
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -21,9 +22,9 @@ import numpy as np
 from starlette.datastructures import UploadFile
 from starlette.concurrency import run_in_threadpool
 
-from adlens.errors import InvalidImageError, InvalidInputError
+from adlens.errors import AdlensError, InvalidImageError, InvalidInputError
 from adlens.imageio import load_image
-from adlens.media import real_path
+from adlens.media import hide_paths, real_path
 from adlens.store.models import utcnow
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -61,6 +62,22 @@ def upload_folder(data_dir: Path, kind: str) -> Path:
 def discard_upload(folder: Path) -> None:
     """Delete an upload's folder at once (a dry run, a failed import)."""
     shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextmanager
+def upload_guard(folder: Path, hidden: Sequence[Path]) -> Iterator[None]:
+    """Around an upload's import: on failure delete ``folder``, and cut the server folders ``hidden`` out of
+    an adlens error's message (a client learns file names, never where they are kept)."""
+    try:
+        yield
+    except AdlensError as error:
+        discard_upload(folder)
+        error.message = hide_paths(error.message, hidden)
+        error.args = (error.message,)
+        raise
+    except BaseException:
+        discard_upload(folder)
+        raise
 
 
 def finish_upload(folder: Path, referenced: Callable[[], Iterable[str]]) -> int:

@@ -11,8 +11,8 @@ from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
 from adlens.api.auth import ANALYST, SCREEN, allow, get_service
-from adlens.api.uploads import discard_upload, finish_upload, safe_name, save_uploads, upload_folder
-from adlens.errors import AdlensError, InvalidInputError, NotFoundError
+from adlens.api.uploads import discard_upload, finish_upload, safe_name, save_uploads, upload_folder, upload_guard
+from adlens.errors import InvalidInputError, NotFoundError
 from adlens.media import hide_paths, served_file
 from adlens.store.keys import ApiKey
 from adlens.store.models import utcnow
@@ -108,21 +108,13 @@ async def import_ads(
     service = get_service(request)
     folder = upload_folder(service.settings.data_dir, "ads")
     hidden = [folder, *service.settings.media_root_dirs]
-    try:
+    with upload_guard(folder, hidden):
         name = safe_name(inventory.filename, "inventory.yaml")
         saved = await save_uploads(list(files or []), folder)
         if name in saved:
             raise InvalidInputError(f"an image is named like the inventory: {name!r}")
         (folder / name).write_bytes(await inventory.read())
         report = await run_in_threadpool(_import, service, folder / name, set(saved), dry_run)
-    except AdlensError as error:
-        discard_upload(folder)
-        error.message = hide_paths(error.message, hidden)
-        error.args = (error.message,)
-        raise
-    except BaseException:
-        discard_upload(folder)
-        raise
     if dry_run:
         discard_upload(folder)
     else:

@@ -10,8 +10,8 @@ from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
 from adlens.api.auth import ANALYST, allow, get_service
-from adlens.api.uploads import discard_upload, finish_upload, safe_name, save_uploads, upload_folder
-from adlens.errors import AdlensError, InvalidInputError, NotFoundError
+from adlens.api.uploads import finish_upload, safe_name, save_uploads, upload_folder, upload_guard
+from adlens.errors import InvalidInputError, NotFoundError
 from adlens.media import hide_paths, served_file
 from adlens.store.keys import ApiKey
 
@@ -77,21 +77,14 @@ async def import_catalog(
     """
     service = get_service(request)
     folder = upload_folder(service.settings.data_dir, "catalog")
-    try:
+    hidden = [folder / "images", folder, *service.settings.media_root_dirs]
+    with upload_guard(folder, hidden):
         name = safe_name(file.filename, "catalog.csv")
         saved = await save_uploads(list(images or []), folder / "images")
         (folder / name).write_bytes(await file.read())
         report = await run_in_threadpool(_import, service, folder / name, folder / "images", set(saved), id_column)
-    except AdlensError as error:
-        discard_upload(folder)
-        error.message = hide_paths(error.message, [folder / "images", folder, *service.settings.media_root_dirs])
-        error.args = (error.message,)
-        raise
-    except BaseException:
-        discard_upload(folder)
-        raise
     await run_in_threadpool(finish_upload, folder, service.store.product_images)
-    return hide_paths(report, [folder / "images", folder, *service.settings.media_root_dirs])
+    return hide_paths(report, hidden)
 
 
 def _import(service: Any, path: Path, images: Path, uploaded: set[str], id_column: str) -> dict[str, Any]:
