@@ -176,6 +176,8 @@ def test_ads_uploads_dry_runs_failures_and_re_imports_are_cleaned_up(api, secret
     assert upload_ads(api, inventory("b.png"), {"b.png": png((1, 2, 3))}).json()["updated"] == ["shades"]
     assert [p.name for p in uploads(api, "ads")] == ["b.png"]
     assert api.get("/v1/ads/shades/creatives/main/image", role="screen").content == png((1, 2, 3))
+    assert api.delete("/v1/ads/shades").status_code == 200
+    assert uploads(api, "ads") == []  # a removed ad's images go with it
 
 
 def test_the_creative_route_sends_nothing_from_elsewhere(api, secret):

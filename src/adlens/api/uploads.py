@@ -53,9 +53,13 @@ def upload_folder(data_dir: Path, kind: str) -> Path:
     :func:`discard_upload`; a mark older than :data:`ABANDONED_AFTER` (a process that
     died mid-import) no longer does.
     """
-    folder = data_dir.expanduser() / kind / f"{utcnow():%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
-    folder.mkdir(parents=True)
-    (folder / IN_USE).touch()
+    name = f"{utcnow():%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+    folder = data_dir.expanduser() / kind / name
+    # Marked before it gets its name, so a prune never sees it unmarked.
+    making = folder.with_name(f".{name}")
+    making.mkdir(parents=True)
+    (making / IN_USE).touch()
+    making.rename(folder)
     return folder
 
 
@@ -95,16 +99,20 @@ def prune_uploads(kind_folder: Path, referenced: Callable[[], Iterable[str]]) ->
     """
     if not kind_folder.is_dir():
         return 0
-    candidates = [f for f in sorted(kind_folder.iterdir()) if f.is_dir() and not _in_use(f)]
+    candidates = [f for f in sorted(kind_folder.iterdir())
+                  if f.is_dir() and not f.name.startswith(".") and not _in_use(f)]
     keep = {str(real) for real in map(real_path, referenced()) if real is not None}
     deleted = 0
     for folder in candidates:
         for path in sorted(folder.rglob("*"), key=lambda p: len(p.parts), reverse=True):
             if path.is_dir() and not path.is_symlink():
                 _remove_if_empty(path)
-            elif str(real_path(path)) not in keep or path.is_symlink():
-                path.unlink(missing_ok=True)
-                deleted += 1
+            elif path.is_symlink() or str(real_path(path)) not in keep:
+                try:
+                    path.unlink(missing_ok=True)
+                    deleted += 1
+                except OSError:
+                    pass  # left for the next prune: the import itself went well
         _remove_if_empty(folder)
     return deleted
 

@@ -11,7 +11,15 @@ from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
 from adlens.api.auth import ANALYST, SCREEN, allow, get_service
-from adlens.api.uploads import discard_upload, finish_upload, safe_name, save_uploads, upload_folder, upload_guard
+from adlens.api.uploads import (
+    discard_upload,
+    finish_upload,
+    prune_uploads,
+    safe_name,
+    save_uploads,
+    upload_folder,
+    upload_guard,
+)
 from adlens.errors import InvalidInputError, NotFoundError
 from adlens.media import hide_paths, served_file
 from adlens.store.keys import ApiKey
@@ -70,8 +78,10 @@ def show_ad(request: Request, _key: Reader, ad_id: str) -> dict[str, Any]:
 
 @router.delete("/{ad_id}", summary="Remove an ad")
 def remove_ad(request: Request, _key: Admin, ad_id: str) -> dict[str, Any]:
-    """Remove an ad and its creatives (its past events stay in the log)."""
-    get_service(request).store.remove_ad(ad_id)
+    """Remove an ad and its creatives (its past events stay in the log); uploaded images no ad uses are deleted."""
+    service = get_service(request)
+    service.store.remove_ad(ad_id)
+    prune_uploads(service.settings.data_dir.expanduser() / "ads", lambda: _creative_images(service.store))
     return {"removed": ad_id}
 
 
