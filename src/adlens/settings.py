@@ -26,6 +26,11 @@ def _default_data_dir() -> Path:
     return Path(base) / "adlens"
 
 
+def _folders(text: str) -> list[Path]:
+    """The folders of a colon-separated list, in order, empty entries dropped."""
+    return [Path(p.strip()).expanduser() for p in text.split(os.pathsep) if p.strip()]
+
+
 class Settings(BaseSettings):
     """Runtime configuration of adlens (env prefix ``ADLENS_``)."""
 
@@ -148,12 +153,12 @@ class Settings(BaseSettings):
     @property
     def model_dirs(self) -> list[Path]:
         """The folders of ``ADLENS_MODELS``, in order, empty entries dropped."""
-        return [Path(p.strip()).expanduser() for p in self.models.split(os.pathsep) if p.strip()]
+        return _folders(self.models)
 
     @property
     def media_root_dirs(self) -> list[Path]:
         """The folders of ``ADLENS_MEDIA_ROOTS``, in order, empty entries dropped."""
-        return [Path(p.strip()).expanduser() for p in self.media_roots.split(os.pathsep) if p.strip()]
+        return _folders(self.media_roots)
 
     @property
     def model_cache_dir(self) -> Path:

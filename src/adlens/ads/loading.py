@@ -196,7 +196,8 @@ def parse_inventory(
 
     ``moods`` are those an ad may declare (default: those of the emotion-fit table in
     force). With ``roots`` (an upload), every image and model face must lie under one
-    of them, symlinks resolved; any other path is refused without looking at it. Raises :class:`~adlens.errors.InvalidInputError` when ``document`` is not a
+    of them, symlinks resolved; any other path is refused without looking at it.
+    Raises :class:`~adlens.errors.InvalidInputError` when ``document`` is not a
     mapping with a list ``ads``; anything wrong inside an ad is a :class:`Problem`.
     """
     if moods is None:

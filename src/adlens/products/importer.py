@@ -18,6 +18,7 @@ import numpy as np
 
 from adlens.errors import InvalidImageError
 from adlens.imageio import load_image
+from adlens.media import real_path
 from adlens.products.catalog import CatalogRow, RowProblem, split_problems
 from adlens.products.labels import LABEL_COLUMNS, predict_labels
 from adlens.products.tokens import product_tokens
@@ -137,7 +138,7 @@ class CatalogImporter:
             tokens = with_predictions(product_tokens(row.name, row.attributes), predicted)
             products.append(Product(
                 id=row.id, name=row.name, attributes=row.attributes,
-                image=str(row.image) if row.image else None, image_sha256=hashes[row.id],
+                image=str(real_path(row.image) or row.image) if row.image else None, image_sha256=hashes[row.id],
                 aspects=replace(seen, tokens=tokens), predicted=predicted,
             ))
         return products
