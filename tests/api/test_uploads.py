@@ -117,6 +117,11 @@ def test_catalogue_uploads_keep_only_the_photos_in_use(shop):
     assert shop.get("/v1/catalog/b/image", role="analyst").content == png((1, 2, 3))
 
 
+def test_a_catalogue_file_named_like_the_photos_folder(shop):
+    files = [("file", ("images", b"id,image\na,a.png\n", "text/csv")), ("images", ("a.png", png(), "image/png"))]
+    assert shop.post("/v1/catalog", files=files).json()["imported"] == 1
+
+
 def test_a_failed_catalogue_upload_is_deleted(shop):
     response = upload_catalogue(shop, "id,image\n", {"a.png": png()})
     assert response.status_code == 400 and "holds no rows" in response.json()["message"]

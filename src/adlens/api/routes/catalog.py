@@ -80,6 +80,7 @@ async def import_catalog(
     hidden = [folder / "images", folder, *service.settings.media_root_dirs]
     with upload_guard(folder, hidden):
         name = safe_name(file.filename, "catalog.csv")
+        name = "images.csv" if name == "images" else name  # the photos' folder has that name
         saved = await save_uploads(list(images or []), folder / "images")
         (folder / name).write_bytes(await file.read())
         report = await run_in_threadpool(_import, service, folder / name, folder / "images", set(saved), id_column)
