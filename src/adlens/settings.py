@@ -26,6 +26,11 @@ def _default_data_dir() -> Path:
     return Path(base) / "adlens"
 
 
+def _folders(text: str) -> list[Path]:
+    """The folders of a colon-separated list, in order, empty entries dropped."""
+    return [Path(p.strip()).expanduser() for p in text.split(os.pathsep) if p.strip()]
+
+
 class Settings(BaseSettings):
     """Runtime configuration of adlens (env prefix ``ADLENS_``)."""
 
@@ -81,6 +86,11 @@ class Settings(BaseSettings):
     database_url: str = Field(
         default="",
         description="SQLAlchemy URL of the store; empty means SQLite at <data_dir>/adlens.db.",
+    )
+    media_roots: str = Field(
+        default="",
+        description="Colon-separated folders of photos that imports through the API may name and the server "
+        "may serve, besides the files uploaded with an import (see docs/api.md, files on the server).",
     )
 
     # --- products -----------------------------------------------------------
@@ -144,7 +154,7 @@ class Settings(BaseSettings):
     # --- runtime ----------------------------------------------------------
     ort_threads: int = Field(default=0, ge=0, description="ONNX Runtime intra-op threads (0 = auto).")
 
-    @field_validator("models")
+    @field_validator("models", "media_roots")
     @classmethod
     def _strip(cls, value: str) -> str:
         return value.strip()
@@ -152,7 +162,12 @@ class Settings(BaseSettings):
     @property
     def model_dirs(self) -> list[Path]:
         """The folders of ``ADLENS_MODELS``, in order, empty entries dropped."""
-        return [Path(p.strip()).expanduser() for p in self.models.split(os.pathsep) if p.strip()]
+        return _folders(self.models)
+
+    @property
+    def media_root_dirs(self) -> list[Path]:
+        """The folders of ``ADLENS_MEDIA_ROOTS``, in order, empty entries dropped."""
+        return _folders(self.media_roots)
 
     @property
     def model_cache_dir(self) -> Path:

@@ -34,3 +34,14 @@ def test_uplift_campaigns_without_scores_are_a_warning(store: Any, tmp_path: Pat
                                "early, later (score it with adlens uplift score MODEL DATA.csv --save autumn)"]
     store.save_uplift_scores("autumn", ["c1"], [0.0])
     assert import_inventory(store, inventory, cipher=EmbeddingCipher(), dry_run=True).warnings == []
+
+
+def test_a_local_import_records_its_creatives_folder(store: Any, tmp_path: Path, data_dir: Path) -> None:
+    cv2.imwrite(str(tmp_path / "creative.png"), np.full((90, 160, 3), 128, np.uint8))
+    inventory = parse_inventory({"ads": [ad("plain")]}, tmp_path, "ads.yaml")
+    import_inventory(store, inventory, cipher=EmbeddingCipher(), dry_run=True)
+    assert store.media_folders() == set()  # a dry run writes nothing
+    import_inventory(store, inventory, cipher=EmbeddingCipher(), record_folders=False)
+    assert store.media_folders() == set()  # an upload's files are servable already
+    import_inventory(store, inventory, cipher=EmbeddingCipher())
+    assert store.media_folders() == {str(tmp_path.resolve())}

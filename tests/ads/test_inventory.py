@@ -229,3 +229,35 @@ def test_a_stored_spec_reads_back() -> None:
     ad = validate_ad(FULL_AD | {"categories": ["alcohol"]}, restricted_categories=["alcohol"])
     again = validate_ad(ad.spec() | {"creatives": [c.model_dump(mode="json") for c in ad.creatives]})
     assert isinstance(again, Ad) and again == ad and again.restricted_by == ["alcohol"]
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("image", "{outside}"), ("image", "../outside.png"), ("image", "../gone.png"), ("image", "creatives/link.png"),
+    ("model_face", "{outside}"), ("model_face", "../gone.png"), ("model_face", "creatives/link.png"),
+])
+def test_an_upload_names_only_its_own_files(tmp_path: Path, field: str, value: str) -> None:
+    from adlens.ads.loading import parse_inventory, read_document
+
+    upload = tmp_path / "upload"
+    upload.mkdir()
+    outside = tmp_path / "outside.png"
+    Image.new("RGB", (32, 24), (0, 0, 0)).save(outside)
+    value = value.format(outside=outside)
+    creative = {"id": "b", "image": "creatives/b.png", field: value}
+    path = write_inventory(upload, [ad_with(creatives=[{"id": "a", "image": "creatives/a.png"}, creative])])
+    (upload / "creatives" / "link.png").symlink_to(outside)
+    inventory = parse_inventory(read_document(path), upload, "ads.yaml", roots=[upload])
+    assert inventory.ads == [] and [p.where for p in inventory.problems] == [
+        f"ads[0] (summer-shades).creatives[1] (b).{field}"]
+    assert inventory.problems[0].message == f"{value!r} is not one of the uploaded files"
+
+
+def test_an_upload_names_its_own_files_by_the_given_name(tmp_path: Path) -> None:
+    from adlens.ads.loading import parse_inventory, read_document
+
+    path = write_inventory(tmp_path, [ad_with(creatives=[{"id": "a", "image": "creatives/broken.png"}])])
+    inventory = parse_inventory(read_document(path), tmp_path, "ads.yaml", roots=[tmp_path])
+    (problem,) = inventory.problems
+    assert problem.message.startswith("creatives/broken.png") and str(tmp_path) not in problem.message
+    good = parse_inventory(read_document(write_inventory(tmp_path, [FULL_AD])), tmp_path, "ads.yaml", roots=[tmp_path])
+    assert good.problems == [] and good.ads[0].creatives[1].image == str(tmp_path / "creatives" / "b.png")

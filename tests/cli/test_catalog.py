@@ -107,3 +107,15 @@ def test_bad_catalogue_files_are_clear_errors(own_store, tmp_path):
     result = run("catalog", "import", str(wrong))
     assert result.exit_code == 2 and "--id-column" in result.output
     assert run("catalog", "import", str(wrong), "--id-column", "sku").exit_code == 0
+
+
+def test_photo_paths_do_not_depend_on_the_working_folder(own_store, mini_catalogue, tmp_path, monkeypatch):
+    from pathlib import Path
+
+    root, ids, _ = mini_catalogue
+    monkeypatch.chdir(root)
+    result = run("catalog", "import", "styles.csv", "--images", "images", "--join", "styles_text.csv")
+    assert result.exit_code == 0, result.output
+    monkeypatch.chdir(tmp_path)
+    product = json.loads(run("catalog", "show", next(iter(ids)), "--json").stdout)
+    assert Path(product["image"]).is_absolute() and Path(product["image"]).is_file()

@@ -117,3 +117,38 @@ def test_values_the_store_cannot_hold_skip_the_row(tmp_path):
     assert [r.id for r in rows] == ["c"]
     assert [(p.line, p.id) for p in problems] == [(1, "a"), (2, "b")]
     assert "longer than 512" in problems[0].reason and "NaN" in problems[1].reason
+
+
+def test_photo_paths_come_out_absolute_whatever_the_working_folder(tmp_path, monkeypatch):
+    (tmp_path / "shop" / "photos").mkdir(parents=True)
+    photo(tmp_path / "shop" / "photos" / "a.png")
+    write(tmp_path / "shop" / "c.csv", "id,image\n1,photos/a.png\n")
+    monkeypatch.chdir(tmp_path)
+    rows, _ = rows_of(Path("shop/c.csv"))
+    assert rows[0].image == (tmp_path / "shop" / "photos" / "a.png").resolve() and rows[0].image.is_absolute()
+
+
+@pytest.fixture()
+def upload(tmp_path):
+    """An uploaded catalogue's photo folder, a secret image beside it and a symlink out of it."""
+    folder = tmp_path / "upload"
+    folder.mkdir()
+    photo(folder / "ok.png")
+    secret = photo(tmp_path / "secret.png")
+    (folder / "link.png").symlink_to(secret)
+    return folder, secret
+
+
+@pytest.mark.parametrize("value", ["{secret}", "../secret.png", "link.png", "{tmp}/missing.png", "../missing.png",
+                                   "~/secret.png", "bad\x00name.png"])
+def test_an_upload_names_only_its_own_files_and_tells_nothing_of_others(tmp_path, upload, value):
+    folder, secret = upload
+    value = value.format(secret=secret, tmp=tmp_path)
+    path = write(tmp_path / "c.csv", "id,image\nok,ok.png\nbad,X\n".replace("X", value.replace("\x00", "")))
+    if "\x00" in value:  # CSV cannot carry a NUL: JSON lines can
+        path = write(tmp_path / "c.jsonl", json.dumps({"id": "ok", "image": "ok.png"}) + "\n"
+                     + json.dumps({"id": "bad", "image": value}) + "\n")
+    rows, problems = rows_of(path, images=folder, roots=[folder])
+    assert [(r.id, r.image) for r in rows] == [("ok", folder / "ok.png")]
+    assert [p.reason for p in problems] == [f"image {value!r} is not one of the uploaded files"]
+    assert str(tmp_path) not in problems[0].reason.replace(value, "")

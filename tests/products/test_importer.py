@@ -126,3 +126,27 @@ def test_a_failing_batch_leaves_no_half_written_product(store, tmp_path, monkeyp
     with pytest.raises(KeyboardInterrupt):
         run_import(store, csv_path, images)
     assert store.count_products() == 0
+
+
+def test_photos_stay_found_from_another_working_folder(store, tmp_path, monkeypatch):
+    from adlens.media import served_file
+    from adlens.settings import Settings
+
+    (tmp_path / "shop").mkdir()
+    _, images = catalogue(tmp_path / "shop", ROWS[:2])
+    monkeypatch.chdir(tmp_path)
+    rows = list(parse_rows(read_joined(Path("shop/styles.csv")), images=Path("shop/images"), base=Path("shop")))
+    CatalogImporter(store, FakeExtractor()).run(rows)
+    monkeypatch.chdir(tmp_path / "shop" / "images")
+    product = store.get_product("1")
+    assert Path(product.image).is_absolute() and Path(product.image).is_file()
+    settings = Settings(data_dir=tmp_path / "data")
+    assert served_file(product.image, settings, store) == (images / "1.png").resolve()
+    assert store.media_folders() == {str(images.resolve())}
+
+
+def test_an_upload_records_no_folder(store, tmp_path):
+    csv_path, images = catalogue(tmp_path, ROWS[:1])
+    rows = list(parse_rows(read_joined(csv_path), images=images, base=csv_path.parent))
+    CatalogImporter(store, FakeExtractor()).run(rows, record_folders=False)
+    assert store.media_folders() == set() and store.product_images() == {str(images / "1.png")}

@@ -16,7 +16,7 @@ from adlens.store.models import Base
 TABLES = {
     "products", "product_aspects", "customers", "feedback", "segments",
     "gallery_members", "face_embeddings", "ads", "creatives", "events", "bandit_arms", "api_keys",
-    "uplift_campaigns", "uplift_scores",
+    "uplift_campaigns", "uplift_scores", "media_folders",
 }
 
 
@@ -29,7 +29,7 @@ def test_migrate_from_empty(store_url: str) -> None:
     bare = Store(store_url)
     assert bare.revision() is None
     bare.migrate()
-    assert bare.revision() == "0004"
+    assert bare.revision() == "0006"
     assert _tables(bare) == TABLES | {"alembic_version"}
     bare.close()
 
@@ -38,7 +38,7 @@ def test_remigrate_is_idempotent_and_keeps_data(store: Store, store_url: str) ->
     store.upsert_product(Product("p1", "kept"))
     store.migrate()
     with open_store(store_url) as again:
-        assert again.revision() == "0004"
+        assert again.revision() == "0006"
         assert again.get_product("p1").name == "kept"
 
 
@@ -71,4 +71,28 @@ def test_foreign_schema_is_a_store_error(store_url: str) -> None:
         connection.execute(text("CREATE TABLE products (id INTEGER PRIMARY KEY)"))
     with pytest.raises(StoreError, match="cannot use the store"):
         bare.migrate()
+    bare.close()
+
+
+def test_0006_makes_relative_photo_paths_absolute(store_url: str, tmp_path, monkeypatch, caplog) -> None:
+    # Rows as an import run from another folder left them before 0006.
+    shop = tmp_path / "work" / "shop"
+    shop.mkdir(parents=True)
+    (shop / "a.png").write_bytes(b"photo")
+    monkeypatch.chdir(tmp_path / "work")
+    bare = Store(store_url)
+    config = bare.alembic_config()
+    with bare.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0004")
+        for pid, image in (("found", "shop/a.png"), ("lost", "elsewhere/b.png"), ("absolute", "/srv/c.png")):
+            connection.execute(text("INSERT INTO products (id, name, attributes, image, predicted, created_at, "
+                                    "updated_at) VALUES (:id, '', '{}', :image, '{}', '2026-01-01', '2026-01-01')"),
+                               {"id": pid, "image": image})
+    with caplog.at_level("WARNING", logger="adlens.store"):
+        bare.migrate()
+    assert bare.revision() == "0006"
+    images = {p.id: p.image for p in bare.get_products(["found", "lost", "absolute"])}
+    assert images == {"found": str((shop / "a.png").resolve()), "lost": "elsewhere/b.png", "absolute": "/srv/c.png"}
+    assert "1 product photo path(s)" in caplog.text and "lost" in caplog.text
     bare.close()

@@ -169,3 +169,12 @@ def test_invalid_products_are_refused(store: Store, product: Product) -> None:
     with pytest.raises(InvalidInputError):
         store.upsert_product(product)
     assert store.count_products() == 0
+
+
+def test_media_folders_and_product_images(store):
+    store.add_media_folders(["/shop/photos", "/shop/photos", ""])
+    store.add_media_folders(["/shop/photos", "/shop/more"])
+    assert store.media_folders() == {"/shop/photos", "/shop/more"}
+    store.upsert_product(Product("a", "A", image="/shop/photos/a.png"))
+    store.upsert_product(Product("b", "B"))
+    assert store.product_images() == {"/shop/photos/a.png"}

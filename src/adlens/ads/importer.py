@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from adlens.ads.loading import Inventory, Problem
@@ -82,6 +83,7 @@ def import_inventory(
     cipher: EmbeddingCipher | None = None,
     dry_run: bool = False,
     advance: Callable[[int], None] | None = None,
+    record_folders: bool = True,
 ) -> ImportReport:
     """Embed the inventory's new model faces and upsert its valid ads, each in its own transaction.
 
@@ -90,7 +92,8 @@ def import_inventory(
     the catalogue are a warning, and so are uplift campaigns (``targeting.uplift``,
     ``exclude.uplift``) with no scores yet. ``dry_run`` analyses everything and writes nothing.
     ``store`` is an opened :class:`~adlens.store.Store`; ``advance(1)`` is called per model face
-    (:func:`count_model_faces` of them).
+    (:func:`count_model_faces` of them). ``record_folders`` records the creatives' folders in the
+    store so the server may send their images (a local import; an upload's files are servable already).
     """
     report = ImportReport(inventory.source, skipped=list(inventory.skipped), problems=list(inventory.problems),
                           dry_run=dry_run)
@@ -122,6 +125,8 @@ def import_inventory(
                 report.skipped.append(inventory.label(ad.id))
                 continue
         getattr(report, outcome).append(ad.id)
+        if record_folders and not dry_run:
+            store.add_media_folders({str(Path(c.image).parent) for c in ad.creatives})
     return report
 
 

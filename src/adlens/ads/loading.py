@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from adlens.ads.inventory import (
 )
 from adlens.errors import AdlensError, InvalidInputError
 from adlens.imageio import load_image
+from adlens.media import confined
 
 
 @dataclass(frozen=True)
@@ -143,37 +144,60 @@ def format_errors(error: ValidationError, raw: Any) -> list[tuple[str, str]]:
     return [(_where(tuple(e["loc"]), raw), _message(e)) for e in error.errors()]
 
 
-def _locate(path: str | None, base: Path) -> Path:
-    found = Path(path or "").expanduser()
-    return (found if found.is_absolute() else base / found).resolve()
+def _locate(path: str | None, base: Path, roots: Sequence[Path] | None) -> tuple[Path, str | None]:
+    """The file ``path`` names (relative to ``base``), resolved; with ``roots``, refused unless under one."""
+    if roots is None:
+        found = Path(path or "").expanduser()
+        return (found if found.is_absolute() else base / found).resolve(), None
+    allowed = confined(path or "", base, roots)
+    if allowed is None:
+        return Path(), f"{_short(path or '', 200)!r} is not one of the uploaded files"
+    return allowed, None
 
 
-def _with_files(ad: Ad, base: Path) -> tuple[Ad, list[tuple[str, str]]]:
-    """``ad`` with creative paths made absolute and model faces hashed; or the file problems."""
+def _with_files(ad: Ad, base: Path, roots: Sequence[Path] | None = None) -> tuple[Ad, list[tuple[str, str]]]:
+    """``ad`` with creative paths made absolute and model faces hashed; or the file problems.
+
+    With ``roots`` (an upload) a message names a file as the inventory gave it, never
+    by its place on the server.
+    """
     problems, creatives = [], []
     for i, creative in enumerate(ad.creatives):
         where = f"creatives[{i}] ({creative.id})"
-        image = _locate(creative.image, base)
-        try:
-            load_image(image)
-        except AdlensError as error:
-            problems.append((f"{where}.image", error.message))
+        image, refused = _locate(creative.image, base, roots)
+        if refused:
+            problems.append((f"{where}.image", refused))
+        else:
+            try:
+                load_image(image)
+            except AdlensError as error:
+                shown = error.message if roots is None else error.message.replace(str(image), creative.image)
+                problems.append((f"{where}.image", shown))
         update: dict[str, Any] = {"image": str(image)}
         if creative.model_face is not None:
-            face = _locate(creative.model_face, base)
+            face, refused = _locate(creative.model_face, base, roots)
             try:
-                update |= {"model_face": str(face), "face_sha256": hashlib.sha256(face.read_bytes()).hexdigest()}
+                if refused:
+                    problems.append((f"{where}.model_face", refused))
+                else:
+                    update |= {"model_face": str(face),
+                               "face_sha256": hashlib.sha256(face.read_bytes()).hexdigest()}
             except OSError as error:
-                problems.append((f"{where}.model_face", f"cannot read {face}: {error.strerror or error}"))
+                shown = str(face) if roots is None else creative.model_face
+                problems.append((f"{where}.model_face", f"cannot read {shown}: {error.strerror or error}"))
         creatives.append(creative.model_copy(update=update))
     return ad.model_copy(update={"creatives": creatives}), problems
 
 
-def parse_inventory(document: Any, base: Path, source: str, moods: Iterable[str] | None = None) -> Inventory:
+def parse_inventory(
+    document: Any, base: Path, source: str, moods: Iterable[str] | None = None, roots: Sequence[Path] | None = None,
+) -> Inventory:
     """Validate an already parsed inventory whose creative paths are relative to ``base``.
 
     ``moods`` are those an ad may declare (default: those of the emotion-fit table in
-    force). Raises :class:`~adlens.errors.InvalidInputError` when ``document`` is not a
+    force). With ``roots`` (an upload), every image and model face must lie under one
+    of them, symlinks resolved; any other path is refused without looking at it.
+    Raises :class:`~adlens.errors.InvalidInputError` when ``document`` is not a
     mapping with a list ``ads``; anything wrong inside an ad is a :class:`Problem`.
     """
     if moods is None:
@@ -208,7 +232,7 @@ def parse_inventory(document: Any, base: Path, source: str, moods: Iterable[str]
             if ad_id and ids[ad_id] > 1:
                 found.append(("id", f"duplicate ad id {ad_id!r} ({ids[ad_id]} ads have it; none is imported)"))
         if ad is not None and not found:
-            ad, found = _with_files(ad, base)
+            ad, found = _with_files(ad, base, roots)
         if found:
             inventory.problems.extend(Problem(source, f"{label}.{w}" if w else label, m, ad_id) for w, m in found)
             inventory.skipped.append(label)

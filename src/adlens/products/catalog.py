@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from adlens.errors import InvalidInputError
 from adlens.imageio import IMAGE_EXTENSIONS
+from adlens.media import confined, real_path
 
 MAX_ID_LENGTH = 128
 MAX_NAME_LENGTH = 512
@@ -187,6 +188,7 @@ def parse_rows(
     columns: Columns = Columns(),
     images: Path | None = None,
     base: Path | None = None,
+    roots: Sequence[Path] | None = None,
 ) -> Iterator[CatalogRow | RowProblem]:
     """Turn raw records into product rows, or problems naming the line.
 
@@ -194,7 +196,12 @@ def parse_rows(
     names unless given. Image paths in the image column are relative to ``images``
     (or ``base``, the catalogue's folder); without an image column, ``images`` is
     searched for a file named by the product id. Duplicate ids keep the first record.
+    Photo paths come out absolute, symlinks resolved, so the store does not depend on
+    the working folder. With ``roots`` (an upload), a photo must lie under one of them:
+    any other path is refused without looking at it.
     """
+    images = real_path(images) or images if images is not None else None
+    base = real_path(base) or base if base is not None else None
     by_stem = image_index(images) if images is not None else None
     seen: dict[str, int] = {}
     for line, record in records:
@@ -216,7 +223,7 @@ def parse_rows(
         for given, label in ((columns.name, "--name-column"), (columns.image, "--image-column")):
             if given is not None and given not in record:
                 raise InvalidInputError(f"no column {given!r} for {label} (columns: {', '.join(record)})")
-        image, problem = _image_of(record, product_id, image_column, images, base, by_stem)
+        image, problem = _image_of(record, product_id, image_column, images, base, by_stem, roots)
         if problem:
             yield RowProblem(line, product_id, problem, "missing image")
             continue
@@ -260,12 +267,16 @@ def _image_of(
     images: Path | None,
     base: Path | None,
     by_stem: dict[str, Path] | None,
+    roots: Sequence[Path] | None,
 ) -> tuple[Path | None, str | None]:
     value = str(record.get(column) or "").strip() if column else ""
+    if value and roots is not None:
+        found = confined(value, images or base or Path.cwd(), roots)
+        shown = value if len(value) <= 200 else value[:199] + "…"
+        return (found, None) if found is not None else (None, f"image {shown!r} is not one of the uploaded files")
     if value:
         path = Path(value).expanduser()
-        if not path.is_absolute():
-            path = (images or base or Path.cwd()) / path
+        path = real_path(path if path.is_absolute() else (images or base or Path.cwd()) / path) or path
         return (path, None) if path.is_file() else (None, f"image not found: {path}")
     if by_stem is not None:
         path = by_stem.get(product_id)

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from adlens.errors import InvalidImageError
 from adlens.imageio import load_image
+from adlens.media import real_path
 from adlens.products.catalog import CatalogRow, RowProblem, split_problems
 from adlens.products.labels import LABEL_COLUMNS, predict_labels
 from adlens.products.tokens import product_tokens
@@ -72,8 +74,13 @@ class CatalogImporter:
         rows: Iterable[CatalogRow | RowProblem],
         advance: Callable[[int], None] | None = None,
         label_columns: Sequence[str] | None = None,
+        record_folders: bool = True,
     ) -> ImportReport:
-        """Import ``rows``; ``advance(n)`` is called as rows are done (for a progress bar)."""
+        """Import ``rows``; ``advance(n)`` is called as rows are done (for a progress bar).
+
+        ``record_folders``: record the folders of the photos in the store, so the server
+        may show them (a local import; an upload's photos are servable already).
+        """
         good, problems = split_problems(rows)
         report = ImportReport(problems=problems)
         if advance and report.problems:
@@ -86,6 +93,9 @@ class CatalogImporter:
                 for product in products:
                     outcome = self.store.upsert_product(product, session=session)
                     setattr(report, outcome, getattr(report, outcome) + 1)
+                if record_folders:
+                    self.store.add_media_folders({str(Path(p.image).parent) for p in products if p.image},
+                                                 session=session)
             if advance:
                 advance(len(batch))
         columns = label_columns if label_columns is not None else _label_columns(good)
@@ -128,7 +138,7 @@ class CatalogImporter:
             tokens = with_predictions(product_tokens(row.name, row.attributes), predicted)
             products.append(Product(
                 id=row.id, name=row.name, attributes=row.attributes,
-                image=str(row.image) if row.image else None, image_sha256=hashes[row.id],
+                image=str(real_path(row.image) or row.image) if row.image else None, image_sha256=hashes[row.id],
                 aspects=replace(seen, tokens=tokens), predicted=predicted,
             ))
         return products

@@ -193,6 +193,14 @@ class FaceEmbeddingRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class MediaFolderRow(Base):
+    """A folder a local import took photos from: the server may send files directly in it."""
+
+    __tablename__ = "media_folders"
+
+    path: Mapped[str] = mapped_column(String(1024), primary_key=True)
+
+
 # --- the ad inventory ----------------------------------------------------------------
 
 

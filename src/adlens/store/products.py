@@ -14,12 +14,13 @@ from typing import Any, Literal
 
 import numpy as np
 from sqlalchemy import delete, func, insert, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from adlens.errors import InvalidInputError, NotFoundError, StoreError
 from adlens.products.types import Aspects, Prediction, Product, split_key
 from adlens.store.base import StoreBase, check_id, chunks
-from adlens.store.models import AspectRow, ProductRow, utcnow
+from adlens.store.models import AspectRow, MediaFolderRow, ProductRow, utcnow
 
 Upserted = Literal["created", "updated", "unchanged"]
 
@@ -202,6 +203,32 @@ class ProductsMixin(StoreBase):
         """Each product's photo sha256 (``None`` without one), to skip re-extraction on re-import."""
         with self.transaction() as s:
             return {pid: sha for pid, sha in s.execute(select(ProductRow.id, ProductRow.image_sha256))}
+
+    def product_images(self) -> set[str]:
+        """The photo path of every product that has one."""
+        with self.transaction() as s:
+            return set(s.scalars(select(ProductRow.image).where(ProductRow.image.is_not(None))))
+
+    def add_media_folders(self, folders: Iterable[str], session: Session | None = None) -> None:
+        """Record folders a local import took photos (or creatives) from, so the server may send their files."""
+        wanted = {f for f in folders if f and len(f) <= _LIMITS["image"]}
+        if not wanted:
+            return
+        with self._session(session) as s:
+            known = set(s.scalars(select(MediaFolderRow.path).where(MediaFolderRow.path.in_(wanted))))
+            dialect = s.get_bind().dialect.name
+            for folder in sorted(wanted - known):
+                if dialect in ("sqlite", "postgresql"):
+                    # Two imports recording the same new folder at once must not fail on the key.
+                    statement = (sqlite.insert if dialect == "sqlite" else postgresql.insert)(MediaFolderRow)
+                    s.execute(statement.values(path=folder).on_conflict_do_nothing(index_elements=["path"]))
+                else:
+                    s.add(MediaFolderRow(path=folder))
+
+    def media_folders(self) -> set[str]:
+        """The folders recorded by :meth:`add_media_folders`."""
+        with self.transaction() as s:
+            return set(s.scalars(select(MediaFolderRow.path)))
 
     def aspect_rows(self) -> tuple[list[str], list[dict[str, float]]]:
         """All product ids, sorted, and their sparse aspect vectors (``{"kind:name": weight}``).

@@ -11,8 +11,17 @@ from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
 from adlens.api.auth import ANALYST, SCREEN, allow, get_service
-from adlens.api.uploads import safe_name, save_uploads, upload_folder
+from adlens.api.uploads import (
+    discard_upload,
+    finish_upload,
+    prune_uploads,
+    safe_name,
+    save_uploads,
+    upload_folder,
+    upload_guard,
+)
 from adlens.errors import InvalidInputError, NotFoundError
+from adlens.media import hide_paths, served_file
 from adlens.store.keys import ApiKey
 from adlens.store.models import utcnow
 
@@ -69,8 +78,10 @@ def show_ad(request: Request, _key: Reader, ad_id: str) -> dict[str, Any]:
 
 @router.delete("/{ad_id}", summary="Remove an ad")
 def remove_ad(request: Request, _key: Admin, ad_id: str) -> dict[str, Any]:
-    """Remove an ad and its creatives (its past events stay in the log)."""
-    get_service(request).store.remove_ad(ad_id)
+    """Remove an ad and its creatives (its past events stay in the log); uploaded images no ad uses are deleted."""
+    service = get_service(request)
+    service.store.remove_ad(ad_id)
+    prune_uploads(service.settings.data_dir.expanduser() / "ads", lambda: _creative_images(service.store))
     return {"removed": ad_id}
 
 
@@ -78,12 +89,13 @@ def remove_ad(request: Request, _key: Admin, ad_id: str) -> dict[str, Any]:
             response_class=FileResponse, responses={200: {"content": {"image/*": {}}}})
 def creative_image(request: Request, _key: Reader, ad_id: str, creative_id: str) -> FileResponse:
     """The image file of one creative of an ad."""
-    ad = get_service(request).store.get_ad(ad_id)
+    service = get_service(request)
+    ad = service.store.get_ad(ad_id)
     creative = next((c for c in ad.creatives if c.id == creative_id), None)
     if creative is None:
         raise NotFoundError(f"ad {ad_id!r} has no creative {creative_id!r}")
-    path = Path(creative.image)
-    if not path.is_file():
+    path = served_file(creative.image, service.settings, service.store)
+    if path is None:  # missing, or where the server sends nothing from: the same answer
         raise NotFoundError(f"the image of creative {creative_id!r} of ad {ad_id!r} is missing on the server")
     return FileResponse(path)
 
@@ -98,17 +110,31 @@ async def import_ads(
 ) -> dict[str, Any]:
     """Import (or re-import) ads as ``adlens ads import`` does: every problem is listed, valid ads are imported.
 
-    The files are kept on the server (under the data folder) because screens show them.
+    Creatives may name only the files uploaded with the inventory (or files under
+    ``ADLENS_MEDIA_ROOTS``). The creatives' images are kept on the server (under the data
+    folder) because screens show them; every other uploaded file (model faces once
+    embedded, the inventory itself, a dry run's files) is deleted once the import is done.
     """
     service = get_service(request)
     folder = upload_folder(service.settings.data_dir, "ads")
-    name = safe_name(inventory.filename, "inventory.yaml")
-    saved = await save_uploads(list(files or []), folder)
-    if name in saved:
-        raise InvalidInputError(f"an image is named like the inventory: {name!r}")
-    (folder / name).write_bytes(await inventory.read())
-    report = await run_in_threadpool(_import, service, folder / name, set(saved), dry_run)
-    return report.to_dict()
+    hidden = [folder, *service.settings.media_root_dirs]
+    with upload_guard(folder, hidden):
+        name = safe_name(inventory.filename, "inventory.yaml")
+        saved = await save_uploads(list(files or []), folder)
+        if name in saved:
+            raise InvalidInputError(f"an image is named like the inventory: {name!r}")
+        (folder / name).write_bytes(await inventory.read())
+        report = await run_in_threadpool(_import, service, folder / name, set(saved), dry_run)
+    if dry_run:
+        discard_upload(folder)
+    else:
+        await run_in_threadpool(finish_upload, folder, lambda: _creative_images(service.store))
+    return hide_paths(report.to_dict(), hidden)
+
+
+def _creative_images(store: Any) -> set[str]:
+    """The image of every stored creative (model-face photos are not kept once embedded)."""
+    return {c.image for ad in store.list_ads() for c in ad.creatives if c.image}
 
 
 def _import(service: Any, path: Path, uploaded: set[str], dry_run: bool) -> Any:
@@ -118,9 +144,10 @@ def _import(service: Any, path: Path, uploaded: set[str], dry_run: bool) -> Any:
     from adlens.crypto import EmbeddingCipher
 
     document = _by_file_name(read_document(path), uploaded)
-    inventory = parse_inventory(document, path.parent, path.name)
+    roots = [path.parent, *service.settings.media_root_dirs]
+    inventory = parse_inventory(document, path.parent, path.name, roots=roots)
     return import_inventory(service.store, inventory, ModelFaces(service.analyzer, service.settings),
-                            EmbeddingCipher(service.settings), dry_run=dry_run)
+                            EmbeddingCipher(service.settings), dry_run=dry_run, record_folders=False)
 
 
 def _by_file_name(document: Any, uploaded: set[str]) -> Any:

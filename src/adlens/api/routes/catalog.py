@@ -10,8 +10,9 @@ from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
 from adlens.api.auth import ANALYST, allow, get_service
-from adlens.api.uploads import safe_name, save_uploads, upload_folder
+from adlens.api.uploads import finish_upload, safe_name, save_uploads, upload_folder, upload_guard
 from adlens.errors import InvalidInputError, NotFoundError
+from adlens.media import hide_paths, served_file
 from adlens.store.keys import ApiKey
 
 router = APIRouter(prefix="/v1/catalog", tags=["catalogue"])
@@ -52,10 +53,12 @@ def product_aspects(request: Request, _key: Reader, product_id: str) -> dict[str
             responses={200: {"content": {"image/*": {}}}})
 def product_image(request: Request, _key: Reader, product_id: str) -> FileResponse:
     """The product's photo file."""
-    product = get_service(request).store.get_product(product_id)
-    if not product.image or not Path(product.image).is_file():
+    service = get_service(request)
+    product = service.store.get_product(product_id)
+    path = served_file(product.image, service.settings, service.store)
+    if path is None:  # missing, or where the server sends nothing from: the same answer
         raise NotFoundError(f"product {product_id!r} has no photo on the server")
-    return FileResponse(product.image)
+    return FileResponse(path)
 
 
 @router.post("", summary="Import a catalogue (CSV or JSON lines) with its photos")
@@ -68,14 +71,21 @@ async def import_catalog(
 ) -> dict[str, Any]:
     """Import (or re-import) products as ``adlens catalog import`` does; bad rows are reported and skipped.
 
-    The photos are kept on the server (under the data folder) so the catalogue can show them.
+    Rows may name only the photos uploaded with them (or files under ``ADLENS_MEDIA_ROOTS``).
+    The photos products use are kept on the server (under the data folder) so the catalogue
+    can show them; every other uploaded file is deleted once the import is done.
     """
     service = get_service(request)
     folder = upload_folder(service.settings.data_dir, "catalog")
-    name = safe_name(file.filename, "catalog.csv")
-    saved = await save_uploads(list(images or []), folder / "images")
-    (folder / name).write_bytes(await file.read())
-    return await run_in_threadpool(_import, service, folder / name, folder / "images", set(saved), id_column)
+    hidden = [folder / "images", folder, *service.settings.media_root_dirs]
+    with upload_guard(folder, hidden):
+        name = safe_name(file.filename, "catalog.csv")
+        name = "images.csv" if name == "images" else name  # the photos' folder has that name
+        saved = await save_uploads(list(images or []), folder / "images")
+        (folder / name).write_bytes(await file.read())
+        report = await run_in_threadpool(_import, service, folder / name, folder / "images", set(saved), id_column)
+    await run_in_threadpool(finish_upload, folder, service.store.product_images)
+    return hide_paths(report, hidden)
 
 
 def _import(service: Any, path: Path, images: Path, uploaded: set[str], id_column: str) -> dict[str, Any]:
@@ -91,9 +101,10 @@ def _import(service: Any, path: Path, images: Path, uploaded: set[str], id_colum
                         record[column] = safe_name(value, "")
             yield line, record
 
+    roots = [images, *service.settings.media_root_dirs]
     rows = list(parse_rows(by_file_name(read_joined(path, [])), Columns(id=id_column),
-                           images=images if uploaded else None, base=path.parent))
+                           images=images if uploaded else None, base=images, roots=roots))
     if not rows:
         raise InvalidInputError(f"{path.name} holds no rows")
     with service.import_lock:  # one import at a time: the product models are shared
-        return service.catalog_importer.run(rows).to_dict()
+        return service.catalog_importer.run(rows, record_folders=False).to_dict()
