@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -89,8 +89,10 @@ def run_demo(
     from adlens.crypto import EmbeddingCipher
     from adlens.demo.content import write_catalogue, write_inventory
     from adlens.pipeline import Analyzer
+    from adlens.products.aspects import AspectExtractor
     from adlens.products.catalog import parse_rows, read_records
     from adlens.products.importer import CatalogImporter
+    from adlens.registry import require
     from adlens.reports.html import write_report
     from adlens.store import open_store
 
@@ -99,25 +101,29 @@ def run_demo(
     settings = demo_settings(folder.resolve(), settings)
     for stale in folder.glob(f"{DEMO_DB}*"):  # a fresh store each run: the demo is reproducible
         stale.unlink()
+    analyzer = Analyzer(settings, embed=True)
+    # On a first run without weights, one error names every file the whole demo needs.
+    require([*AspectExtractor.required_models, *analyzer.required_models], settings)
     store = open_store(settings.store_url)
     try:
         say("drawing the demo catalogue and importing it")
         catalogue = write_catalogue(folder / "shop")
         CatalogImporter(store, settings=settings).run(parse_rows(read_records(catalogue), base=catalogue.parent))
         say("loading the models")
-        analyzer = Analyzer(settings, embed=True).load()
+        analyzer.load()
         say("importing the ad inventory")
         inventory = load_inventory(write_inventory(folder / "shop"))
         import_inventory(store, inventory, faces=ModelFaces(analyzer, settings), cipher=EmbeddingCipher(settings))
         decider = Decider(store, settings, analyzer=analyzer)
 
         result = DemoResult(folder, settings.store_url, folder / "report.html")
+        opening = _opening(days)  # the sample pictures come just before the simulated day, so the report has no gap
         audiences = {}
         for name in SAMPLES:
             image = sample_image(name)
             picture = folder / "pictures" / f"{name}.png"
             save_image(picture, image)
-            audience = decider.analyze(image, SCREENS[0])
+            audience = decider.analyze(image, SCREENS[0], at=opening - timedelta(minutes=5))
             audiences[name] = audience
             decision = decider.decide(audience, source="demo")
             annotated = folder / "annotated" / f"{name}.png"
@@ -141,12 +147,17 @@ def run_demo(
         store.close()
 
 
+def _opening(days: int) -> datetime:
+    """08:00 UTC on the first of the last ``days`` days: when the simulated opening hours start."""
+    return (utcnow() - timedelta(days=days)).replace(hour=8, minute=0, second=0, microsecond=0)
+
+
 def _simulate_day(decider: Any, audiences: list[Any], days: int, per_hour: int,
                   rng: np.random.Generator) -> list[float]:
     """Decisions from ``days`` of opening hours (08–20) at ``per_hour`` a screen, each rewarded by its dwell."""
     from dataclasses import replace
 
-    start = (utcnow() - timedelta(days=days)).replace(hour=8, minute=0, second=0, microsecond=0)
+    start = _opening(days)
     rewards = []
     for day in range(days):
         for minute in range(0, 12 * 60, max(1, 60 // per_hour)):

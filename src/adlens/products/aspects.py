@@ -20,7 +20,7 @@ import numpy as np
 from adlens.imageio import ImageSource, load_image
 from adlens.products.colours import dominant_colours
 from adlens.products.types import Aspects
-from adlens.registry import resolve
+from adlens.registry import require, resolve
 from adlens.runtime import TFLiteSession, open_session
 from adlens.settings import Settings, get_settings
 
@@ -59,6 +59,8 @@ class AspectExtractor:
     """Concepts, embedding and dominant colours of product photos, three models loaded once."""
 
     batch_size = 32
+    #: Registry names of the models :meth:`load` needs.
+    required_models: tuple[str, ...] = (LABELS, CLASSIFIER, EMBEDDER)
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or get_settings()
@@ -72,6 +74,7 @@ class AspectExtractor:
         model raises :class:`~adlens.errors.ModelUnavailableError` from the registry."""
         with self._lock:
             if self._classifier is None:
+                require(self.required_models, self.settings)  # one error names every missing file
                 labels = read_labels(resolve(LABELS, self.settings))
                 classifier = _tflite(CLASSIFIER, self.settings)
                 self._embedder = _tflite(EMBEDDER, self.settings)
