@@ -90,6 +90,13 @@ class UploadTooLargeError(InvalidInputError):
     code = "upload_too_large"
 
 
+class ConflictError(InvalidInputError):
+    """A write that clashes with one already made: a second reward of one kind for one decision."""
+
+    http_status = 409
+    code = "conflict"
+
+
 class AuthenticationError(AdlensError):
     """An API request without a valid key (``Authorization: Bearer KEY``)."""
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from adlens.errors import InvalidInputError, NotFoundError
+from adlens.errors import ConflictError, InvalidInputError, NotFoundError
 from adlens.store import Store
 from adlens.store.events import DECISION, PLAY, REWARD, Event
 from adlens.store.models import utcnow
@@ -41,6 +41,19 @@ def test_append_in_the_callers_transaction(store: Store) -> None:
         first = store.append_event(Event(DECISION, decision_id="d2"), session=session)
         assert store.events(decision_id="d2", session=session)[0].id == first
     assert [e.id for e in store.events()] == [first]
+
+
+def test_a_decision_takes_one_reward_of_each_kind(store: Store) -> None:
+    store.append_events([Event(DECISION, decision_id="d1"), Event(PLAY, decision_id="d1"),
+                         Event(PLAY, decision_id="d1"), Event(REWARD, decision_id="d1", data={"kind": "dwell"}),
+                         Event(REWARD, decision_id="d1", data={"kind": "click"}),
+                         Event(REWARD, decision_id="d2", data={"kind": "dwell"})])
+    with pytest.raises(ConflictError, match="decision d1 already has a dwell reward"):
+        store.append_event(Event(REWARD, decision_id="d1", value=1.0, data={"kind": "dwell"}))
+    with pytest.raises(ConflictError), store.transaction() as session:  # nothing of the batch stays
+        store.append_events([Event(DECISION, decision_id="d3"), Event(REWARD, decision_id="d1",
+                                                                       data={"kind": "click"})], session=session)
+    assert len(store.events(decision_id="d1")) == 5 and store.events(decision_id="d3") == []
 
 
 def test_unknown_kind_is_refused() -> None:

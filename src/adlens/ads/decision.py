@@ -42,7 +42,7 @@ from adlens.ads.emotion import emotion_fit, emotion_table
 from adlens.ads.lookalike import choose_creative
 from adlens.ads.rules import RuleContext, UpliftOf, evaluate
 from adlens.crypto import EmbeddingCipher
-from adlens.errors import InvalidInputError
+from adlens.errors import ConflictError, InvalidInputError
 from adlens.faces import Faces
 from adlens.products.recommend import Recommender
 from adlens.products.service import Shop
@@ -359,7 +359,10 @@ class Decider:
     def reward(self, decision_id: str, value: float, kind: str = "dwell", at: datetime | None = None) -> float:
         """Log a reward for a decision and fold it into the ad's bandit arm; returns it normalised to [0, 1].
 
-        A decision takes one reward of each kind; a second is refused.
+        A decision takes one reward of each kind: a second, even sent at the same moment
+        by another process, is :class:`~adlens.errors.ConflictError` and changes nothing
+        (the store's unique index decides, and the arm is updated in the same transaction
+        as the winner's event only).
         """
         normalised = normalise_reward(kind, value, self.settings.dwell_reward_seconds)
         with self.store.transaction() as session:
@@ -368,7 +371,7 @@ class Decider:
                 raise InvalidInputError(f"decision {decision_id} showed no ad, so there is nothing to reward")
             earlier = self.store.events(kinds=[REWARD], decision_id=decision_id, session=session)
             if any(e.data.get("kind") == kind for e in earlier):
-                raise InvalidInputError(f"decision {decision_id} already has a {kind} reward")
+                raise ConflictError(f"decision {decision_id} already has a {kind} reward")
             features = np.asarray(decision.data.get("features") or [], dtype=np.float64)
             if len(features) != len(FEATURE_NAMES):
                 raise InvalidInputError(f"decision {decision_id} was logged without usable features")
