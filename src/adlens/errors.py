@@ -97,6 +97,13 @@ class ConflictError(InvalidInputError):
     code = "conflict"
 
 
+class InvalidTimeError(InvalidInputError):
+    """A time a client or a user gave that adlens cannot take: before 2000, or ahead of the clock."""
+
+    http_status = 422
+    code = "invalid_time"
+
+
 class AuthenticationError(AdlensError):
     """An API request without a valid key (``Authorization: Bearer KEY``)."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from adlens.ads.decision import Decider
 from adlens.ads.importer import import_inventory
 from adlens.ads.loading import parse_inventory
 from adlens.crypto import EmbeddingCipher
-from adlens.errors import ConflictError, InvalidInputError, NotFoundError
+from adlens.errors import ConflictError, InvalidInputError, InvalidTimeError, NotFoundError
 from adlens.faces import EMOTIONS, Faces
 from adlens.settings import get_settings
 from adlens.store import Store
@@ -152,6 +153,14 @@ def test_simultaneous_identical_rewards_count_once(decider: Decider, store: Any)
     with pytest.raises(ConflictError):  # a retry later changes nothing either
         decider.reward(decision.decision_id, 5.0, "dwell")
     assert store.arm_stats(["shades"], dims=len(FEATURE_NAMES))["shades"].pulls == 1
+
+
+def test_a_reward_at_an_impossible_time_is_refused(decider: Decider, store: Any) -> None:
+    decision = decider.decide(audience(make_faces([30], eyewear=0.9)))
+    for at in (datetime(9999, 12, 31, tzinfo=UTC), datetime(1999, 1, 1, tzinfo=UTC)):
+        with pytest.raises(InvalidTimeError, match="^at "):
+            decider.reward(decision.decision_id, 5.0, "dwell", at=at)
+    assert store.events(kinds=[REWARD]) == []
 
 
 def test_reward_of_a_decision_without_ad_is_refused(decider: Decider) -> None:

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 import pytest
 
-from adlens.errors import InvalidInputError, NotFoundError
+from adlens.errors import InvalidInputError, InvalidTimeError, NotFoundError
 from adlens.products import profiles
 from adlens.products.catalog import RowProblem
 from adlens.products.service import Shop
@@ -171,3 +171,13 @@ def test_concurrent_answers_all_reach_the_profile(shop, store):
         assert len(rows) == 4 * answers and stored.feedback_count == len(rows)
         folded = profiles.build(rows, vectors, shop.settings.profile_half_life_days, shop.settings.dislike_weight)
         assert stored.profile == pytest.approx(folded.weights)
+
+
+def test_a_profile_stamped_at_an_impossible_time_still_learns(shop, store):
+    """An answer an older adlens took for 9999 must not decay every later answer to nothing."""
+    shop.add_customer("ann")
+    store.save_profile("ann", {"token:blue": 1.0}, datetime(9999, 12, 31, tzinfo=timezone.utc), 1)
+    profile = shop.add_feedback("ann", "r1", LIKE)
+    assert profile.weights["token:red"] > 0.4 and profile.count == 2
+    with pytest.raises(InvalidTimeError, match="^at 9999"):
+        shop.add_feedback("ann", "r1", LIKE, at=datetime(9999, 12, 31, tzinfo=timezone.utc))

@@ -49,6 +49,7 @@ from adlens.products.service import Shop
 from adlens.settings import Settings, get_settings
 from adlens.store.events import DECISION, PLAY, REWARD, Event
 from adlens.store.models import utcnow
+from adlens.times import check_time
 
 #: How much each score component counts in an ad's total (each component lies in [0, 1]).
 WEIGHTS = {"rules": 1.0, "taste": 1.0, "emotion": 0.5, "engagement": 1.0, "priority": 0.5}
@@ -365,6 +366,7 @@ class Decider:
         as the winner's event only).
         """
         normalised = normalise_reward(kind, value, self.settings.dwell_reward_seconds)
+        at = utcnow() if at is None else check_time(at, "at")
         with self.store.transaction() as session:
             decision = self.store.decision_event(decision_id, session=session)
             if decision.ad_id is None:
@@ -376,7 +378,7 @@ class Decider:
             if len(features) != len(FEATURE_NAMES):
                 raise InvalidInputError(f"decision {decision_id} was logged without usable features")
             self.store.append_event(Event(
-                REWARD, at or utcnow(), decision.screen, decision_id, decision.ad_id, decision.creative_id,
+                REWARD, at, decision.screen, decision_id, decision.ad_id, decision.creative_id,
                 decision.customer_id, normalised, {"kind": kind, "raw": float(value)},
             ), session=session)
             self.store.update_arm(decision.ad_id, features, normalised, dims=len(FEATURE_NAMES), session=session)
