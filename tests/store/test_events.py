@@ -81,3 +81,10 @@ def test_erasure_removes_events_naming_the_member(store: Store) -> None:
     store.append_events([Event(DECISION, customer_id="alice"), Event(DECISION, customer_id=None)])
     store.remove_customer("alice")
     assert [e.customer_id for e in store.events()] == [None]
+
+
+def test_caps_do_not_count_events_at_impossible_times(store: Store) -> None:
+    """A decision an older adlens logged for 9999 must not fill a daily cap for good."""
+    store.append_events([Event(DECISION, utcnow(), ad_id="a"),
+                         Event(DECISION, utcnow().replace(year=9999), ad_id="a")])
+    assert store.count_events(DECISION, since=utcnow() - timedelta(hours=1), ad_id="a") == 1

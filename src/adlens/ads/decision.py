@@ -363,7 +363,7 @@ class Decider:
         A decision takes one reward of each kind: a second, even sent at the same moment
         by another process, is :class:`~adlens.errors.ConflictError` and changes nothing
         (the store's unique index decides, and the arm is updated in the same transaction
-        as the winner's event only).
+        as the winner's event only). ``at`` (default now) must pass :func:`~adlens.times.check_time`.
         """
         normalised = normalise_reward(kind, value, self.settings.dwell_reward_seconds)
         at = utcnow() if at is None else check_time(at, "at")

@@ -195,7 +195,7 @@ class Metrics:
 
 
 def bucket_for(span: timedelta) -> str:
-    """``minute``, ``hour``, ``day``, ``week`` or ``month``: the bucket that gives a readable time axis over ``span``."""
+    """``minute``, ``hour``, ``day``, ``week`` or ``month``: the bucket giving a readable time axis over ``span``."""
     for bucket, longest in (("minute", MINUTE_SPAN), ("hour", HOUR_SPAN), ("day", DAY_SPAN), ("week", WEEK_SPAN)):
         if span <= longest:
             return bucket

@@ -17,7 +17,7 @@ from adlens.times import EARLIEST, check_time, latest
 _RELATIVE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhdw])\s*$", re.IGNORECASE)
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
-WHEN_HELP = "A date (2026-11-01), an ISO 8601 date-time, or a time ago: 30m, 24h, 7d, 2w."
+WHEN_HELP = "A date (2026-11-01), an ISO 8601 date-time, or a time ago: 30m, 24h, 7d, 2w; from 2000 on."
 
 
 def parse_moment(text: str, now: datetime | None = None) -> datetime:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from adlens.errors import ConflictError, InvalidInputError, NotFoundError
 from adlens.store.base import StoreBase
 from adlens.store.models import EventRow, to_utc, utcnow
+from adlens.times import read_limit
 
 DECISION = "decision"
 PLAY = "play"
@@ -134,8 +135,13 @@ class EventsMixin(StoreBase):
         self, kind: str, since: datetime | None = None, ad_id: str | None = None,
         customer_id: str | None = None, session: Session | None = None,
     ) -> int:
-        """How many ``kind`` events since ``since``, for one ad and/or one member (caps count these)."""
-        query = select(func.count()).select_from(EventRow).where(EventRow.kind == kind)
+        """How many ``kind`` events since ``since``, for one ad and/or one member (caps count these).
+
+        Events stamped more than a day ahead of the clock (impossible, see :mod:`adlens.times`)
+        are not counted: one would otherwise fill a daily cap for good.
+        """
+        query = select(func.count()).select_from(EventRow).where(EventRow.kind == kind,
+                                                                  EventRow.at <= read_limit())
         if since is not None:
             query = query.where(EventRow.at >= to_utc(since))
         if ad_id is not None:
