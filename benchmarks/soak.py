@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from api import analyzed_faces, audiences, free_port, jpeg, multipart_image, server_env, start_server
+from api import analyzed_faces, audiences, jpeg, multipart_image, server_env, serving
 from report import emit, machine_info
 
 #: Share of each route in the soak's mix (a reward needs a decision that showed an ad first).
@@ -250,11 +250,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         folder = Path(tmp)
         print(f"building a small store in {folder}…", file=sys.stderr)
         keys = prepare(folder)
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        print(f"starting adlens serve --workers {args.workers} on port {port}…", file=sys.stderr)
-        server = start_server(folder, port, args.workers, folder / "server.log")
-        try:
+        with serving(folder, args.workers) as (server, base):
             faces, frame = analyzed_faces(base, keys["screen"])
             traffic = Traffic(keys, audiences(faces, frame), jpeg("astronaut"), analyze=not args.no_analyze)
             print(f"baseline: {args.baseline_seconds:g} s of /healthz…", file=sys.stderr)
@@ -262,12 +258,6 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                                          args.sample, server.pid)) if args.baseline_seconds else None
             print(f"soak: {args.seconds:g} s of mixed requests over {args.concurrency} connections…", file=sys.stderr)
             soak = asyncio.run(drive(base, traffic, None, args.concurrency, args.seconds, args.sample, server.pid))
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=30)
-            except Exception:  # noqa: BLE001 - a server that will not stop is killed
-                server.kill()
 
     document = {
         "benchmark": "soak",
