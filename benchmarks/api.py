@@ -44,6 +44,8 @@ import tempfile
 import time
 import urllib.request
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -109,6 +111,22 @@ def start_server(folder: Path, port: int, workers: int, log: Path) -> subprocess
         time.sleep(0.5)
     server.terminate()
     raise RuntimeError(f"the server did not answer within {START_TIMEOUT:g} s:\n{log.read_text()[-3000:]}")
+
+
+@contextmanager
+def serving(folder: Path, workers: int) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """``adlens serve`` over the store in ``folder`` on a free port, as ``(process, base URL)``; stopped after."""
+    port = free_port()
+    print(f"starting adlens serve --workers {workers} on port {port}…", file=sys.stderr)
+    server = start_server(folder, port, workers, folder / "server.log")
+    try:
+        yield server, f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
 
 
 def tree_cpu_seconds(pid: int) -> float | None:
@@ -324,11 +342,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="adlens-api-bench-") as tmp:
         folder = Path(tmp)
         key = prepare(folder)
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        print(f"starting adlens serve --workers {args.workers} on port {port}…", file=sys.stderr)
-        server = start_server(folder, port, args.workers, folder / "server.log")
-        try:
+        with serving(folder, args.workers) as (server, base):
             photo = jpeg("astronaut")
             faces, frame = analyzed_faces(base, key)
             bodies = audiences(faces, frame)
@@ -340,12 +354,6 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                           f"{connections} connections from {args.clients} processes…", file=sys.stderr)
                     results[route] = run_route(pool, base, requests_for(route, key, bodies, photo), connections,
                                                args, server.pid)
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
 
     if "decide" in results:
         results["decide"]["target_rps"] = DECIDE_TARGET_RPS

@@ -7,7 +7,7 @@ import shutil
 import subprocess
 import sys
 
-from helpers import DATA, REPO, need
+from helpers import DATA, MODELS, REPO, need
 
 
 def test_vision_benchmark_quick(tmp_path, faces_small):
@@ -90,3 +90,17 @@ def test_uplift_benchmark_quick():
         assert size["learners"]["t"]["fit_s"] > 0 and size["learners"]["t"]["score_rows_per_s"] > 0
         assert size["baseline_response_model"]["fit_s"] > 0
         assert 0 < size["learners"]["t"]["qini_share_of_oracle"]
+
+
+def test_soak_benchmark_quick():
+    need(MODELS)
+    completed = subprocess.run([sys.executable, str(REPO / "benchmarks" / "soak.py"), "--quick", "--workers", "1",
+                                "--concurrency", "4"], capture_output=True, text=True, timeout=300, check=False)
+    assert completed.returncode == 0, completed.stderr
+    result = json.loads(completed.stdout)
+    assert result["baseline"]["by_route"].keys() == {"healthz"} and result["baseline"]["ok"] > 0
+    soak = result["soak"]
+    assert soak["requests"] > 0 and soak["errors"] == 0, (soak["non_2xx"], soak["exceptions"])
+    assert {"decide", "feedback"} <= soak["by_route"].keys()
+    rss = soak["rss_mb"]
+    assert rss["start"] > 0 and rss["max"] >= max(rss["start"], rss["end"]) and len(rss["samples"]) >= 2

@@ -97,6 +97,20 @@ class UploadTooLargeError(InvalidInputError):
     code = "upload_too_large"
 
 
+class ConflictError(InvalidInputError):
+    """A write that clashes with one already made: a second reward of one kind for one decision."""
+
+    http_status = 409
+    code = "conflict"
+
+
+class InvalidTimeError(InvalidInputError):
+    """A time a client or a user gave that adlens cannot take: before 2000, or ahead of the clock."""
+
+    http_status = 422
+    code = "invalid_time"
+
+
 class AuthenticationError(AdlensError):
     """An API request without a valid key (``Authorization: Bearer KEY``)."""
 

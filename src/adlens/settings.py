@@ -134,6 +134,11 @@ class Settings(BaseSettings):
         default=10.0, gt=0, description="Dwell of this many seconds or more counts as a full reward of 1."
     )
     ad_duration: float = Field(default=10.0, gt=0, description="Seconds an ad plays when its creative names none.")
+    max_clock_skew: float = Field(
+        default=300.0, ge=0, le=86_400,
+        description="Seconds a time given by a client or a command (a decision's, an answer's, a report's since) "
+        "may lie ahead of this machine's clock; later ones are refused, as are times before 2000.",
+    )
     emotion_fit: Path | None = Field(
         default=None, description="YAML/JSON table emotion → ad mood → fit; empty: the built-in table."
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +17,7 @@ from adlens.ads.decision import Decider
 from adlens.ads.importer import import_inventory
 from adlens.ads.loading import parse_inventory
 from adlens.crypto import EmbeddingCipher
-from adlens.errors import InvalidInputError, NotFoundError
+from adlens.errors import ConflictError, InvalidInputError, InvalidTimeError, NotFoundError
 from adlens.faces import EMOTIONS, Faces
 from adlens.settings import get_settings
 from adlens.store import Store
@@ -117,7 +119,7 @@ def test_reward_updates_the_arm_once_per_kind(decider: Decider, store: Any) -> N
     decision = decider.decide(audience(make_faces([30], eyewear=0.9)))
     assert decider.reward(decision.decision_id, 5.0, "dwell") == pytest.approx(0.5)
     assert decider.reward(decision.decision_id, 1, "click") == 1.0
-    with pytest.raises(InvalidInputError, match="already has a dwell reward"):
+    with pytest.raises(ConflictError, match="already has a dwell reward"):
         decider.reward(decision.decision_id, 7.0, "dwell")
     arm = store.arm_stats(["shades"], dims=len(FEATURE_NAMES))["shades"]
     assert arm.pulls == 2 and arm.reward_sum == pytest.approx(1.5)
@@ -125,6 +127,40 @@ def test_reward_updates_the_arm_once_per_kind(decider: Decider, store: Any) -> N
     assert [e.data["kind"] for e in rewards] == ["dwell", "click"]
     with pytest.raises(NotFoundError, match="unknown decision"):
         decider.reward("0" * 32, 1.0)
+
+
+def test_simultaneous_identical_rewards_count_once(decider: Decider, store: Any) -> None:
+    decision = decider.decide(audience(make_faces([30], eyewear=0.9)))
+    threads, start = 8, threading.Barrier(8)
+    outcomes: list[object] = []
+
+    def send() -> None:
+        start.wait()
+        try:
+            outcomes.append(decider.reward(decision.decision_id, 5.0, "dwell"))
+        except ConflictError as error:
+            outcomes.append(error)
+
+    workers = [threading.Thread(target=send) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert sorted(type(o).__name__ for o in outcomes) == ["ConflictError"] * (threads - 1) + ["float"]
+    assert len(store.events(kinds=[REWARD], decision_id=decision.decision_id)) == 1
+    arm = store.arm_stats(["shades"], dims=len(FEATURE_NAMES))["shades"]
+    assert arm.pulls == 1 and arm.reward_sum == pytest.approx(0.5)
+    with pytest.raises(ConflictError):  # a retry later changes nothing either
+        decider.reward(decision.decision_id, 5.0, "dwell")
+    assert store.arm_stats(["shades"], dims=len(FEATURE_NAMES))["shades"].pulls == 1
+
+
+def test_a_reward_at_an_impossible_time_is_refused(decider: Decider, store: Any) -> None:
+    decision = decider.decide(audience(make_faces([30], eyewear=0.9)))
+    for at in (datetime(9999, 12, 31, tzinfo=UTC), datetime(1999, 1, 1, tzinfo=UTC)):
+        with pytest.raises(InvalidTimeError, match="^at "):
+            decider.reward(decision.decision_id, 5.0, "dwell", at=at)
+    assert store.events(kinds=[REWARD]) == []
 
 
 def test_reward_of_a_decision_without_ad_is_refused(decider: Decider) -> None:

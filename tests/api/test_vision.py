@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
+from adlens.ads.audience import FEATURE_NAMES
 from adlens.store.events import DECISION, PLAY
 from helpers import FACES_SMALL, need
 
@@ -68,9 +70,34 @@ def test_decide_from_audience_json_then_reward(stocked):
     reward = stocked.post("/v1/reward", role="screen", json={"decision_id": decision["decision_id"], "value": 5})
     assert reward.status_code == 200 and reward.json()["reward"] == pytest.approx(0.5)
     again = stocked.post("/v1/reward", role="screen", json={"decision_id": decision["decision_id"], "value": 5})
-    assert again.status_code == 400 and "already" in again.json()["message"]
+    assert again.status_code == 409 and again.json()["error"] == "conflict" and "already" in again.json()["message"]
     unknown = stocked.post("/v1/reward", role="screen", json={"decision_id": "nope", "value": 1, "kind": "click"})
     assert unknown.status_code == 404
+
+
+def test_simultaneous_identical_rewards_one_200_the_rest_409(api, tmp_path):
+    from adlens.ads.importer import import_inventory
+    from adlens.ads.loading import parse_inventory
+    from adlens.crypto import EmbeddingCipher
+
+    (tmp_path / "creative.png").write_bytes(_png())
+    inventory = parse_inventory({"ads": [{"id": "shades", "creatives": [{"id": "a", "image": "creative.png"}]}]},
+                                tmp_path, "test inventory")
+    import_inventory(api.store, inventory, cipher=EmbeddingCipher(api.service.settings))
+    decision = api.post("/v1/decide", role="screen", json={"faces": [SUNGLASSES]}).json()
+    body = {"decision_id": decision["decision_id"], "value": 5}
+    with ThreadPoolExecutor(8) as pool:
+        codes = sorted(pool.map(lambda _: api.post("/v1/reward", role="screen", json=body).status_code, range(8)))
+    assert codes == [200] + [409] * 7
+    assert api.store.arm_stats(["shades"], dims=len(FEATURE_NAMES))["shades"].pulls == 1
+    assert api.post("/v1/reward", role="screen", json=body).status_code == 409
+
+
+def _png() -> bytes:
+    import cv2
+    import numpy as np
+
+    return cv2.imencode(".png", np.full((90, 160, 3), 128, np.uint8))[1].tobytes()
 
 
 @pytest.mark.parametrize(("audience", "where"), [

@@ -56,6 +56,17 @@ def test_report_of_everything_by_default(logged, tmp_path, monkeypatch):
     assert (tmp_path / "report.html").exists() and "2 decisions" in result.stdout
 
 
+def test_rows_at_impossible_times_leave_the_report_whole(logged, tmp_path):
+    from adlens.store import open_store
+
+    with open_store() as store:
+        store.append_events([Event(DECISION, datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC), "door", "x1", "a"),
+                             Event(DECISION, datetime(1, 1, 1, tzinfo=UTC), "door", "x2", "a")])
+    result = invoke("--out", str(tmp_path / "r.html"), "--json", str(tmp_path / "m.json"))
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "m.json").read_text(encoding="utf-8"))["skipped"] == 2
+
+
 def test_empty_store(data_dir, tmp_path):
     result = invoke("--out", str(tmp_path / "r.html"))
     assert result.exit_code == 0, result.output
@@ -65,6 +76,7 @@ def test_empty_store(data_dir, tmp_path):
 @pytest.mark.parametrize(("args", "message"), [
     (["--since", "yesterday-ish"], "not a date"),
     (["--since", "1d", "--until", "2d"], "must come before"),
+    (["--since", "0001-01-01"], "since 0001-01-01"), (["--until", "1999-12-31"], "until 1999-12-31"),
 ])
 def test_bad_periods(data_dir, tmp_path, args, message):
     result = invoke(*args, "--out", str(tmp_path / "r.html"))

@@ -51,6 +51,17 @@ def test_read_feedback_reports_bad_rows(tmp_path):
     assert [p.line for p in bad] == [3, 4, 5]
 
 
+def test_read_feedback_refuses_rows_at_impossible_times(tmp_path):
+    path = tmp_path / "f.csv"
+    path.write_text("customer,product,feedback,at\nann,1,like,9999-12-31T23:59:59\nann,2,like,0001-01-01\n"
+                    "ann,3,like,1999-12-31T23:00:00-02:00\nann,4,like,2026-01-01\n")
+    items = list(read_feedback(path))
+    problems = [i for i in items if isinstance(i, RowProblem)]
+    assert [(p.line, p.reason.split(" ")[:2]) for p in problems] == [
+        (2, ["at", "9999-12-31T23:59:59+00:00"]), (3, ["at", "0001-01-01T00:00:00+00:00"])]
+    assert [fb.product for _, fb in (i for i in items if not isinstance(i, RowProblem))] == ["3", "4"]
+
+
 def test_read_feedback_needs_its_columns(tmp_path):
     path = tmp_path / "f.csv"
     path.write_text("who,what\nann,1\n")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime, timedelta, timezone
 
 import numpy as np
 import pytest
 
-from adlens.errors import InvalidInputError, NotFoundError
+from adlens.errors import InvalidInputError, InvalidTimeError, NotFoundError
+from adlens.products import profiles
 from adlens.products.catalog import RowProblem
 from adlens.products.service import Shop
 from adlens.products.types import DISLIKE, LIKE, Aspects, Feedback, Product
@@ -136,3 +138,46 @@ def test_recommend_on_an_empty_catalogue(store):
     store.add_customer("ann")
     with pytest.raises(InvalidInputError, match="catalogue is empty"):
         Shop(store).recommend("ann")
+
+
+def test_concurrent_answers_all_reach_the_profile(shop, store):
+    """N threads × M answers at once: each profile equals the fold of its stored rows (none lost)."""
+    customers, answers = ("ann", "bob"), 6
+    for customer in customers:
+        shop.add_customer(customer)
+    start = threading.Barrier(8)
+    errors: list[BaseException] = []
+
+    def answer(worker: int) -> None:
+        start.wait()
+        try:
+            for n in range(answers):
+                product = f"{'rbk'[(worker + n) % 3]}{1 + n % 4}"
+                value = LIKE if (worker + n) % 4 else DISLIKE
+                shop.add_feedback(customers[worker % 2], product, value, at=T0 + timedelta(hours=worker * 10 + n))
+        except BaseException as error:  # noqa: BLE001 - reported by the assert below
+            errors.append(error)
+
+    workers = [threading.Thread(target=answer, args=(w,)) for w in range(8)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert errors == []
+    vectors = {p.id: p.aspects.vector() for p in store.get_products({f"{k}{n}" for k in KINDS for n in range(1, 5)})}
+    for customer in customers:
+        rows = store.feedback_for(customer)
+        stored = store.get_customer(customer)
+        assert len(rows) == 4 * answers and stored.feedback_count == len(rows)
+        folded = profiles.build(rows, vectors, shop.settings.profile_half_life_days, shop.settings.dislike_weight)
+        assert stored.profile == pytest.approx(folded.weights)
+
+
+def test_a_profile_stamped_at_an_impossible_time_still_learns(shop, store):
+    """An answer an older adlens took for 9999 must not decay every later answer to nothing."""
+    shop.add_customer("ann")
+    store.save_profile("ann", {"token:blue": 1.0}, datetime(9999, 12, 31, tzinfo=timezone.utc), 1)
+    profile = shop.add_feedback("ann", "r1", LIKE)
+    assert profile.weights["token:red"] > 0.4 and profile.count == 2
+    with pytest.raises(InvalidTimeError, match="^at 9999"):
+        shop.add_feedback("ann", "r1", LIKE, at=datetime(9999, 12, 31, tzinfo=timezone.utc))

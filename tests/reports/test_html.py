@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -51,6 +51,15 @@ def test_report_with_events(store: Store, tmp_path) -> None:
     assert "&lt;b&gt;bold&lt;/b&gt; &amp; co" in html and "<b>bold</b>" not in html
     assert "no eligible ad" in html and "door" in html and "window" in html
     assert not list(tmp_path.glob("deep/.*.tmp"))
+
+
+def test_report_survives_rows_at_impossible_times(store: Store, tmp_path) -> None:
+    """Rows an older adlens took from a client (years 1 and 9999) leave the report whole, with every plot."""
+    absurd = [datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC), datetime(1, 1, 1, tzinfo=UTC)]
+    store.append_events([*events(), *(Event(kind, at, "door", f"x{n}", "shoes", value=1.0, data={"kind": "dwell"})
+                                      for n, at in enumerate(absurd) for kind in (DECISION, REWARD))])
+    html = write_report(store, tmp_path / "report.html").read_text(encoding="utf-8")
+    assert len(IMAGE.findall(html)) == 5 and "4 event(s) at impossible times" in html
 
 
 def test_report_of_an_empty_store(store: Store, tmp_path) -> None:

@@ -155,3 +155,46 @@ def test_load_metrics_from_the_store(store: Store):
 ])
 def test_reason_group(reason, group):
     assert reason_group(reason) == group
+
+
+ABSURD = [datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC), datetime(1, 1, 1, tzinfo=UTC),
+          datetime(1999, 12, 31, tzinfo=UTC), datetime.now(UTC) + timedelta(days=2)]
+
+
+def absurd_rows() -> list[Event]:
+    """What a screen key could log before client times were checked: decisions and rewards at impossible times."""
+    rows = []
+    for n, at in enumerate(ABSURD):
+        rows.append(Event(DECISION, at, "door", f"x{n}", "a", "c1", data={"audience": audience(2, 1),
+                                                                          "reasons": ["targets x: 1"]}))
+        rows.append(Event(REWARD, at, "door", f"x{n}", "a", value=1.0, data={"kind": "dwell"}))
+    return rows
+
+
+def test_rows_at_impossible_times_are_left_out_and_counted(store: Store):
+    store.append_events([*scenario(), *absurd_rows()])
+    metrics = load_metrics(store)
+    assert metrics.counts == {DECISION: 3, PLAY: 2, REWARD: 2} and metrics.skipped == 2 * len(ABSURD)
+    assert metrics.first == T0 and metrics.bucket == "minute" and len(metrics.timeline) <= 200
+    assert metrics.to_dict()["skipped"] == 8
+    only = load_metrics(store, since=datetime(2030, 1, 1, tzinfo=UTC))
+    assert only.empty and only.timeline == [] and only.skipped == 2
+
+
+@pytest.mark.parametrize(("span", "bucket", "most"), [
+    (timedelta(days=100), "day", 101), (timedelta(days=700), "week", 102), (timedelta(days=26 * 366), "month", 313),
+])
+def test_long_spans_get_coarser_buckets_never_one_per_day(span, bucket, most):
+    start = datetime(2000, 1, 1, tzinfo=UTC)
+    events = [Event(DECISION, start, "door", "d0", "a"), Event(DECISION, start + span / 2, "door", "d1", "a"),
+              Event(DECISION, start + span, "door", "d2", "a")]
+    metrics = compute_metrics(events, now=start + span)
+    assert metrics.bucket == bucket and len(metrics.timeline) <= most and metrics.skipped == 0
+    starts = [b.start for b in metrics.timeline]
+    assert starts == sorted(set(starts)) and starts[0] <= start and starts[-1] <= start + span
+
+
+@pytest.mark.parametrize(("bucket", "expected"), [("week", datetime(2025, 12, 29, tzinfo=UTC)),
+                                                  ("month", datetime(2026, 1, 1, tzinfo=UTC))])
+def test_floor_to_week_and_month(bucket, expected):
+    assert floor_time(datetime(2026, 1, 2, 13, 47, 59, 123, tzinfo=UTC), bucket) == expected

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from adlens.errors import InvalidInputError, NotFoundError
+from adlens.errors import ConflictError, InvalidInputError, NotFoundError
 from adlens.store import Store
 from adlens.store.events import DECISION, PLAY, REWARD, Event
 from adlens.store.models import utcnow
@@ -43,6 +43,19 @@ def test_append_in_the_callers_transaction(store: Store) -> None:
     assert [e.id for e in store.events()] == [first]
 
 
+def test_a_decision_takes_one_reward_of_each_kind(store: Store) -> None:
+    store.append_events([Event(DECISION, decision_id="d1"), Event(PLAY, decision_id="d1"),
+                         Event(PLAY, decision_id="d1"), Event(REWARD, decision_id="d1", data={"kind": "dwell"}),
+                         Event(REWARD, decision_id="d1", data={"kind": "click"}),
+                         Event(REWARD, decision_id="d2", data={"kind": "dwell"})])
+    with pytest.raises(ConflictError, match="decision d1 already has a dwell reward"):
+        store.append_event(Event(REWARD, decision_id="d1", value=1.0, data={"kind": "dwell"}))
+    with pytest.raises(ConflictError), store.transaction() as session:  # nothing of the batch stays
+        store.append_events([Event(DECISION, decision_id="d3"), Event(REWARD, decision_id="d1",
+                                                                       data={"kind": "click"})], session=session)
+    assert len(store.events(decision_id="d1")) == 5 and store.events(decision_id="d3") == []
+
+
 def test_unknown_kind_is_refused() -> None:
     with pytest.raises(InvalidInputError, match="unknown event kind"):
         Event("click")
@@ -68,3 +81,10 @@ def test_erasure_removes_events_naming_the_member(store: Store) -> None:
     store.append_events([Event(DECISION, customer_id="alice"), Event(DECISION, customer_id=None)])
     store.remove_customer("alice")
     assert [e.customer_id for e in store.events()] == [None]
+
+
+def test_caps_do_not_count_events_at_impossible_times(store: Store) -> None:
+    """A decision an older adlens logged for 9999 must not fill a daily cap for good."""
+    store.append_events([Event(DECISION, utcnow(), ad_id="a"),
+                         Event(DECISION, utcnow().replace(year=9999), ad_id="a")])
+    assert store.count_events(DECISION, since=utcnow() - timedelta(hours=1), ad_id="a") == 1

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import JSON, DateTime, column, insert, inspect, table, text
+from sqlalchemy.exc import DBAPIError
 
 from adlens.errors import StoreError
 from adlens.products.types import Product
@@ -56,6 +59,32 @@ def test_downgrade_to_base_drops_everything(store: Store) -> None:
     assert _tables(store) <= {"alembic_version"}
     store.migrate()
     assert _tables(store) == TABLES | {"alembic_version"}
+
+
+def test_0005_keeps_the_first_of_duplicate_rewards(store_url: str) -> None:
+    bare = Store(store_url)
+    config = bare.alembic_config()
+    with bare.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0004")
+    # The table as 0004 left it, written as an older adlens did: duplicate rewards raced past its check.
+    events = table("events", column("at", DateTime(timezone=True)), column("kind"), column("decision_id"),
+                   column("data", JSON))
+    rows = [("decision", None), ("reward", "dwell"), ("reward", "dwell"), ("reward", "click"), ("reward", "dwell"),
+            ("play", None)]
+    with bare.engine.begin() as connection:
+        connection.execute(insert(events), [
+            {"at": datetime(2026, 11, 1, tzinfo=UTC), "kind": kind, "decision_id": "d1",
+             "data": {} if reward is None else {"kind": reward}} for kind, reward in rows])
+    bare.migrate()
+    assert bare.revision() == "0006"
+    with bare.engine.connect() as connection:
+        kept = connection.execute(text("SELECT id, kind, reward_kind FROM events ORDER BY id")).all()
+    assert [(i, k, r) for i, k, r in kept] == [(1, "decision", None), (2, "reward", "dwell"), (4, "reward", "click"),
+                                               (6, "play", None)]
+    with pytest.raises(DBAPIError, match="append-only"), bare.engine.begin() as connection:
+        connection.execute(text("UPDATE events SET value = 1"))
+    bare.close()
 
 
 def test_newer_revision_is_refused(store: Store, store_url: str) -> None:

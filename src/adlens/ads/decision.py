@@ -42,13 +42,14 @@ from adlens.ads.emotion import emotion_fit, emotion_table
 from adlens.ads.lookalike import choose_creative
 from adlens.ads.rules import Eligibility, RuleContext, UpliftOf, evaluate
 from adlens.crypto import EmbeddingCipher
-from adlens.errors import InvalidInputError, NotFoundError
+from adlens.errors import ConflictError, InvalidInputError, NotFoundError
 from adlens.faces import Faces
 from adlens.products.recommend import Recommender
 from adlens.products.service import Shop
 from adlens.settings import Settings, get_settings
 from adlens.store.events import DECISION, PLAY, REWARD, Event
 from adlens.store.models import utcnow
+from adlens.times import check_time
 
 #: How much each score component counts in an ad's total (each component lies in [0, 1]).
 WEIGHTS = {"rules": 1.0, "taste": 1.0, "emotion": 0.5, "engagement": 1.0, "priority": 0.5}
@@ -359,21 +360,25 @@ class Decider:
     def reward(self, decision_id: str, value: float, kind: str = "dwell", at: datetime | None = None) -> float:
         """Log a reward for a decision and fold it into the ad's bandit arm; returns it normalised to [0, 1].
 
-        A decision takes one reward of each kind; a second is refused.
+        A decision takes one reward of each kind: a second, even sent at the same moment
+        by another process, is :class:`~adlens.errors.ConflictError` and changes nothing
+        (the store's unique index decides, and the arm is updated in the same transaction
+        as the winner's event only). ``at`` (default now) must pass :func:`~adlens.times.check_time`.
         """
         normalised = normalise_reward(kind, value, self.settings.dwell_reward_seconds)
+        at = utcnow() if at is None else check_time(at, "at")
         with self.store.transaction() as session:
             decision = self.store.decision_event(decision_id, session=session)
             if decision.ad_id is None:
                 raise InvalidInputError(f"decision {decision_id} showed no ad, so there is nothing to reward")
             earlier = self.store.events(kinds=[REWARD], decision_id=decision_id, session=session)
             if any(e.data.get("kind") == kind for e in earlier):
-                raise InvalidInputError(f"decision {decision_id} already has a {kind} reward")
+                raise ConflictError(f"decision {decision_id} already has a {kind} reward")
             features = np.asarray(decision.data.get("features") or [], dtype=np.float64)
             if len(features) != len(FEATURE_NAMES):
                 raise InvalidInputError(f"decision {decision_id} was logged without usable features")
             self.store.append_event(Event(
-                REWARD, at or utcnow(), decision.screen, decision_id, decision.ad_id, decision.creative_id,
+                REWARD, at, decision.screen, decision_id, decision.ad_id, decision.creative_id,
                 decision.customer_id, normalised, {"kind": kind, "raw": float(value)},
             ), session=session)
             self.store.update_arm(decision.ad_id, features, normalised, dims=len(FEATURE_NAMES), session=session)

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from adlens.ads.audience import ATTRIBUTES
 from adlens.faces import EMOTIONS, Faces
+from adlens.times import check_time
 
 #: Faces accepted in one audience (a crowd larger than this is not one screen's audience).
 MAX_FACES = 100
@@ -96,9 +97,16 @@ class AudienceIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     screen: Identifier | None = Field(default=None, description="Screen id (default: ADLENS_SCREEN).")
-    at: datetime | None = Field(default=None, description="When (ISO 8601; UTC when no zone); default now.")
+    at: datetime | None = Field(default=None, description="When (ISO 8601; UTC when no zone); default now. From "
+                                "2000 to ADLENS_MAX_CLOCK_SKEW seconds ahead of the server's clock (else 422).")
     frame: FrameSize | None = Field(default=None, description="Camera frame size; default 640×480 or the faces' extent.")
     faces: list[FaceIn] = Field(default_factory=list, max_length=MAX_FACES)
+
+    @field_validator("at")
+    @classmethod
+    def _in_range(cls, at: datetime | None) -> datetime | None:
+        # InvalidTimeError is no ValueError: pydantic lets it through, and the API answers 422 invalid_time.
+        return None if at is None else check_time(at, "at")
 
     @model_validator(mode="after")
     def _whole_columns(self) -> AudienceIn:
@@ -162,7 +170,8 @@ class FeedbackIn(BaseModel):
     customer: Identifier
     product: Identifier
     feedback: Literal["like", "dislike"]
-    at: datetime | None = None
+    at: datetime | None = Field(default=None, description="When (ISO 8601; UTC when no zone); default now. From "
+                                "2000 to ADLENS_MAX_CLOCK_SKEW seconds ahead of the server's clock (else 422).")
     create_customer: bool = False
 
 

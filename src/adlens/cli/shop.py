@@ -89,7 +89,8 @@ def feedback_add(
     customer: Annotated[str, typer.Argument(help="Customer id.")],
     product: Annotated[str, typer.Argument(help="Product id.")],
     answer: Annotated[str, typer.Argument(metavar="like|dislike", help="The answer.")],
-    at: Annotated[str | None, typer.Option("--at", help="When (ISO 8601); default now.")] = None,
+    at: Annotated[str | None, typer.Option(
+        "--at", help="When (ISO 8601, from 2000 to a few minutes ahead); default now.")] = None,
     create_customer: Annotated[bool, typer.Option("--create-customer", help="Add the customer if new.")] = False,
 ) -> None:
     """Record that a customer likes or dislikes a product; their profile is updated at once."""

@@ -10,6 +10,7 @@ from typing import Any
 from adlens.errors import InvalidInputError
 from adlens.products.catalog import RowProblem, read_records
 from adlens.products.types import DISLIKE, LIKE, Feedback
+from adlens.times import check_time
 
 CUSTOMER_COLUMNS = ("customer", "customer_id", "user", "user_id")
 PRODUCT_COLUMNS = ("product", "product_id", "item", "item_id", "id")
@@ -60,7 +61,8 @@ def read_feedback(path: Path) -> Iterator[tuple[int, Feedback] | RowProblem]:
     """Answers from a CSV or JSON-lines file, each with its line; bad rows become problems.
 
     Columns: customer, product, feedback (like/dislike), and an optional time (ISO 8601;
-    missing means now). Rows without a time keep the file's order.
+    missing means now; from 2000 to a few minutes ahead, see :func:`~adlens.times.check_time`).
+    Rows without a time keep the file's order.
     """
     columns: tuple[str | None, ...] | None = None
     for line, record in read_records(path):
@@ -80,7 +82,8 @@ def read_feedback(path: Path) -> Iterator[tuple[int, Feedback] | RowProblem]:
             continue
         try:
             value = parse_value(record.get(value_col, ""))
-            at = parse_time(record[time_col]) if time_col and record.get(time_col) not in (None, "") else now()
+            at = check_time(parse_time(record[time_col]), time_col) \
+                if time_col and record.get(time_col) not in (None, "") else now()
         except InvalidInputError as error:
             yield RowProblem(line, product, error.message, "bad record")
             continue

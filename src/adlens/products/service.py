@@ -25,6 +25,7 @@ from adlens.products.segments import Segmenter
 from adlens.products.types import DISLIKE, LIKE, Feedback, split_key
 from adlens.products.vectors import AspectIndex
 from adlens.settings import Settings, get_settings
+from adlens.times import check_time, plausible, read_limit
 
 #: Answers written per transaction in a batch import.
 FEEDBACK_BATCH = 500
@@ -83,8 +84,11 @@ class Shop:
     def add_feedback(
         self, customer: str, product: str, value: int, at: datetime | None = None, create_customer: bool = False
     ) -> Profile:
-        """Record one like (+1) or dislike (-1) and update the customer's profile in the same transaction."""
-        at = at or now()
+        """Record one like (+1) or dislike (-1) and update the customer's profile in the same transaction.
+
+        ``at`` (default now) must pass :func:`~adlens.times.check_time`: from 2000 to a few minutes ahead.
+        """
+        at = now() if at is None else check_time(at, "at")
         with self.store.transaction() as session:
             if create_customer:
                 self.store.add_customer(customer, session=session)
@@ -253,4 +257,9 @@ class Shop:
 
 
 def _profile(customer: Any) -> Profile:
-    return Profile(dict(customer.profile), customer.profile_updated_at, customer.feedback_count)
+    updated = customer.profile_updated_at
+    if updated is not None and not plausible(updated, read_limit()):
+        # A time no answer can have (written before times were checked) would decay every
+        # later answer to nothing: the next answer's own time takes its place.
+        updated = None
+    return Profile(dict(customer.profile), updated, customer.feedback_count)

@@ -55,7 +55,9 @@ def _summary(metrics: Metrics) -> str:
         ("screens", _number(len(metrics.screens))),
         (NO_AD, _number(metrics.reasons.get(NO_AD, 0))),
     ]
-    return (f'<p>Events from {escape(page.when(metrics.first))} to {escape(page.when(metrics.last))}.</p>'
+    skipped = (f' {metrics.skipped} event(s) at impossible times (before 2000 or ahead of the clock) '
+               'are left out.' if metrics.skipped else '')
+    return (f'<p>Events from {escape(page.when(metrics.first))} to {escape(page.when(metrics.last))}.{skipped}</p>'
             + page.cards(cards))
 
 

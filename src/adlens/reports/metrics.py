@@ -17,7 +17,11 @@
   ``"no eligible ad"`` for decisions that showed nothing.
 
 Everything is computed from plain :class:`~adlens.store.events.Event` lists, so a malformed
-``data`` field (an old or foreign writer) counts as zero rather than failing the report.
+``data`` field (an old or foreign writer) counts as zero rather than failing the report,
+and an event at a time that cannot be real (before 2000, or more than a day ahead of the
+clock: written before client times were checked) is left out and counted in ``skipped``.
+Time series get one bucket per minute, hour, day, week or month, whichever keeps the
+axis to a few hundred buckets at most over the events' actual span.
 """
 
 from __future__ import annotations
@@ -33,12 +37,14 @@ import numpy as np
 
 from adlens.faces import EMOTIONS
 from adlens.store.events import DECISION, PLAY, REWARD, Event
+from adlens.times import plausible, read_limit
 
 NO_AD = "no eligible ad"
 NO_REASON = "(no reason given)"
 NO_SCREEN = "(no screen)"
-#: Event spans up to these lengths get minute, then hour buckets; longer spans get days.
-MINUTE_SPAN, HOUR_SPAN = timedelta(hours=3), timedelta(days=4)
+#: Event spans up to these lengths get minute, hour, day, then week buckets; longer spans get months.
+MINUTE_SPAN, HOUR_SPAN, DAY_SPAN, WEEK_SPAN = timedelta(hours=3), timedelta(days=4), timedelta(days=120), \
+    timedelta(days=730)
 
 
 def _number(value: Any) -> float:
@@ -167,6 +173,7 @@ class Metrics:
     timeline: list[TimeBucket] = field(default_factory=list)
     ad_share: list[tuple[datetime, dict[str, int]]] = field(default_factory=list)
     learning: list[LearningPoint] = field(default_factory=list)
+    skipped: int = 0
 
     @property
     def empty(self) -> bool:
@@ -185,23 +192,41 @@ class Metrics:
             "timeline": [{**vars(b), "start": when(b.start)} for b in self.timeline],
             "ad_share": [{"start": when(start), "decisions": counts} for start, counts in self.ad_share],
             "learning": [{**vars(p), "at": when(p.at)} for p in self.learning],
+            "skipped": self.skipped,
         }
 
 
 def bucket_for(span: timedelta) -> str:
-    """``minute``, ``hour`` or ``day``: the bucket that gives a readable time axis over ``span``."""
-    return "minute" if span <= MINUTE_SPAN else "hour" if span <= HOUR_SPAN else "day"
+    """``minute``, ``hour``, ``day``, ``week`` or ``month``: the bucket giving a readable time axis over ``span``."""
+    for bucket, longest in (("minute", MINUTE_SPAN), ("hour", HOUR_SPAN), ("day", DAY_SPAN), ("week", WEEK_SPAN)):
+        if span <= longest:
+            return bucket
+    return "month"
 
 
 def floor_time(moment: datetime, bucket: str) -> datetime:
-    """The start of the ``bucket`` (minute/hour/day) ``moment`` falls in."""
+    """The start of the ``bucket`` (minute/hour/day/week from Monday/month) ``moment`` falls in."""
     moment = moment.replace(second=0, microsecond=0)
-    if bucket in ("hour", "day"):
-        moment = moment.replace(minute=0)
-    return moment.replace(hour=0) if bucket == "day" else moment
+    if bucket == "minute":
+        return moment
+    moment = moment.replace(minute=0)
+    if bucket == "hour":
+        return moment
+    moment = moment.replace(hour=0)
+    if bucket == "week":
+        return moment - timedelta(days=moment.weekday())
+    return moment.replace(day=1) if bucket == "month" else moment
 
 
-_STEP = {"minute": timedelta(minutes=1), "hour": timedelta(hours=1), "day": timedelta(days=1)}
+_STEP = {"minute": timedelta(minutes=1), "hour": timedelta(hours=1), "day": timedelta(days=1),
+         "week": timedelta(weeks=1)}
+
+
+def _next(start: datetime, bucket: str) -> datetime:
+    """The start of the bucket after the one starting at ``start``."""
+    if bucket == "month":
+        return start.replace(year=start.year + start.month // 12, month=start.month % 12 + 1)
+    return start + _STEP[bucket]
 
 
 class _Tally:
@@ -279,10 +304,17 @@ class _Tally:
 
 
 def compute_metrics(events: Iterable[Event], since: datetime | None = None,
-                    until: datetime | None = None) -> Metrics:
-    """The :class:`Metrics` of ``events`` (any order); ``since``/``until`` are only recorded."""
-    events = sorted(events, key=lambda e: (e.at, e.id or 0))
-    metrics = Metrics(since, until, counts={kind: 0 for kind in (DECISION, PLAY, REWARD)})
+                    until: datetime | None = None, now: datetime | None = None) -> Metrics:
+    """The :class:`Metrics` of ``events`` (any order); ``since``/``until`` are only recorded.
+
+    Events at impossible times (see the module docstring; ``now`` defaults to the clock)
+    are left out and counted in :attr:`Metrics.skipped`.
+    """
+    limit = read_limit(now)
+    given = list(events)
+    events = sorted((e for e in given if plausible(e.at, limit)), key=lambda e: (e.at, e.id or 0))
+    metrics = Metrics(since, until, counts={kind: 0 for kind in (DECISION, PLAY, REWARD)},
+                      skipped=len(given) - len(events))
     if not events:
         return metrics
     metrics.first, metrics.last = events[0].at, events[-1].at
@@ -313,7 +345,7 @@ def _timeline(first: datetime, last: datetime, bucket: str, tally: _Tally) -> li
             float(np.mean(faces)) if seen else None, float(np.mean([w for _, w in seen])) if seen else None,
             int(max(faces, default=0)), tally.ots.get(start, 0.0),
         ))
-        start += _STEP[bucket]
+        start = _next(start, bucket)
     return rows
 
 

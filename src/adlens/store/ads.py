@@ -59,6 +59,7 @@ class AdsMixin(StoreBase):
             raise InvalidInputError(f"ad {ad_id!r} has two creatives with the same id")
         now = utcnow()
         with self._session(session) as s:
+            self._lock_for_write(s)  # two imports of one new ad must not both insert it
             row = s.get(AdRow, ad_id)
             outcome: Upserted
             if row is None:

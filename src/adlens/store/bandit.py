@@ -97,6 +97,7 @@ class BanditMixin(StoreBase):
 
     def _locked_arm(self, s: Session, ad_id: str, dims: int, ridge: float) -> BanditArmRow:
         """The arm's row, created as a prior when missing, locked until the transaction ends."""
+        self._lock_for_write(s)
         prior = ArmStats.prior(dims, ridge)
         a_bytes, b_bytes = prior.to_bytes()
         values = {"ad_id": ad_id, "dims": dims, "a_matrix": a_bytes, "b_vector": b_bytes, "pulls": 0,

@@ -167,6 +167,24 @@ class StoreBase:
         with self.transaction() as own:
             yield own
 
+    @staticmethod
+    def _lock_for_write(session: Session) -> None:
+        """Make ``session``'s transaction hold the database's write lock before it reads what it will rewrite.
+
+        PostgreSQL locks rows (``SELECT … FOR UPDATE``); SQLite has no row locks, and
+        pysqlite starts its transaction only at the first write, so a profile read before
+        that is read outside it and two writers fold into the same old value. Taking the
+        write lock up front (``BEGIN IMMEDIATE``; other writers wait their turn, readers
+        do not) makes the read-modify-write atomic. A transaction that has written already
+        holds the lock.
+        """
+        connection = session.connection()
+        if connection.dialect.name != "sqlite":
+            return
+        raw = connection.connection.driver_connection
+        if not getattr(raw, "in_transaction", True):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
     @contextmanager
     def _connection(self, session: Session | None) -> Iterator[Connection]:
         """The caller's session's connection (the caller commits), or a fresh transaction without a session.

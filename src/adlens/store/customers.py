@@ -97,10 +97,13 @@ class CustomersMixin(StoreBase):
     def get_customer(self, customer_id: str, session: Session | None = None, for_update: bool = False) -> Customer:
         """The customer ``customer_id``; :class:`~adlens.errors.NotFoundError` if unknown.
 
-        ``for_update`` locks the row until the transaction ends (PostgreSQL), so two answers
-        arriving at once for one customer cannot both fold into the same old profile.
+        ``for_update`` locks the row (PostgreSQL) or the database for writing (SQLite) until
+        the transaction ends, so two answers arriving at once for one customer cannot both
+        fold into the same old profile.
         """
         with self._session(session) as s:
+            if for_update:
+                self._lock_for_write(s)
             row = s.get(CustomerRow, customer_id, with_for_update=for_update)
             if row is None:
                 raise NotFoundError(f"unknown customer {customer_id!r}")
@@ -119,6 +122,7 @@ class CustomersMixin(StoreBase):
     def remove_customer(self, customer_id: str, session: Session | None = None) -> None:
         """Erase a customer: profile, feedback, gallery enrolment, events naming them, uplift scores, segment count."""
         with self._session(session) as s:
+            self._lock_for_write(s)  # the segment and uplift figures read here are rewritten below
             row = s.get(CustomerRow, customer_id)
             if row is None:
                 raise NotFoundError(f"unknown customer {customer_id!r}")

@@ -14,11 +14,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from adlens.errors import InvalidInputError, NotFoundError
+from adlens.errors import ConflictError, InvalidInputError, NotFoundError
 from adlens.store.base import StoreBase
 from adlens.store.models import EventRow, to_utc, utcnow
+from adlens.times import read_limit
 
 DECISION = "decision"
 PLAY = "play"
@@ -51,8 +53,18 @@ _INSERT = insert(EventRow.__table__)
 
 
 def _to_row(e: Event) -> dict[str, Any]:
+    reward_kind = e.data.get("kind") if e.kind == REWARD and e.decision_id is not None else None
     return {"kind": e.kind, "at": to_utc(e.at), "screen": e.screen, "decision_id": e.decision_id, "ad_id": e.ad_id,
-            "creative_id": e.creative_id, "customer_id": e.customer_id, "value": e.value, "data": dict(e.data)}
+            "creative_id": e.creative_id, "customer_id": e.customer_id, "value": e.value, "data": dict(e.data),
+            "reward_kind": None if reward_kind is None else str(reward_kind)[:32]}
+
+
+def _conflict(rows: list[dict[str, Any]]) -> ConflictError:
+    """What a clash on the one unique index of events (a decision's reward of one kind) means."""
+    rewards = [r for r in rows if r["reward_kind"] is not None]
+    if len(rewards) == 1:
+        return ConflictError(f"decision {rewards[0]['decision_id']} already has a {rewards[0]['reward_kind']} reward")
+    return ConflictError("a decision already has a reward of one of these kinds")
 
 
 def _to_event(row: EventRow) -> Event:
@@ -64,15 +76,22 @@ class EventsMixin(StoreBase):
     """Append and read events."""
 
     def append_events(self, events: Iterable[Event], session: Session | None = None) -> list[int]:
-        """Insert ``events`` in one transaction and return their ids (committed on return unless ``session``)."""
+        """Insert ``events`` in one transaction and return their ids (committed on return unless ``session``).
+
+        A second reward of one kind for one decision is :class:`~adlens.errors.ConflictError`,
+        however many processes insert at once (a unique index decides), and nothing is written.
+        """
         rows = [_to_row(e) for e in events]
         if not rows:
             return []
         with self._connection(session) as connection:
-            if len(rows) == 1:  # the common case, a decision: the driver reports the id without RETURNING
-                return [int(connection.execute(_INSERT, rows[0]).inserted_primary_key[0])]
-            inserted = connection.execute(_INSERT.returning(EventRow.id, sort_by_parameter_order=True), rows)
-            return [int(i) for i in inserted.scalars()]
+            try:
+                if len(rows) == 1:  # the common case, a decision: the driver reports the id without RETURNING
+                    return [int(connection.execute(_INSERT, rows[0]).inserted_primary_key[0])]
+                inserted = connection.execute(_INSERT.returning(EventRow.id, sort_by_parameter_order=True), rows)
+                return [int(i) for i in inserted.scalars()]
+            except IntegrityError as error:  # the transaction is spoilt: the caller's ``with`` rolls it back
+                raise _conflict(rows) from error
 
     def append_event(self, event: Event, session: Session | None = None) -> int:
         """Insert one event and return its id."""
@@ -116,8 +135,13 @@ class EventsMixin(StoreBase):
         self, kind: str, since: datetime | None = None, ad_id: str | None = None,
         customer_id: str | None = None, session: Session | None = None,
     ) -> int:
-        """How many ``kind`` events since ``since``, for one ad and/or one member (caps count these)."""
-        query = select(func.count()).select_from(EventRow).where(EventRow.kind == kind)
+        """How many ``kind`` events since ``since``, for one ad and/or one member (caps count these).
+
+        Events stamped more than a day ahead of the clock (impossible, see :mod:`adlens.times`)
+        are not counted: one would otherwise fill a daily cap for good.
+        """
+        query = select(func.count()).select_from(EventRow).where(EventRow.kind == kind,
+                                                                  EventRow.at <= read_limit())
         if since is not None:
             query = query.where(EventRow.at >= to_utc(since))
         if ad_id is not None:

@@ -67,6 +67,7 @@ class GalleryMixin(StoreBase):
             raise InvalidInputError("consent text must not be empty")
         now = utcnow()
         with self._session(session) as s:
+            self._lock_for_write(s)
             if s.get(CustomerRow, customer_id) is None:
                 raise NotFoundError(f"unknown customer {customer_id!r}")
             member = s.get(GalleryMemberRow, customer_id, with_for_update=True)

@@ -237,7 +237,9 @@ class EventRow(Base):
 
     ``customer_id`` is set only in members mode, for an identified member, so erasure
     can find every event that names the person; ``data`` holds aggregate audience
-    numbers, never an image or an embedding.
+    numbers, never an image or an embedding. ``reward_kind`` is set on rewards only
+    (dwell, click, purchase): a unique index lets a decision take one reward of each
+    kind, whatever number of processes try at once (NULLs, on every other event, never clash).
     """
 
     __tablename__ = "events"
@@ -247,6 +249,7 @@ class EventRow(Base):
         Index("ix_events_decision_id", "decision_id"),
         Index("ix_events_ad_id_at", "ad_id", "at"),
         Index("ix_events_customer_id", "customer_id"),
+        Index("uq_events_decision_id_reward_kind", "decision_id", "reward_kind", unique=True),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
@@ -259,6 +262,7 @@ class EventRow(Base):
     customer_id: Mapped[str | None] = mapped_column(String(128))
     value: Mapped[float | None] = mapped_column(Float)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    reward_kind: Mapped[str | None] = mapped_column(String(32))
 
 
 class BanditArmRow(Base):

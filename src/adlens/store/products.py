@@ -133,6 +133,7 @@ class ProductsMixin(StoreBase):
         }
         now = utcnow()
         with self._session(session) as s:
+            self._lock_for_write(s)  # two imports of one new product must not both insert it
             row = s.get(ProductRow, product.id)
             outcome: Upserted
             if row is None:

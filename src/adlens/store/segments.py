@@ -93,6 +93,7 @@ class SegmentsMixin(StoreBase):
         members = Counter(assignment.values())
         rows = [_segment_row(i, segment, members[i]) for i, segment in enumerate(segments)]
         with self._session(session) as s:
+            self._lock_for_write(s)  # no customer may be added or erased between the check and the update
             missing = set(assignment)
             for part in chunks(sorted(assignment)):
                 missing -= set(s.scalars(select(CustomerRow.id).where(CustomerRow.id.in_(part))))

@@ -24,6 +24,7 @@ from adlens.errors import InvalidInputError, NotFoundError
 from adlens.media import hide_paths, served_file
 from adlens.store.keys import ApiKey
 from adlens.store.models import utcnow
+from adlens.times import read_limit
 
 router = APIRouter(prefix="/v1/ads", tags=["ads"])
 Reader = Annotated[ApiKey, Depends(allow(ANALYST, SCREEN))]
@@ -50,7 +51,7 @@ def _performance(store: Any, days: float) -> dict[str, dict[str, Any]]:
     since = utcnow() - timedelta(days=days)
     metrics = load_metrics(store, since)
     plays: dict[str | None, int] = {}
-    for event in store.events(kinds=["play"], since=since):
+    for event in store.events(kinds=["play"], since=since, until=read_limit()):
         plays[event.ad_id] = plays.get(event.ad_id, 0) + 1
     return {e.key: {"decisions": e.decisions, "impressions": e.impressions, "plays": plays.get(e.key, 0),
                     "seconds": round(e.seconds, 2), "watchers": round(e.watchers, 2),

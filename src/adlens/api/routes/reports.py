@@ -14,6 +14,7 @@ from adlens.reports.period import parse_period
 from adlens.store.events import DECISION
 from adlens.store.keys import ApiKey
 from adlens.store.models import utcnow
+from adlens.times import read_limit
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 Reader = Annotated[ApiKey, Depends(allow(ANALYST))]
@@ -58,7 +59,7 @@ def live(request: Request, _key: Reader, minutes: Annotated[float, Query(gt=0, l
     """The decisions of the last ``minutes``: how many, faces and watchers seen, and per screen the latest
     audience and ad."""
     service = get_service(request)
-    events = service.store.events(kinds=[DECISION], since=utcnow() - timedelta(minutes=minutes))
+    events = service.store.events(kinds=[DECISION], since=utcnow() - timedelta(minutes=minutes), until=read_limit())
     latest: dict[str, Any] = {}
     faces = watchers = 0
     for event in events:
