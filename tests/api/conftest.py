@@ -42,11 +42,12 @@ class Api:
 
 
 def api_settings(folder: Path, **overrides: Any) -> Settings:
-    """Settings for a test app: its own SQLite store, data folder and gallery key under ``folder``."""
+    """Settings for a test app: its own SQLite store (unless ``database_url``), data folder and gallery key
+    under ``folder``."""
     from cryptography.fernet import Fernet
 
-    return Settings(database_url=f"sqlite:///{folder / 'api.db'}", data_dir=folder / "data",
-                    gallery_key=Fernet.generate_key().decode(), **overrides)
+    return Settings(**{"database_url": f"sqlite:///{folder / 'api.db'}", "data_dir": folder / "data",
+                       "gallery_key": Fernet.generate_key().decode(), **overrides})
 
 
 @pytest.fixture()

@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from adlens.api.schemas import PRINTABLE
 from adlens.errors import AdlensError, RateLimitedError
 
 log = logging.getLogger("adlens.api")
@@ -45,9 +46,25 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
+def _detail(error: Any) -> dict[str, Any]:
+    """One validation problem as a client sees it: where, what and its type, without the input echoed back,
+    pydantic's documentation link or its "Value error, " prefix on messages adlens wrote itself."""
+    detail = {k: v for k, v in _plain(error).items() if k not in ("input", "url", "ctx")}
+    message = str(detail.get("msg", "invalid value"))
+    for prefix in ("Value error, ", "Assertion failed, "):
+        message = message.removeprefix(prefix)
+    if detail.get("type") == "string_pattern_mismatch" and _plain(error).get("ctx", {}).get("pattern") == PRINTABLE:
+        message = "must not contain control characters (NUL, tab, line breaks…)"
+    detail["msg"] = message
+    limits = {k: v for k, v in _plain(error).get("ctx", {}).items() if k not in ("error", "pattern")}
+    if limits:
+        detail["ctx"] = limits
+    return detail
+
+
 def validation_response(errors: list[Any]) -> JSONResponse:
     """422 with a one-line message naming the first problem, and every problem in ``details``."""
-    details = [{k: v for k, v in _plain(e).items() if k != "input"} for e in errors]
+    details = [_detail(e) for e in errors]
     first = details[0] if details else {}
     where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
     message = f"{where}: {first.get('msg', 'invalid request')}" if where else first.get("msg", "invalid request")
