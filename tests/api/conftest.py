@@ -85,3 +85,43 @@ def vision_api(make_api: Callable[..., Api]) -> Api:
     if not MODELS.is_dir():
         pytest.skip(f"models not found: {MODELS}")
     return make_api(models=True)
+
+
+@dataclass
+class Exchange:
+    """What a raw ASGI call answered, and how many times the app asked for the request's body."""
+
+    status: int
+    body: bytes
+    reads: int
+
+
+def call_asgi(app: Any, method: str, path: str, headers: dict[str, str],
+              messages: list[dict[str, Any]], hang: bool = False) -> Exchange:
+    """Run one request through ``app`` (started by a TestClient) with the body ``messages``, in order;
+    after them the client hangs (``hang``) or has disconnected."""
+    import asyncio
+
+    reads = 0
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        nonlocal reads
+        reads += 1
+        if reads <= len(messages):
+            return messages[reads - 1]
+        if hang:
+            await asyncio.sleep(3600)
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
+             "path": path, "raw_path": path.encode(), "root_path": "", "query_string": b"",
+             "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+             "client": ("203.0.113.9", 5000), "server": ("testserver", 80), "state": {}}
+    asyncio.run(app(scope, receive, send))
+    start = next((m for m in sent if m["type"] == "http.response.start"), {"status": 0})
+    return Exchange(start["status"], b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body"),
+                    reads)

@@ -1,8 +1,9 @@
 """The API edge of :mod:`adlens.errors`: every error becomes ``{"error": code, "message": text}``.
 
 Status codes come from :attr:`~adlens.errors.AdlensError.http_status`; request
-validation failures are 422 with the details; anything unexpected is logged here
-with its traceback and answered 500 with no detail, never the traceback itself.
+validation failures are 422 with the details; a client that leaves mid-body is one
+line in the log; anything unexpected is logged here with its traceback and answered
+500 with no detail, never the traceback itself.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 
 from adlens.api.schemas import PRINTABLE
 from adlens.errors import AdlensError, RateLimitedError
@@ -21,7 +23,7 @@ from adlens.errors import AdlensError, RateLimitedError
 log = logging.getLogger("adlens.api")
 
 _HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-               405: "method_not_allowed", 413: "upload_too_large", 415: "unsupported_media_type",
+               405: "method_not_allowed", 408: "request_timeout", 413: "upload_too_large", 415: "unsupported_media_type",
                422: "invalid_request", 429: "rate_limited"}
 
 
@@ -71,6 +73,13 @@ def validation_response(errors: list[Any]) -> JSONResponse:
     return JSONResponse({"error": "invalid_request", "message": message, "details": details}, status_code=422)
 
 
+def _disconnected(request: Request) -> Response:
+    """A client that left before its body arrived: one line in the log (nobody reads the answer)."""
+    route = getattr(request.scope.get("route"), "path", None) or "unmatched"
+    log.info("client left before sending its whole request: %s %s", request.method, route)
+    return Response(status_code=400)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Map every error to its JSON response on ``app``."""
 
@@ -82,11 +91,17 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _invalid(_request: Request, error: RequestValidationError) -> JSONResponse:
         return validation_response(list(error.errors()))
 
+    @app.exception_handler(ClientDisconnect)
+    async def _gone(request: Request, _error: ClientDisconnect) -> Response:
+        return _disconnected(request)
+
     @app.exception_handler(HTTPException)
-    async def _http(_request: Request, error: HTTPException) -> JSONResponse:
+    async def _http(request: Request, error: HTTPException) -> Response:
         cause = error.__cause__
         if isinstance(cause, AdlensError):  # e.g. a body cut off by the size limit while FastAPI parsed it
             return error_response(cause)
+        if isinstance(cause, ClientDisconnect):
+            return _disconnected(request)
         code = _HTTP_CODES.get(error.status_code, "http_error")
         return JSONResponse({"error": code, "message": str(error.detail)}, status_code=error.status_code,
                             headers=getattr(error, "headers", None))

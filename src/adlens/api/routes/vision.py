@@ -83,7 +83,7 @@ async def decide(request: Request, _key: ScreenKey) -> JSONResponse:
     else:
         raise InvalidInputError("send audience JSON (Content-Type: application/json) or an image "
                                 "(multipart/form-data, field 'image')")
-    service.metrics.decisions.labels(data["screen"], "yes" if data["ad"] else "no").inc()
+    service.metrics.decided(data["screen"], data["ad"] is not None)
     return JSONResponse(data)
 
 
