@@ -162,3 +162,15 @@ def test_rate_limiter_forgets_idle_names_past_its_bound():
     limiter.hit("another")
     with pytest.raises(RateLimitedError):
         limiter.check("another")
+
+
+def test_an_11_5_mb_audience_json_is_refused_unparsed(api, monkeypatch):
+    from adlens.api import schemas
+
+    parsed = []
+    monkeypatch.setattr(schemas.AudienceIn, "model_validate_json", classmethod(lambda cls, data: parsed.append(1)))
+    body = b'{"faces": [' + b'{"box": [1, 2, 3, 4]},' * 550_000 + b'{"box": [1, 2, 3, 4]}]}'
+    assert len(body) > 11_500_000
+    response = api.client.post("/v1/decide", content=body,
+                               headers={**api.headers("screen"), "Content-Type": "application/json"})
+    assert response.status_code == 413 and response.json()["error"] == "upload_too_large" and not parsed
