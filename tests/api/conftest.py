@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -125,3 +126,32 @@ def call_asgi(app: Any, method: str, path: str, headers: dict[str, str],
     start = next((m for m in sent if m["type"] == "http.response.start"), {"status": 0})
     return Exchange(start["status"], b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body"),
                     reads)
+
+
+@contextmanager
+def serving(app: Any, **config: Any) -> Iterator[str]:
+    """Run ``app`` with uvicorn (``config``: more :class:`uvicorn.Config` options) in a background thread on a
+    free loopback port; yields its URL."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))  # bound before the server starts: no race for a free port
+    server = uvicorn.Server(uvicorn.Config(app, **{"log_level": "warning", **config}))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 120  # a guard against a hang, not a timing check
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                pytest.fail("the app did not start (see the log above)")
+            time.sleep(0.05)
+        host, port = sock.getsockname()[:2]
+        yield f"http://{host}:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=60)
+        sock.close()

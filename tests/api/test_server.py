@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import socket
-import threading
-import time
-
-import uvicorn
+from urllib.parse import urlsplit
 
 from adlens.api.server import HeaderTimeoutProtocol, log_config, uvicorn_options
+
+from .conftest import serving
 
 
 async def _hello(scope, receive, send):
@@ -18,30 +17,19 @@ async def _hello(scope, receive, send):
     await send({"type": "http.response.body", "body": b"ok"})
 
 
-def _serve(protocol) -> tuple[uvicorn.Server, int]:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(_hello, http=protocol, log_level="warning", lifespan="off"))
-    threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True).start()
-    while not server.started:
-        time.sleep(0.01)
-    return server, sock.getsockname()[1]
+class _Quick(HeaderTimeoutProtocol):
+    header_timeout = 0.3
 
 
 def test_a_client_sending_its_headers_slowly_is_cut_off():
-    class Quick(HeaderTimeoutProtocol):
-        header_timeout = 0.3
-
-    server, port = _serve(Quick)
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=30) as slow:
+    with serving(_hello, http=_Quick, lifespan="off") as url:
+        address = urlsplit(url).hostname, urlsplit(url).port
+        with socket.create_connection(address, timeout=30) as slow:
             slow.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")  # never finishes its headers
-            assert slow.recv(100) == b""  # closed by the server
-        with socket.create_connection(("127.0.0.1", port), timeout=30) as quick:
+            assert slow.recv(100) == b""  # closed by the server (the socket's timeout only guards a hang)
+        with socket.create_connection(address, timeout=30) as quick:
             quick.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
             assert quick.recv(100).startswith(b"HTTP/1.1 200")
-    finally:
-        server.should_exit = True
 
 
 def test_uvicorn_runs_with_adlens_logs_and_without_its_access_log():
