@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from adlens.api.schemas import AudienceIn
+from adlens.api.schemas import PRINTABLE, AudienceIn
 
 BOX = [10, 10, 50, 50]
 
@@ -101,3 +101,27 @@ def test_a_screen_id_with_control_characters_is_refused(api):
     response = api.post("/v1/decide", role="screen", files={"image": ("x.png", b"x", "image/png")},
                         data={"screen": "a\x00b"})
     assert response.status_code == 400 and "screen" in response.json()["message"]
+
+
+def _bounded(schema: dict) -> bool:
+    """Whether a parameter's schema bounds its value (strings by length, numbers by a maximum)."""
+    options = schema.get("anyOf", [schema])
+    return all(s.get("type") in ("boolean", "null") or "enum" in s or "const" in s
+               or (s.get("type") == "string" and "maxLength" in s)
+               or (s.get("type") in ("integer", "number") and ("maximum" in s or "exclusiveMaximum" in s))
+               for s in options)
+
+
+def test_every_parameter_of_every_route_is_bounded(api):
+    paths = api.client.get("/openapi.json").json()["paths"]
+    loose = [f"{method.upper()} {path} {p['name']}" for path, methods in paths.items()
+             for method, operation in methods.items() for p in operation.get("parameters", [])
+             if not _bounded(p["schema"])]
+    assert loose == []
+
+
+def test_every_path_id_refuses_control_characters(api):
+    paths = api.client.get("/openapi.json").json()["paths"]
+    ids = [p for methods in paths.values() for operation in methods.values()
+           for p in operation.get("parameters", []) if p["in"] == "path"]
+    assert ids and all(p["schema"].get("pattern") == PRINTABLE for p in ids)
