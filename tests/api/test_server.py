@@ -32,6 +32,14 @@ def test_a_client_sending_its_headers_slowly_is_cut_off():
             assert quick.recv(100).startswith(b"HTTP/1.1 200")
 
 
+def test_huge_headers_are_refused():
+    with serving(_hello, http=HeaderTimeoutProtocol, lifespan="off") as url:
+        address = urlsplit(url).hostname, urlsplit(url).port
+        with socket.create_connection(address, timeout=30) as client:
+            client.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n" + b"X-Junk: " + b"j" * 100_000 + b"\r\n\r\n")
+            assert client.recv(100).startswith(b"HTTP/1.1 400")
+
+
 def test_uvicorn_runs_with_adlens_logs_and_without_its_access_log():
     options = uvicorn_options("info")
     assert options["access_log"] is False and options["http"] is HeaderTimeoutProtocol

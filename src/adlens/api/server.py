@@ -1,10 +1,11 @@
-"""How ``adlens serve`` runs the app under uvicorn: connection timeouts and the logs.
+"""How ``adlens serve`` runs the app under uvicorn: connection limits and the logs.
 
 uvicorn closes an idle keep-alive connection after ``timeout_keep_alive`` seconds but
-waits for ever on a client that sends its request line and headers slowly; the HTTP
-protocol here closes a connection whose headers have not all arrived within
-``ADLENS_API_HEADER_TIMEOUT`` (bodies are bounded by ``ADLENS_API_BODY_TIMEOUT`` in
-:class:`~adlens.api.limits.BodySizeLimit`). uvicorn's own access log, which writes
+waits for ever on a client that sends its request line and headers slowly, and its
+httptools parser takes headers of any size; the HTTP protocol here closes a
+connection whose headers have not all arrived within ``ADLENS_API_HEADER_TIMEOUT``
+and refuses a request line and headers over :data:`MAX_HEADER_BYTES` (bodies are
+bounded by :class:`~adlens.api.limits.BodySizeLimit`). uvicorn's own access log, which writes
 whole paths (customer ids included) and client addresses, is off: adlens logs each
 request by its route template instead (:mod:`adlens.api.metrics`).
 """
@@ -24,16 +25,36 @@ except ImportError:  # pragma: no cover - uvicorn[standard] brings httptools
 
 #: Seconds an idle keep-alive connection stays open.
 KEEP_ALIVE_SECONDS = 5
+#: The longest request line and headers, together (h11, when it is the parser, has its own 16 KiB bound).
+MAX_HEADER_BYTES = 64 * 1024
 
 
 class HeaderTimeoutProtocol(_Protocol):  # type: ignore[misc, valid-type]
-    """uvicorn's HTTP protocol, closing a connection whose next request's headers take too long.
+    """uvicorn's HTTP protocol, closing a connection whose next request's headers take too long or are too long.
 
     The clock starts when the connection opens and again after each response; it is
     disarmed once a request's headers are complete (its body has its own limit).
     """
 
     header_timeout: float | None = None
+    _header_bytes = 0
+
+    def on_message_begin(self) -> None:
+        self._header_bytes = 0
+        super().on_message_begin()
+
+    def on_url(self, url: bytes) -> None:
+        self._count_header_bytes(len(url))
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._count_header_bytes(len(name) + len(value))
+        super().on_header(name, value)
+
+    def _count_header_bytes(self, size: int) -> None:
+        self._header_bytes += size
+        if self._header_bytes > MAX_HEADER_BYTES:  # the parser answers 400 and closes the connection
+            raise ValueError(f"request line and headers over {MAX_HEADER_BYTES} bytes")
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
