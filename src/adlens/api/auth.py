@@ -74,6 +74,11 @@ def allow(*roles: str) -> Callable[..., ApiKey]:
     return check
 
 
+def role_dependency(*roles: str) -> Any:
+    """``Depends(allow(*roles))``, for a router's or a route's ``dependencies``."""
+    return Depends(allow(*roles))
+
+
 def _roles(route: Any) -> frozenset[str] | None:
     """The roles a route's :func:`allow` dependency admits, or ``None`` when it needs no key."""
     pending = [route.dependant] if isinstance(route, APIRoute) else []

@@ -23,8 +23,8 @@ from adlens.errors import AdlensError, RateLimitedError
 log = logging.getLogger("adlens.api")
 
 _HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-               405: "method_not_allowed", 408: "request_timeout", 413: "upload_too_large", 415: "unsupported_media_type",
-               422: "invalid_request", 429: "rate_limited"}
+               405: "method_not_allowed", 408: "request_timeout", 413: "upload_too_large",
+               415: "unsupported_media_type", 422: "invalid_request", 429: "rate_limited"}
 
 
 def error_response(error: AdlensError) -> JSONResponse:
@@ -51,14 +51,16 @@ def _plain(value: Any) -> Any:
 def _detail(error: Any) -> dict[str, Any]:
     """One validation problem as a client sees it: where, what and its type, without the input echoed back,
     pydantic's documentation link or its "Value error, " prefix on messages adlens wrote itself."""
-    detail = {k: v for k, v in _plain(error).items() if k not in ("input", "url", "ctx")}
+    plain = _plain(error)
+    context = plain.get("ctx") or {}
+    detail = {k: v for k, v in plain.items() if k not in ("input", "url", "ctx")}
     message = str(detail.get("msg", "invalid value"))
     for prefix in ("Value error, ", "Assertion failed, "):
         message = message.removeprefix(prefix)
-    if detail.get("type") == "string_pattern_mismatch" and _plain(error).get("ctx", {}).get("pattern") == PRINTABLE:
+    if detail.get("type") == "string_pattern_mismatch" and context.get("pattern") == PRINTABLE:
         message = "must not contain control characters (NUL, tab, line breaks…)"
     detail["msg"] = message
-    limits = {k: v for k, v in _plain(error).get("ctx", {}).items() if k not in ("error", "pattern")}
+    limits = {k: v for k, v in context.items() if k not in ("error", "pattern")}  # ge, le, max_length…
     if limits:
         detail["ctx"] = limits
     return detail

@@ -146,7 +146,8 @@ class RewardIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     decision_id: Identifier
-    value: float = Field(ge=0, le=1e6, allow_inf_nan=False, description="Dwell in seconds, or 1/0 for a click or a purchase.")
+    value: float = Field(ge=0, le=1e6, allow_inf_nan=False,
+                         description="Dwell in seconds, or 1/0 for a click or a purchase.")
     kind: Literal["dwell", "click", "purchase"] = "dwell"
 
 

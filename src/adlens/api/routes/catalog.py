@@ -26,7 +26,8 @@ def _with_url(product: Any, data: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.get("", summary="List products")
-def list_products(request: Request, _key: Reader, search: Annotated[str | None, Query(max_length=200, pattern=PRINTABLE)] = None,
+def list_products(request: Request, _key: Reader,
+                  search: Annotated[str | None, Query(max_length=200, pattern=PRINTABLE)] = None,
                   limit: Annotated[int, Query(ge=1, le=500)] = 50,
                   offset: Offset = 0) -> dict[str, Any]:
     """Products by id (only ids or names containing ``search``), a page at a time, with how many match."""

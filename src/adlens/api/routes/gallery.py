@@ -31,10 +31,12 @@ def list_members(request: Request, _key: Admin) -> dict[str, Any]:
 @router.post("", summary="Enrol a customer who consented")
 async def enrol(
     request: Request, _key: Admin,
-    customer: Annotated[str, Form(min_length=1, max_length=MAX_ID, pattern=PRINTABLE, description="Customer id (created when new).")],
+    customer: Annotated[str, Form(min_length=1, max_length=MAX_ID, pattern=PRINTABLE,
+                                  description="Customer id (created when new).")],
     consent: Annotated[str, Form(min_length=1, max_length=10_000, description="The consent text they agreed to.")],
     images: Annotated[list[UploadFile], File(description="Photos showing only this person's face.")],
-    expires: Annotated[str | None, Form(max_length=64, pattern=PRINTABLE, description="When consent ends: YYYY-MM-DD or ISO 8601.")] = None,
+    expires: Annotated[str | None, Form(max_length=64, pattern=PRINTABLE,
+                                        description="When consent ends: YYYY-MM-DD or ISO 8601.")] = None,
 ) -> dict[str, Any]:
     """Store one encrypted face embedding per photo, never the photo, with the consent (members mode only).
 

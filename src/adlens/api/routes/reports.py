@@ -19,8 +19,8 @@ from adlens.store.models import utcnow
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 Reader = Annotated[ApiKey, Depends(allow(ANALYST))]
-When = Annotated[str | None, Query(max_length=64, pattern=PRINTABLE, description="A date, an ISO 8601 date-time, or a time ago: "
-                                   "30m, 24h, 7d, 2w.")]
+When = Annotated[str | None, Query(max_length=64, pattern=PRINTABLE,
+                                   description="A date, an ISO 8601 date-time, or a time ago: 30m, 24h, 7d, 2w.")]
 
 
 #: The years a report's period may name: further out is a typo, and the calendar's edges overflow in time zones.
