@@ -81,15 +81,17 @@ def test_unknown_route_and_wrong_method_are_json(api):
     assert wrong.status_code == 405 and wrong.json()["error"] == "method_not_allowed"
 
 
-def test_an_unexpected_error_is_500_without_a_traceback(api, monkeypatch):
+def test_an_unexpected_error_is_500_without_a_traceback(api, monkeypatch, caplog):
     def broken(*_args, **_kwargs):
         raise RuntimeError("secret internals /etc/passwd")
 
-    monkeypatch.setattr(api.store, "list_customers", broken)
-    response = api.get("/v1/customers")
+    monkeypatch.setattr(api.store, "get_customer", broken)
+    with caplog.at_level("ERROR", logger="adlens.api"):
+        response = api.get("/v1/customers/member-4711")
     assert response.status_code == 500
     assert response.json()["error"] == "internal_error"
     assert "secret" not in response.text and "Traceback" not in response.text
+    assert caplog.records[0].getMessage() == "unexpected error in GET /v1/customers/{customer_id}"
 
 
 def test_image_routes_without_models_are_503(api):

@@ -75,10 +75,14 @@ def validation_response(errors: list[Any]) -> JSONResponse:
     return JSONResponse({"error": "invalid_request", "message": message, "details": details}, status_code=422)
 
 
+def _route(request: Request) -> str:
+    """The request's route template (``/v1/customers/{customer_id}``): logs never hold the ids in paths."""
+    return getattr(request.scope.get("route"), "path", None) or "unmatched"
+
+
 def _disconnected(request: Request) -> Response:
     """A client that left before its body arrived: one line in the log (nobody reads the answer)."""
-    route = getattr(request.scope.get("route"), "path", None) or "unmatched"
-    log.info("client left before sending its whole request: %s %s", request.method, route)
+    log.info("client left before sending its whole request: %s %s", request.method, _route(request))
     return Response(status_code=400)
 
 
@@ -110,6 +114,6 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:
-        log.exception("unexpected error in %s %s", request.method, request.url.path)
+        log.exception("unexpected error in %s %s", request.method, _route(request))
         return JSONResponse({"error": "internal_error",
                              "message": "an unexpected error happened; it is in the server log"}, status_code=500)
