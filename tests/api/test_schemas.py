@@ -125,3 +125,12 @@ def test_every_path_id_refuses_control_characters(api):
     ids = [p for methods in paths.values() for operation in methods.values()
            for p in operation.get("parameters", []) if p["in"] == "path"]
     assert ids and all(p["schema"].get("pattern") == PRINTABLE for p in ids)
+
+
+@pytest.mark.parametrize(("field", "value"), [("customer", "c\x00"), ("customer", "c" * 129), ("consent", "yes\x00"),
+                                              ("expires", "2030-01-01\n")])
+def test_enrolment_fields_are_bounded_and_printable(both, field, value):
+    form = {"customer": "c1", "consent": "I agree.\nSigned.", field: value}
+    response = both.post("/v1/gallery", data=form, files={"images": ("x.png", b"x", "image/png")})
+    assert response.status_code == 422 and response.json()["message"].startswith(f"{field}: "), response.text
+    assert "pattern" not in response.json()["message"]

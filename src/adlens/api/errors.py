@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
-from adlens.api.schemas import PRINTABLE
+from adlens.api.schemas import NO_NUL, PRINTABLE
 from adlens.errors import AdlensError, RateLimitedError
 
 log = logging.getLogger("adlens.api")
@@ -25,6 +25,9 @@ log = logging.getLogger("adlens.api")
 _HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                405: "method_not_allowed", 408: "request_timeout", 413: "upload_too_large",
                415: "unsupported_media_type", 422: "invalid_request", 429: "rate_limited"}
+#: What a text that does not match one of adlens's patterns lacks, in words rather than a regular expression.
+_PATTERNS = {PRINTABLE: "must not contain control characters (NUL, tab, line breaks…)",
+             NO_NUL: "must not contain a NUL character"}
 
 
 def error_response(error: AdlensError) -> JSONResponse:
@@ -57,8 +60,8 @@ def _detail(error: Any) -> dict[str, Any]:
     message = str(detail.get("msg", "invalid value"))
     for prefix in ("Value error, ", "Assertion failed, "):
         message = message.removeprefix(prefix)
-    if detail.get("type") == "string_pattern_mismatch" and context.get("pattern") == PRINTABLE:
-        message = "must not contain control characters (NUL, tab, line breaks…)"
+    if detail.get("type") == "string_pattern_mismatch" and context.get("pattern") in _PATTERNS:
+        message = _PATTERNS[context["pattern"]]
     detail["msg"] = message
     limits = {k: v for k, v in context.items() if k not in ("error", "pattern")}  # ge, le, max_length…
     if limits:

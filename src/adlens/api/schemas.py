@@ -26,6 +26,8 @@ FRONTAL = np.array([[0.3, 0.4], [0.7, 0.4], [0.5, 0.575], [0.35, 0.75], [0.65, 0
 
 #: Every printable character (no NUL or other control character: PostgreSQL refuses NUL, logs must stay one line).
 PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
+#: Text that may run over lines (a consent text) but holds no NUL, which PostgreSQL cannot store.
+NO_NUL = r"^[^\x00]*$"
 #: The longest id (of a screen, customer, product, ad, creative, decision, campaign) the API accepts.
 MAX_ID = 128
 #: Pixel coordinates and sizes are within a frame at most this wide (as :class:`FrameSize`).

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from adlens.api.auth import allow, get_service
-from adlens.api.schemas import MAX_ID, PRINTABLE, PathId
+from adlens.api.schemas import MAX_ID, NO_NUL, PRINTABLE, PathId
 from adlens.api.uploads import read_image
 from adlens.errors import InvalidInputError
 from adlens.store.keys import ApiKey
@@ -33,7 +33,8 @@ async def enrol(
     request: Request, _key: Admin,
     customer: Annotated[str, Form(min_length=1, max_length=MAX_ID, pattern=PRINTABLE,
                                   description="Customer id (created when new).")],
-    consent: Annotated[str, Form(min_length=1, max_length=10_000, description="The consent text they agreed to.")],
+    consent: Annotated[str, Form(min_length=1, max_length=10_000, pattern=NO_NUL,
+                                 description="The consent text they agreed to.")],
     images: Annotated[list[UploadFile], File(description="Photos showing only this person's face.")],
     expires: Annotated[str | None, Form(max_length=64, pattern=PRINTABLE,
                                         description="When consent ends: YYYY-MM-DD or ISO 8601.")] = None,
