@@ -125,6 +125,13 @@ class PermissionDeniedError(AdlensError):
     code = "forbidden"
 
 
+class RequestTimeoutError(InvalidInputError):
+    """A client took longer than ``ADLENS_API_BODY_TIMEOUT`` to send its request."""
+
+    http_status = 408
+    code = "request_timeout"
+
+
 class RateLimitedError(AdlensError):
     """An API key sent more requests than ``ADLENS_API_RATE_LIMIT`` allows; retry after ``retry_after`` s."""
 

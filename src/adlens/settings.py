@@ -151,6 +151,22 @@ class Settings(BaseSettings):
         default=20.0, ge=0, description="Requests per second each API key may send on average; 0 turns the limit off."
     )
     api_rate_burst: int = Field(default=60, ge=1, description="Requests an API key may send at once above the rate.")
+    max_json_bytes: int = Field(
+        default=1_000_000, gt=0, description="Largest JSON request body the API accepts (audience JSON, feedback)."
+    )
+    api_body_timeout: float = Field(
+        default=60.0, gt=0, description="Seconds a client may take to send a request body; slower is 408."
+    )
+    api_header_timeout: float = Field(
+        default=10.0, gt=0, description="Seconds a client may take to send a request's headers (adlens serve)."
+    )
+    api_address_failures: float = Field(
+        default=1.0, ge=0, description="Failed key checks per second a client address may make on average, "
+        "over its burst; 0 turns the limit off."
+    )
+    api_address_burst: int = Field(
+        default=30, ge=1, description="Failed key checks a client address may make at once above that rate."
+    )
     live_screen_timeout: float = Field(
         default=30.0, gt=0, description="A live screen (the /screen page) sending no frame for this long has left: "
         "its playing ad is logged and its state dropped."

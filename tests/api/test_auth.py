@@ -115,3 +115,43 @@ def test_whoami_says_role_mode_and_privacy(api):
     body = api.get("/v1/whoami", role="screen").json()
     assert body["role"] == "screen" and body["mode"] == "anonymous"
     assert body["privacy"]["images_kept"] is False and "Nobody is identified" in body["privacy"]["notice"]
+
+
+UPLOAD = {"Content-Type": "multipart/form-data; boundary=b", "Content-Length": "100000"}
+BODY = [{"type": "http.request", "body": b"x" * 1000, "more_body": True}]
+
+
+@pytest.mark.parametrize(("role", "status"), [(None, 401), ("bad", 401), (S, 403), (N, 403)])
+def test_the_key_and_role_are_checked_before_any_body_is_read(api, role, status):
+    from .conftest import call_asgi
+
+    headers = {**UPLOAD, **({"Authorization": "Bearer adl_x_y"} if role == "bad" else
+                            api.headers(role) if role else {})}
+    for path in ("/v1/catalog", "/v1/ads", "/v1/gallery"):
+        answer = call_asgi(api.client.app, "POST", path, headers, BODY, hang=True)
+        assert answer.status == status and answer.reads == 0, (path, answer)
+
+
+def test_an_admin_upload_is_read(api):
+    from .conftest import call_asgi
+
+    answer = call_asgi(api.client.app, "POST", "/v1/catalog", {**UPLOAD, **api.headers(A)},
+                       [{"type": "http.request", "body": b"--b--\r\n", "more_body": False}])
+    assert answer.reads >= 1 and answer.status == 422
+
+
+def test_invalid_keys_are_limited_by_client_address_before_any_lookup(make_api, monkeypatch):
+    api = make_api(api_address_failures=0.001, api_address_burst=3)
+    looked_up = []
+    monkeypatch.setattr(api.store, "api_key_by_hash", lambda digest: looked_up.append(digest))
+    codes = [api.client.get("/v1/ads", headers={"Authorization": f"Bearer adl_guess_{i}"}).status_code
+             for i in range(6)]
+    assert codes == [401, 401, 401, 429, 429, 429] and len(looked_up) == 3
+    limited = api.client.get("/v1/ads", headers={"Authorization": "Bearer adl_guess_9"})
+    assert limited.json()["error"] == "rate_limited" and int(limited.headers["retry-after"]) >= 1
+    assert api.client.get("/healthz").status_code == 200  # no key needed, nothing to guess
+
+
+def test_valid_keys_spend_nothing_from_their_address(make_api):
+    api = make_api(api_address_failures=0.001, api_address_burst=1)
+    assert all(api.get("/v1/whoami").status_code == 200 for _ in range(5))

@@ -64,6 +64,7 @@ def test_decide_from_audience_json_then_reward(stocked):
     decision = response.json()
     assert decision["ad"] == "summer-shades" and decision["screen"] == "entrance" and decision["new"] is True
     assert decision["creative_url"].startswith("/v1/ads/summer-shades/creatives/")
+    assert decision["creative_spec"]["image"] == decision["creative_url"]  # a route, never the server's path
     assert decision["audience"]["faces"] == 1
     logged = stocked.store.events(kinds=[DECISION])
     assert [e.decision_id for e in logged] == [decision["decision_id"]] and logged[0].data["source"] == "api"
@@ -106,10 +107,20 @@ def _png() -> bytes:
     ({"faces": [SUNGLASSES, {"box": [1, 1, 50, 50]}]}, "given for 1 of 2 faces"),
     ({"faces": [], "colour": "red"}, "colour"),
     ({"faces": [{"box": [0, 0, 10, 10], "age": -3}]}, "faces.0.age"),
+    ({}, "faces: Field required"),
+    ({"screen": "entrance"}, "faces: Field required"),
 ])
 def test_bad_audience_json_is_422_naming_the_field(api, audience, where):
     response = api.post("/v1/decide", role="screen", json=audience)
     assert response.status_code == 422 and where in response.json()["message"]
+    assert api.store.events(kinds=[DECISION]) == []  # nothing logged, nothing counted
+    assert "adlens_decisions_total{" not in api.get("/metrics", role="analyst").text
+
+
+def test_an_empty_audience_is_a_decision(api):
+    response = api.post("/v1/decide", role="screen", json={"faces": []})
+    assert response.status_code == 200 and response.json()["audience"]["faces"] == 0
+    assert len(api.store.events(kinds=[DECISION])) == 1
 
 
 def test_decide_from_an_image(stocked):

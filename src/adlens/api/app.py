@@ -13,10 +13,13 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from adlens import __version__
+from adlens.api.auth import KeyGate
 from adlens.api.errors import install_error_handlers
 from adlens.api.limits import BodySizeLimit
 from adlens.api.metrics import Metrics
@@ -26,6 +29,9 @@ from adlens.api.service import Service
 from adlens.settings import Settings, get_settings
 
 log = logging.getLogger("adlens.api")
+
+#: Where Swagger UI's own files are served from (see :func:`_install_docs`).
+DOCS_STATIC = "/docs/static"
 
 DESCRIPTION = """Faces in, the right ad out, privately. Every route but `/healthz` needs an API key
 (`Authorization: Bearer KEY`, made with `adlens keys create ROLE`); roles: **admin** (everything),
@@ -54,16 +60,37 @@ def create_app(settings: Settings | None = None, *, store: Any = None, analyzer:
         finally:
             service.close()
 
-    app = FastAPI(title="adlens", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(title="adlens", version=__version__, description=DESCRIPTION, lifespan=lifespan,
+                  docs_url=None, redoc_url=None)
     install_error_handlers(app)
+    _install_docs(app)
     for module in (system, vision, ads, catalog, shop, gallery, reports, uplift):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=system.STATIC), name="static")
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
-    # Outermost first: the body limit sees every request before anything reads it.
+    # The last added runs first: the body limits see every request before anything reads it, the
+    # metrics and access log see every answer, and keys are checked before any route reads a body.
+    app.add_middleware(KeyGate)
     app.add_middleware(metrics.middleware)
-    app.add_middleware(BodySizeLimit, limit=settings.max_upload_bytes)
+    app.add_middleware(BodySizeLimit, limit=settings.max_upload_bytes, json_limit=settings.max_json_bytes,
+                       timeout=settings.api_body_timeout)
     return app
+
+
+def _install_docs(app: FastAPI) -> None:
+    """Swagger UI at ``/docs`` from the files of the swagger-ui-bundle package, never from a CDN: the page
+    works offline and tells no third party about an operator's visit."""
+    from swagger_ui_bundle import swagger_ui_path
+
+    app.mount(DOCS_STATIC, StaticFiles(directory=str(swagger_ui_path)), name="swagger-ui")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url=app.openapi_url or "/openapi.json", title=f"{app.title} API",
+                                   swagger_js_url=f"{DOCS_STATIC}/swagger-ui-bundle.js",
+                                   swagger_css_url=f"{DOCS_STATIC}/swagger-ui.css",
+                                   swagger_favicon_url=f"{DOCS_STATIC}/favicon-32x32.png",
+                                   swagger_ui_parameters={"validatorUrl": None})
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:

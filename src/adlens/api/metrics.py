@@ -1,20 +1,34 @@
-"""Prometheus metrics of the service, served at ``/metrics``.
+"""Prometheus metrics of the service, served at ``/metrics``, and the access log.
 
 Each app has its own registry (tests build many apps in one process). With several
 workers (``adlens serve --workers N``), ``PROMETHEUS_MULTIPROC_DIR`` is set and
 ``/metrics`` adds up every worker's numbers (prometheus_client's multiprocess mode).
+Every label has a bounded set of values: route templates, never the ids in paths;
+the first :data:`MAX_SCREENS` screen ids, then ``other``; known methods, then ``other``.
+
+The access log (logger ``adlens.access``) names each request by the same route
+template, so it holds no customer, product or ad id, no query and no client address:
+nothing in it needs erasing when a customer is erased.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import threading
 import time
+
 from fastapi import Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client import multiprocess
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+#: Screens counted under their own id; decisions of any further screen are counted as ``other``.
+MAX_SCREENS = 200
+METHODS = frozenset(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"))
+
+access_log = logging.getLogger("adlens.access")
 
 
 class Metrics:
@@ -30,6 +44,16 @@ class Metrics:
                                  ["screen", "chosen"], registry=self.registry)
         self.faces = Counter("adlens_faces_analysed", "Faces found in images posted to the API.",
                              registry=self.registry)
+        self._screens: set[str] = set()
+        self._lock = threading.Lock()
+
+    def decided(self, screen: str, chosen: bool) -> None:
+        """Count a decision on ``screen`` (``other`` past the first :data:`MAX_SCREENS` screens)."""
+        with self._lock:
+            if screen not in self._screens and len(self._screens) < MAX_SCREENS:
+                self._screens.add(screen)
+            label = screen if screen in self._screens else "other"
+        self.decisions.labels(label, "yes" if chosen else "no").inc()
 
     def exposition(self) -> Response:
         """The Prometheus text of this process, or of every worker in multiprocess mode."""
@@ -40,8 +64,8 @@ class Metrics:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     def middleware(self, app: ASGIApp) -> ASGIApp:
-        """ASGI middleware timing and counting every request under its route template
-        (``/v1/ads/{ad_id}``, never the id itself, so the label set stays small)."""
+        """ASGI middleware timing, counting and logging every request under its route template
+        (``/v1/ads/{ad_id}``, never the id itself, so the label set stays small and the log holds no ids)."""
 
         async def timed(scope: Scope, receive: Receive, send: Send) -> None:
             if scope["type"] != "http":
@@ -60,7 +84,10 @@ class Metrics:
                 await app(scope, receive, capture)
             finally:
                 name = getattr(scope.get("route"), "path", None) or "unmatched"
-                self.requests.labels(name, scope["method"], str(status)).inc()
-                self.latency.labels(name).observe(time.perf_counter() - start)
+                method = scope["method"] if scope["method"] in METHODS else "other"
+                seconds = time.perf_counter() - start
+                self.requests.labels(name, method, str(status)).inc()
+                self.latency.labels(name).observe(seconds)
+                access_log.info("%s %s %d %.0f ms", method, name, status, seconds * 1000)
 
         return timed

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 import numpy as np
+from fastapi import Path, Query
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from adlens.ads.audience import ATTRIBUTES
@@ -24,8 +25,24 @@ MAX_FACES = 100
 #: A frontal face's five landmarks as fractions of its box (eyes, nose, mouth corners).
 FRONTAL = np.array([[0.3, 0.4], [0.7, 0.4], [0.5, 0.575], [0.35, 0.75], [0.65, 0.75]], dtype=np.float32)
 
-Probability = Annotated[float, Field(ge=0.0, le=1.0)]
-Identifier = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f]+$")]
+#: Every printable character (no NUL or other control character: PostgreSQL refuses NUL, logs must stay one line).
+PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
+#: Text that may run over lines (a consent text) but holds no NUL, which PostgreSQL cannot store.
+NO_NUL = r"^[^\x00]*$"
+#: The longest id (of a screen, customer, product, ad, creative, decision, campaign) the API accepts.
+MAX_ID = 128
+#: Pixel coordinates and sizes are within a frame at most this wide (as :class:`FrameSize`).
+MAX_PIXELS_SIDE = 100_000
+
+Probability = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+Identifier = Annotated[str, Field(min_length=1, max_length=MAX_ID, pattern=PRINTABLE)]
+Coordinate = Annotated[float, Field(ge=-MAX_PIXELS_SIDE, le=2 * MAX_PIXELS_SIDE, allow_inf_nan=False)]
+Extent = Annotated[float, Field(gt=0, le=MAX_PIXELS_SIDE, allow_inf_nan=False)]
+
+#: An id in a route's path (``/v1/ads/{ad_id}``), bounded and printable like :data:`Identifier`.
+PathId = Annotated[str, Path(min_length=1, max_length=MAX_ID, pattern=PRINTABLE)]
+#: A page's offset in a list (beyond any table adlens keeps, within every database's integers).
+Offset = Annotated[int, Query(ge=0, le=2**31 - 1)]
 
 
 def as_utc(moment: datetime | None) -> datetime | None:
@@ -33,11 +50,6 @@ def as_utc(moment: datetime | None) -> datetime | None:
     if moment is None or moment.tzinfo is not None:
         return moment
     return moment.replace(tzinfo=UTC)
-
-
-def _finite(values: tuple[float, ...] | list[float]) -> None:
-    if not all(math.isfinite(v) for v in values):
-        raise ValueError("numbers must be finite")
 
 
 class FrameSize(BaseModel):
@@ -52,32 +64,17 @@ class FaceIn(BaseModel):
     """One face as ``/v1/analyze`` describes it; only ``box`` is required."""
 
     model_config = ConfigDict(extra="ignore")
-    box: tuple[float, float, float, float] = Field(description="x, y, width, height in pixels.")
+    box: tuple[Coordinate, Coordinate, Extent, Extent] = Field(description="x, y, width, height in pixels.")
     score: Probability = 1.0
-    landmarks: list[tuple[float, float]] | None = Field(
+    landmarks: list[tuple[Coordinate, Coordinate]] | None = Field(
         default=None, min_length=5, max_length=5, description="Right eye, left eye, nose, mouth right, mouth left.")
     emotion: dict[str, Probability] | None = Field(default=None, description="Probability per emotion.")
-    age: float | None = Field(default=None, ge=0, le=120)
+    age: float | None = Field(default=None, ge=0, le=120, allow_inf_nan=False)
     gender: Literal["male", "female"] | None = None
     gender_confidence: Probability | None = None
     eyewear: Probability | None = None
     beard: Probability | None = None
     hat: Probability | None = None
-
-    @field_validator("box")
-    @classmethod
-    def _box(cls, box: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
-        _finite(box)
-        if box[2] <= 0 or box[3] <= 0:
-            raise ValueError("a box needs a positive width and height")
-        return box
-
-    @field_validator("landmarks")
-    @classmethod
-    def _points(cls, points: list[tuple[float, float]] | None) -> list[tuple[float, float]] | None:
-        if points is not None:
-            _finite([c for p in points for c in p])
-        return points
 
     @field_validator("emotion")
     @classmethod
@@ -100,7 +97,7 @@ class AudienceIn(BaseModel):
     at: datetime | None = Field(default=None, description="When (ISO 8601; UTC when no zone); default now. From "
                                 "2000 to ADLENS_MAX_CLOCK_SKEW seconds ahead of the server's clock (else 422).")
     frame: FrameSize | None = Field(default=None, description="Camera frame size; default 640×480 or the faces' extent.")
-    faces: list[FaceIn] = Field(default_factory=list, max_length=MAX_FACES)
+    faces: list[FaceIn] = Field(max_length=MAX_FACES, description="The faces seen; [] when nobody is there.")
 
     @field_validator("at")
     @classmethod
@@ -159,7 +156,8 @@ class RewardIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     decision_id: Identifier
-    value: float = Field(ge=0, le=1e6, description="Dwell in seconds, or 1/0 for a click or a purchase.")
+    value: float = Field(ge=0, le=1e6, allow_inf_nan=False,
+                         description="Dwell in seconds, or 1/0 for a click or a purchase.")
     kind: Literal["dwell", "click", "purchase"] = "dwell"
 
 

@@ -91,6 +91,8 @@ class Service:
             "the vision models were not loaded in this server")
         self.keys = KeyChecker(store)
         self.limiter = RateLimiter(settings.api_rate_limit, settings.api_rate_burst)
+        self.address_limiter = RateLimiter(settings.api_address_failures, settings.api_address_burst,
+                                           what="a client address sending invalid keys")
         # Decisions share the decider's caches; one at a time keeps them consistent.
         self.decide_lock = threading.Lock()
         self.import_lock = threading.Lock()

@@ -26,10 +26,11 @@ def serve(
 ) -> None:
     """Run the HTTP API (OpenAPI at /docs), the operator page (/) and the screen page (/screen).
 
-    Every route but /healthz needs an API key: make one with adlens keys create admin. The models load once per worker at start-up; the store is ADLENS_DATABASE_URL or the SQLite file in ADLENS_DATA_DIR.
+    Every route but /healthz needs an API key: make one with adlens keys create admin. The models load once per worker at start-up; the store is ADLENS_DATABASE_URL or the SQLite file in ADLENS_DATA_DIR. The access log names routes by their template (never the ids in paths, queries or client addresses); headers must arrive within ADLENS_API_HEADER_TIMEOUT and bodies within ADLENS_API_BODY_TIMEOUT seconds.
     """
     import uvicorn
 
+    from adlens.api.server import uvicorn_options
     from adlens.settings import get_settings
     from adlens.store import open_store
 
@@ -44,7 +45,7 @@ def serve(
     err.print(f"adlens API on http://{host}:{port} (docs /docs, operator /, screen /screen), "
               f"{workers} worker(s), mode {settings.mode}", highlight=False)
     uvicorn.run("adlens.api:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level=log_level, proxy_headers=False, server_header=False)
+                **uvicorn_options(log_level))
 
 
 @keys_app.command("create")

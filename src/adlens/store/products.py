@@ -81,6 +81,8 @@ def _matching(query: Any, search: str | None) -> Any:
     """``query`` kept to products whose id or name contains ``search`` (any case), when given."""
     if not search:
         return query
+    if "\x00" in search:  # SQLite's LIKE stops at a NUL (matching everything); PostgreSQL refuses it
+        raise InvalidInputError("a search must not contain a NUL character")
     return query.where(or_(ProductRow.id.icontains(search, autoescape=True),
                            ProductRow.name.icontains(search, autoescape=True)))
 

@@ -11,6 +11,7 @@ from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
 from adlens.api.auth import ANALYST, SCREEN, allow, get_service
+from adlens.api.schemas import PathId
 from adlens.api.uploads import (
     discard_upload,
     finish_upload,
@@ -72,13 +73,13 @@ def list_ads(request: Request, _key: Reader, active: bool = False, performance: 
 
 
 @router.get("/{ad_id}", summary="One ad")
-def show_ad(request: Request, _key: Reader, ad_id: str) -> dict[str, Any]:
+def show_ad(request: Request, _key: Reader, ad_id: PathId) -> dict[str, Any]:
     """One ad with its creatives, targeting, exclusions and caps."""
     return ad_json(get_service(request).store.get_ad(ad_id))
 
 
 @router.delete("/{ad_id}", summary="Remove an ad")
-def remove_ad(request: Request, _key: Admin, ad_id: str) -> dict[str, Any]:
+def remove_ad(request: Request, _key: Admin, ad_id: PathId) -> dict[str, Any]:
     """Remove an ad and its creatives (its past events stay in the log); uploaded images no ad uses are deleted."""
     service = get_service(request)
     service.store.remove_ad(ad_id)
@@ -88,7 +89,7 @@ def remove_ad(request: Request, _key: Admin, ad_id: str) -> dict[str, Any]:
 
 @router.get("/{ad_id}/creatives/{creative_id}/image", summary="A creative's image",
             response_class=FileResponse, responses={200: {"content": {"image/*": {}}}})
-def creative_image(request: Request, _key: Reader, ad_id: str, creative_id: str) -> FileResponse:
+def creative_image(request: Request, _key: Reader, ad_id: PathId, creative_id: PathId) -> FileResponse:
     """The image file of one creative of an ad."""
     service = get_service(request)
     ad = service.store.get_ad(ad_id)

@@ -10,6 +10,7 @@ from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
 from adlens.api.auth import ANALYST, allow, get_service
+from adlens.api.schemas import MAX_ID, PRINTABLE, Offset, PathId
 from adlens.api.uploads import finish_upload, safe_name, save_uploads, upload_folder, upload_guard
 from adlens.errors import InvalidInputError, NotFoundError
 from adlens.media import hide_paths, served_file
@@ -26,9 +27,10 @@ def _with_url(product: Any, data: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.get("", summary="List products")
-def list_products(request: Request, _key: Reader, search: Annotated[str | None, Query(max_length=200)] = None,
+def list_products(request: Request, _key: Reader,
+                  search: Annotated[str | None, Query(max_length=200, pattern=PRINTABLE)] = None,
                   limit: Annotated[int, Query(ge=1, le=500)] = 50,
-                  offset: Annotated[int, Query(ge=0)] = 0) -> dict[str, Any]:
+                  offset: Offset = 0) -> dict[str, Any]:
     """Products by id (only ids or names containing ``search``), a page at a time, with how many match."""
     store = get_service(request).store
     products = store.list_products(offset=offset, limit=limit, search=search)
@@ -37,21 +39,21 @@ def list_products(request: Request, _key: Reader, search: Annotated[str | None, 
 
 
 @router.get("/{product_id}", summary="One product")
-def show_product(request: Request, _key: Reader, product_id: str) -> dict[str, Any]:
+def show_product(request: Request, _key: Reader, product_id: PathId) -> dict[str, Any]:
     """A product's name, metadata, photo and predicted labels."""
     product = get_service(request).store.get_product(product_id)
     return _with_url(product, product.details())
 
 
 @router.get("/{product_id}/aspects", summary="What a product's photo and record are about")
-def product_aspects(request: Request, _key: Reader, product_id: str) -> dict[str, Any]:
+def product_aspects(request: Request, _key: Reader, product_id: PathId) -> dict[str, Any]:
     """Concepts, colours and tokens with their weights (strongest first) and the visual embedding's size."""
     return get_service(request).store.get_product(product_id).aspects_json()
 
 
 @router.get("/{product_id}/image", summary="A product's photo", response_class=FileResponse,
             responses={200: {"content": {"image/*": {}}}})
-def product_image(request: Request, _key: Reader, product_id: str) -> FileResponse:
+def product_image(request: Request, _key: Reader, product_id: PathId) -> FileResponse:
     """The product's photo file."""
     service = get_service(request)
     product = service.store.get_product(product_id)
@@ -67,7 +69,7 @@ async def import_catalog(
     file: Annotated[UploadFile, File(description="The catalogue: CSV, or JSON lines (.jsonl/.ndjson/.json).")],
     images: Annotated[list[UploadFile] | None, File(description="Product photos: named in the image column, "
                                                     "or named by product id (<id>.jpg).")] = None,
-    id_column: Annotated[str, Query(max_length=128)] = "id",
+    id_column: Annotated[str, Query(min_length=1, max_length=MAX_ID, pattern=PRINTABLE)] = "id",
 ) -> dict[str, Any]:
     """Import (or re-import) products as ``adlens catalog import`` does; bad rows are reported and skipped.
 

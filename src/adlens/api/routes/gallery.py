@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from adlens.api.auth import allow, get_service
+from adlens.api.schemas import MAX_ID, NO_NUL, PRINTABLE, PathId
 from adlens.api.uploads import read_image
 from adlens.errors import InvalidInputError
 from adlens.store.keys import ApiKey
@@ -30,10 +31,13 @@ def list_members(request: Request, _key: Admin) -> dict[str, Any]:
 @router.post("", summary="Enrol a customer who consented")
 async def enrol(
     request: Request, _key: Admin,
-    customer: Annotated[str, Form(min_length=1, max_length=128, description="Customer id (created when new).")],
-    consent: Annotated[str, Form(min_length=1, max_length=10_000, description="The consent text they agreed to.")],
+    customer: Annotated[str, Form(min_length=1, max_length=MAX_ID, pattern=PRINTABLE,
+                                  description="Customer id (created when new).")],
+    consent: Annotated[str, Form(min_length=1, max_length=10_000, pattern=NO_NUL,
+                                 description="The consent text they agreed to.")],
     images: Annotated[list[UploadFile], File(description="Photos showing only this person's face.")],
-    expires: Annotated[str | None, Form(description="When consent ends: YYYY-MM-DD or ISO 8601.")] = None,
+    expires: Annotated[str | None, Form(max_length=64, pattern=PRINTABLE,
+                                        description="When consent ends: YYYY-MM-DD or ISO 8601.")] = None,
 ) -> dict[str, Any]:
     """Store one encrypted face embedding per photo, never the photo, with the consent (members mode only).
 
@@ -65,6 +69,6 @@ async def identify(request: Request, _key: Admin,
 
 
 @router.delete("/{customer_id}", summary="Erase a customer")
-def erase(request: Request, _key: Admin, customer_id: str) -> dict[str, Any]:
+def erase(request: Request, _key: Admin, customer_id: PathId) -> dict[str, Any]:
     """Erase a customer completely, in any mode: embeddings, consent, profile, feedback and their events."""
     return {"customer": customer_id, "erased": get_service(request).gallery.delete(customer_id)}

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from adlens.api.auth import ANALYST, allow, get_service
-from adlens.api.schemas import FeedbackIn, SegmentsIn, as_utc
+from adlens.api.schemas import FeedbackIn, PathId, SegmentsIn, as_utc
 from adlens.products.types import FEEDBACK_VALUES
 from adlens.store.keys import ApiKey
 
@@ -33,7 +33,7 @@ def list_customers(request: Request, _key: Reader) -> dict[str, Any]:
 
 
 @router.get("/customers/{customer_id}", summary="A customer's taste profile")
-def show_customer(request: Request, _key: Reader, customer_id: str,
+def show_customer(request: Request, _key: Reader, customer_id: PathId,
                   top: Annotated[int, Query(ge=1, le=100)] = 8) -> dict[str, Any]:
     """The aspects a customer likes and dislikes most, with their summary."""
     shop = get_service(request).shop
@@ -44,14 +44,14 @@ def show_customer(request: Request, _key: Reader, customer_id: str,
 
 
 @router.delete("/customers/{customer_id}", summary="Erase a customer")
-def erase_customer(request: Request, _key: Admin, customer_id: str) -> dict[str, Any]:
+def erase_customer(request: Request, _key: Admin, customer_id: PathId) -> dict[str, Any]:
     """Erase every trace of a customer: consent, face embeddings, profile, feedback and the events naming them."""
     erased = get_service(request).gallery.delete(customer_id)
     return {"customer": customer_id, "erased": erased}
 
 
 @router.get("/customers/{customer_id}/recommendations", summary="Products for a customer")
-def recommendations(request: Request, _key: Reader, customer_id: str,
+def recommendations(request: Request, _key: Reader, customer_id: PathId,
                     k: Annotated[int, Query(ge=1, le=1000)] = 10) -> dict[str, Any]:
     """Products by similarity to the customer's taste, with reasons; at cold start, what suits their segment
     or the most liked products, and ``cold_start`` says so."""

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 
 from adlens.api.auth import ANALYST, allow, get_service
+from adlens.api.schemas import PathId
 from adlens.store.keys import ApiKey
 
 router = APIRouter(prefix="/v1/uplift", tags=["offers"])
@@ -27,7 +28,7 @@ def list_campaigns(request: Request, _key: Reader) -> dict[str, Any]:
 
 
 @router.get("/campaigns/{campaign}", summary="Whom a campaign's uplift targets")
-def campaign_targets(request: Request, _key: Reader, campaign: str, min: Bound = None, max: Bound = None,
+def campaign_targets(request: Request, _key: Reader, campaign: PathId, min: Bound = None, max: Bound = None,
                      by: Literal["customer", "segment"] = "customer",
                      limit: Annotated[int, Query(ge=1, le=100_000)] = 100) -> dict[str, Any]:
     """The campaign's summary and its customers (or segments, by their mean) with predicted uplift in
@@ -39,6 +40,6 @@ def campaign_targets(request: Request, _key: Reader, campaign: str, min: Bound =
 
 
 @router.delete("/campaigns/{campaign}", summary="Forget an uplift campaign")
-def forget_campaign(request: Request, _key: Admin, campaign: str) -> dict[str, Any]:
+def forget_campaign(request: Request, _key: Admin, campaign: PathId) -> dict[str, Any]:
     """Remove every score of the campaign; offers targeting it then reach nobody."""
     return {"campaign": campaign, "removed": get_service(request).store.remove_uplift_campaign(campaign)}

@@ -3,6 +3,7 @@ outcomes back."""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
@@ -12,7 +13,7 @@ from fastapi.responses import JSONResponse
 
 from adlens.api.auth import SCREEN, allow, get_service
 from adlens.api.errors import validation_response
-from adlens.api.schemas import AudienceIn, Identifier, RewardIn
+from adlens.api.schemas import MAX_ID, PRINTABLE, AudienceIn, Identifier, RewardIn
 from adlens.api.uploads import read_image
 from adlens.errors import InvalidInputError
 from adlens.store.keys import ApiKey
@@ -42,6 +43,8 @@ def decision_json(decision: Any, new: bool = True, remaining: float | None = Non
     data = decision.to_json()
     data["creative_url"] = (f"/v1/ads/{decision.ad}/creatives/{decision.creative}/image"
                             if decision.ad is not None and decision.creative is not None else None)
+    if data.get("creative_spec"):  # the route a screen fetches the image from, never the server's file path
+        data["creative_spec"] = {**data["creative_spec"], "image": data["creative_url"]}
     data["new"] = new
     data["remaining"] = remaining
     return data
@@ -81,7 +84,7 @@ async def decide(request: Request, _key: ScreenKey) -> JSONResponse:
     else:
         raise InvalidInputError("send audience JSON (Content-Type: application/json) or an image "
                                 "(multipart/form-data, field 'image')")
-    service.metrics.decisions.labels(data["screen"], "yes" if data["ad"] else "no").inc()
+    service.metrics.decided(data["screen"], data["ad"] is not None)
     return JSONResponse(data)
 
 
@@ -97,14 +100,15 @@ def _decide_audience(service: Any, audience_in: AudienceIn) -> dict[str, Any]:
 
 async def _decide_image(request: Request, service: Any) -> dict[str, Any]:
     async with request.form(max_files=1, max_fields=4) as form:
-        frame, _name = await read_image(form.get("image"), service.settings.max_pixels,
-                                        service.settings.decode_max_side)
         screen = form.get("screen") or service.settings.screen
         live = str(form.get("live") or "false").strip().lower()
-    if not isinstance(screen, str) or len(screen) > 128:
-        raise InvalidInputError("screen must be a text of at most 128 characters")
-    if live not in ("true", "false", "1", "0"):
-        raise InvalidInputError(f"live must be true or false, not {live!r}")
+        if not isinstance(screen, str) or len(screen) > MAX_ID or not re.fullmatch(PRINTABLE, screen):
+            raise InvalidInputError(f"screen must be a text of at most {MAX_ID} characters without control "
+                                    "characters")
+        if live not in ("true", "false", "1", "0"):
+            raise InvalidInputError(f"live must be true or false, not {live!r}")
+        frame, _name = await read_image(form.get("image"), service.settings.max_pixels,
+                                        service.settings.decode_max_side)
     if live in ("true", "1"):
         result = await run_in_threadpool(service.screens.push, screen, frame)
         if result.decision is None:
