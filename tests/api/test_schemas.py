@@ -88,13 +88,20 @@ def test_the_store_refuses_a_nul_in_a_search(both):
 
 
 @pytest.mark.parametrize("params", [
-    {"since": "0001-01-01T00:00:00+14:00"}, {"until": "9999-12-31T23:59:59-14:00"}, {"since": "0001-01-01"},
-    {"until": "9999-12-31"}, {"since": "99999999d"}, {"since": "2026-01-01\x00"},
+    {"since": "0001-01-01T00:00:00+14:00"}, {"since": "0001-01-01"}, {"since": "99999999d"},
+    {"since": "2026-01-01\x00"}, {"since": "9999-12-31"},
 ])
 @pytest.mark.parametrize("route", ["/v1/reports", "/v1/reports/plots", "/v1/reports/html"])
 def test_report_periods_at_the_calendar_edges_are_4xx(api, route, params):
     response = api.get(route, params=params, role="analyst")
-    assert response.status_code in (400, 422) and response.json()["error"] in ("invalid_input", "invalid_request")
+    assert response.status_code in (400, 422)
+    assert response.json()["error"] in ("invalid_input", "invalid_request", "invalid_time")
+
+
+@pytest.mark.parametrize("until", ["9999-12-31T23:59:59-14:00", "9999-12-31"])
+@pytest.mark.parametrize("route", ["/v1/reports", "/v1/reports/plots", "/v1/reports/html"])
+def test_an_until_past_the_clock_is_cut_to_now(api, route, until):
+    assert api.get(route, params={"until": until}, role="analyst").status_code == 200
 
 
 def test_a_screen_id_with_control_characters_is_refused(api):
