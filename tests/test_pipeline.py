@@ -74,11 +74,13 @@ def test_large_image_analysed_at_reduced_scale(faces_small, tmp_path):
     big = tmp_path / "big.png"
     photo.resize((photo.width * 4, photo.height * 4)).save(big)
     analyzer = Analyzer(Settings(decode_max_side=800), attributes=[])
-    result, image = analyzer.analyze_file(big)
-    assert (result.width, result.height) == (854, 480) and image.shape == (480, 854, 3)  # 1708x960 halved
-    assert len(result.faces) == 1 and result.faces.boxes[0, 0] + result.faces.boxes[0, 2] <= 854
+    result, decoded = analyzer.analyze_file(big)
+    assert decoded.pixels.shape == (480, 854, 3) and decoded.scale == 2  # 1708x960 decoded at half size
+    assert (result.width, result.height) == (1708, 960)  # the picture's own size, and its coordinates
     full, _ = Analyzer(Settings(decode_max_side=0), attributes=[]).analyze_file(big)
-    assert (full.width, full.height) == (1708, 960)
+    assert (full.width, full.height) == (1708, 960) and len(result.faces) == len(full.faces) == 1
+    np.testing.assert_allclose(result.faces.boxes, full.faces.boxes, atol=12)  # within a few pixels at 1708
+    np.testing.assert_allclose(analyzer.analyze(big).boxes, result.faces.boxes)
 
 
 def test_file_name_not_utf8_is_printable(analyzer, tmp_path):

@@ -1,7 +1,9 @@
 """The one place where user input becomes pixels.
 
 :func:`load_image` accepts a path, encoded bytes, a Pillow image or a numpy
-array and returns a contiguous ``uint8`` BGR array (OpenCV's convention).
+array and returns a contiguous ``uint8`` BGR array (OpenCV's convention);
+:func:`decode_image` returns the same pixels with the size of the picture they
+show, which differs when a large image was decoded at a reduced scale.
 Every failure a user can cause becomes :class:`~adlens.errors.InvalidImageError`
 (or :class:`~adlens.errors.ImageTooLargeError`) with a readable reason.
 :func:`iter_image_files` expands files and folders into image files.
@@ -18,6 +20,7 @@ import os
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import BinaryIO, Union
@@ -30,7 +33,9 @@ from adlens.errors import AdlensError, ImageTooLargeError, InvalidImageError, In
 from adlens.imagecheck import check_header
 from adlens.settings import get_settings
 
-__all__ = ["IMAGE_EXTENSIONS", "ImageSource", "display_name", "iter_image_files", "load_image"]
+__all__ = [
+    "IMAGE_EXTENSIONS", "Decoded", "ImageSource", "decode_image", "display_name", "iter_image_files", "load_image",
+]
 
 IMAGE_EXTENSIONS: frozenset[str] = frozenset(
     {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".pbm"}
@@ -51,6 +56,24 @@ _WEAK_SIGNATURES = frozenset({"CUR"})  # four bytes that TGA files start with to
 _BLOCK = 1 << 20  # elements converted at a time, so that wide pixel types never take a full-size copy
 
 
+@dataclass(frozen=True)
+class Decoded:
+    """Decoded pixels (uint8 BGR) and the size of the picture they show, after EXIF rotation.
+
+    ``pixels`` is smaller than ``width`` × ``height`` when a large image was decoded at a
+    reduced scale; multiply coordinates found in ``pixels`` by :attr:`scale` to get the picture's.
+    """
+
+    pixels: np.ndarray
+    width: int
+    height: int
+
+    @property
+    def scale(self) -> float:
+        """The picture's width over the decoded width (1.0 when decoded at full size)."""
+        return self.width / self.pixels.shape[1]
+
+
 def load_image(
     source: ImageSource,
     *,
@@ -59,7 +82,19 @@ def load_image(
     name: str | None = None,
     rgb_array: bool = False,
 ) -> np.ndarray:
-    """Return a contiguous uint8 BGR array (H, W, 3), OpenCV's convention.
+    """Return a contiguous uint8 BGR array (H, W, 3), OpenCV's convention: :func:`decode_image`'s pixels."""
+    return decode_image(source, max_pixels=max_pixels, max_side=max_side, name=name, rgb_array=rgb_array).pixels
+
+
+def decode_image(
+    source: ImageSource,
+    *,
+    max_pixels: int | None = None,
+    max_side: int | None = None,
+    name: str | None = None,
+    rgb_array: bool = False,
+) -> Decoded:
+    """Decode ``source`` to a contiguous uint8 BGR array (H, W, 3) with the size of the picture.
 
     ``source`` is a file path, encoded image bytes, a Pillow image or a numpy
     array. Arrays are read as BGR/BGRA unless ``rgb_array`` is true. Images
@@ -76,7 +111,8 @@ def load_image(
     side = int(max_side or 0)
     label = display_name(name) if name else None
     if isinstance(source, np.ndarray):
-        return _from_array(source, limit, rgb_array, label or "array")
+        pixels = _from_array(source, limit, rgb_array, label or "array")
+        return Decoded(pixels, pixels.shape[1], pixels.shape[0])
     if isinstance(source, Image.Image):
         with _decode_slot():
             return _decode(source, label or "PIL image", limit, side, own=False)
@@ -105,7 +141,7 @@ def _bad(label: str, reason: str, error: type[InvalidImageError] = InvalidImageE
     return error(f"{label}: {reason}", reason=reason)
 
 
-def _load_path(path: Path, label: str, limit: int, side: int) -> np.ndarray:
+def _load_path(path: Path, label: str, limit: int, side: int) -> Decoded:
     """Check that ``path`` is a non-empty readable file, then decode it."""
     try:
         if path.is_dir():
@@ -135,7 +171,7 @@ def _decode_slot() -> Iterator[None]:
         yield
 
 
-def _open_and_decode(fh: BinaryIO, label: str, limit: int, side: int) -> np.ndarray:
+def _open_and_decode(fh: BinaryIO, label: str, limit: int, side: int) -> Decoded:
     """Check the header, open the data lazily with an allowed decoder, and decode it."""
     problem = check_header(fh, limit)
     if problem is not None:
@@ -212,7 +248,7 @@ def _format_name(fmt: str | None) -> str:
     return {"WEBP": "WebP", "MPO": "JPEG", None: "image"}.get(fmt, fmt or "image")
 
 
-def _decode(im: Image.Image, label: str, limit: int, side: int, *, own: bool = True) -> np.ndarray:
+def _decode(im: Image.Image, label: str, limit: int, side: int, *, own: bool = True) -> Decoded:
     """Check the size from the header, then load (reduced when ``side`` allows), convert and orient ``im``.
 
     A caller's image (``own`` false) is never drafted: that would change it in place.
@@ -223,6 +259,7 @@ def _decode(im: Image.Image, label: str, limit: int, side: int, *, own: bool = T
         raise _bad(label, f"TIFF tiles of {tile[0]}x{tile[1]} pixels are larger than the limit of {limit:,} "
                    "pixels", ImageTooLargeError)
     fmt = _format_name(im.format)
+    width, height = im.size  # before any draft: the picture's own size
     try:
         factor = _reduction(im.size, side)
         if factor > 1 and own and im.format in ("JPEG", "MPO"):
@@ -243,7 +280,9 @@ def _decode(im: Image.Image, label: str, limit: int, side: int, *, own: bool = T
         reason = ("file is truncated" if truncated
                   else f"the {fmt} data is corrupt or uses a feature adlens cannot decode")
         raise _bad(label, reason) from None
-    return _orient(bgr, orientation)
+    if orientation >= 5:  # a quarter turn: the picture's width is the file's height
+        width, height = height, width
+    return Decoded(_orient(bgr, orientation), width, height)
 
 
 def _reduction(size: tuple[int, int], side: int) -> int:

@@ -23,7 +23,7 @@ from adlens.detectors import Detector, create_detector
 from adlens.embed import DlibEmbedder
 from adlens.errors import AdlensError
 from adlens.faces import Faces
-from adlens.imageio import display_name, load_image
+from adlens.imageio import Decoded, decode_image, display_name
 from adlens.registry import require
 from adlens.settings import Settings, get_settings
 
@@ -47,8 +47,8 @@ class StageTimer:
 class Analysis:
     """What the pipeline found in one image, or why it could not look.
 
-    ``width`` and ``height`` are those of the picture analysed, which boxes refer to: a very large
-    image is analysed at a reduced scale (see ``ADLENS_DECODE_MAX_SIDE``).
+    ``width``, ``height``, boxes and landmarks are in the picture's own pixels, even when a very
+    large image was analysed at a reduced scale (see ``ADLENS_DECODE_MAX_SIDE``).
     """
 
     image: str
@@ -115,17 +115,18 @@ class Analyzer:
         return self
 
     def analyze(self, source: Any, timer: StageTimer | None = None) -> Faces:
-        """All faces of ``source`` (path, bytes, PIL image or BGR array) with their attributes."""
+        """All faces of ``source`` (path, bytes, PIL image or BGR array) with their attributes, in the
+        coordinates of the picture even when it was decoded at a reduced scale."""
         timer = timer or StageTimer()
         with timer.stage("decode"):
-            image = self.decode(source)
-        return self.analyze_array(image, timer)
+            decoded = self.decode(source)
+        return full_scale(self.analyze_array(decoded.pixels, timer), decoded)
 
-    def decode(self, source: Any, name: str | None = None) -> np.ndarray:
+    def decode(self, source: Any, name: str | None = None) -> Decoded:
         """``source`` decoded as the pipeline needs it: within ``max_pixels``, at a reduced scale when
         its longer side is at least twice ``decode_max_side`` (detection runs at ``detector_max_side``)."""
-        return load_image(source, max_pixels=self.settings.max_pixels,
-                          max_side=self.settings.decode_max_side, name=name)
+        return decode_image(source, max_pixels=self.settings.max_pixels,
+                            max_side=self.settings.decode_max_side, name=name)
 
     def analyze_array(self, image: np.ndarray, timer: StageTimer | None = None) -> Faces:
         """Like :meth:`analyze` for an already decoded uint8 BGR image."""
@@ -142,17 +143,23 @@ class Analyzer:
                 faces = model.predict(image, faces)
         return faces
 
-    def analyze_file(self, path: Path, timer: StageTimer | None = None) -> tuple[Analysis, np.ndarray | None]:
+    def analyze_file(self, path: Path, timer: StageTimer | None = None) -> tuple[Analysis, Decoded | None]:
         """Analyse one file; an error becomes :attr:`Analysis.error` (why, without the file's name), never an
-        exception. :attr:`Analysis.image` is the path as printable text (see :func:`display_name`)."""
+        exception. :attr:`Analysis.image` is the path as printable text (see :func:`display_name`); sizes and
+        boxes are the picture's, and the decoded pixels come with it (for an annotated copy)."""
         name = display_name(path)
         try:
-            image = self.decode(path)
+            decoded = self.decode(path)
         except AdlensError as error:  # the reason only: the analysis names the file
             return Analysis(name, error=getattr(error, "reason", error.message)), None
         try:
-            faces = self.analyze_array(image, timer)
+            faces = full_scale(self.analyze_array(decoded.pixels, timer), decoded)
         except AdlensError as error:
-            return Analysis(name, image.shape[1], image.shape[0], error=error.message), image
-        return Analysis(name, image.shape[1], image.shape[0], faces), image
+            return Analysis(name, decoded.width, decoded.height, error=error.message), decoded
+        return Analysis(name, decoded.width, decoded.height, faces), decoded
+
+
+def full_scale(faces: Faces, decoded: Decoded) -> Faces:
+    """``faces`` found in ``decoded.pixels`` with boxes and landmarks in the picture's own coordinates."""
+    return faces if decoded.scale == 1 else faces.scaled(decoded.scale)
 

@@ -48,6 +48,26 @@ def test_analyze_returns_faces_json(vision_api):
     assert "embedding" not in face
 
 
+def test_analyze_answers_in_the_uploads_own_coordinates(vision_api):
+    """A large upload is decoded at a reduced scale, yet its size and boxes are the picture's own."""
+    import io
+
+    from PIL import Image
+
+    name, data, _ = _photo("two_people.jpg")
+    small = vision_api.post("/v1/analyze", role="screen", files={"image": (name, data, "image/jpeg")}).json()
+    photo = Image.open(io.BytesIO(data))
+    big = io.BytesIO()
+    photo.resize((photo.width * 5, photo.height * 5)).save(big, "PNG")  # ≥ 2 × ADLENS_DECODE_MAX_SIDE
+    body = vision_api.post("/v1/analyze", role="screen", files={"image": ("big.png", big.getvalue(), "image/png")})
+    assert body.status_code == 200, body.text
+    body = body.json()
+    assert (body["width"], body["height"]) == (photo.width * 5, photo.height * 5)
+    assert len(body["faces"]) == len(small["faces"]) == 2
+    for large, original in zip(sorted(f["box"] for f in body["faces"]), sorted(f["box"] for f in small["faces"])):
+        assert large == pytest.approx([v * 5 for v in original], abs=25)
+
+
 def test_imported_ads_are_listed_with_creative_urls_and_images(stocked):
     ads = stocked.get("/v1/ads", role="screen").json()["ads"]
     shades = next(ad for ad in ads if ad["id"] == "summer-shades")

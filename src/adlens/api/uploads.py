@@ -18,12 +18,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from starlette.datastructures import UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from adlens.errors import AdlensError, InvalidImageError, InvalidInputError
-from adlens.imageio import display_name, load_image
+from adlens.imageio import Decoded, decode_image, display_name
 from adlens.media import hide_paths, real_path
 from adlens.store.models import utcnow
 
@@ -34,16 +33,16 @@ IN_USE = ".importing"
 ABANDONED_AFTER = timedelta(days=1)
 
 
-async def read_image(upload: Any, max_pixels: int, max_side: int = 0) -> tuple[np.ndarray, str]:
+async def read_image(upload: Any, max_pixels: int, max_side: int = 0) -> tuple[Decoded, str]:
     """The uploaded image decoded to BGR (EXIF-rotated, alpha over white…, reduced when its longer side is at
-    least twice ``max_side``) and its file name, which errors name."""
+    least twice ``max_side``, with the picture's own size) and its file name, which errors name."""
     if not isinstance(upload, UploadFile):
         raise InvalidImageError("send the image as a file in the multipart field 'image'")
     data = await upload.read()
     name = display_name((upload.filename or "upload")[:200])
     if not data:
         raise InvalidImageError(f"{name} is empty (0 bytes)")
-    image = await run_in_threadpool(load_image, data, max_pixels=max_pixels, max_side=max_side, name=name)
+    image = await run_in_threadpool(decode_image, data, max_pixels=max_pixels, max_side=max_side, name=name)
     return image, name
 
 

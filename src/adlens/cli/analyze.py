@@ -17,7 +17,7 @@ from adlens.annotate import annotate
 from adlens.cli.common import err, handle_errors, out, progress_bar
 from adlens.errors import InvalidInputError
 from adlens.faces import EMOTIONS
-from adlens.imageio import display_name, iter_image_files, save_image
+from adlens.imageio import Decoded, display_name, iter_image_files, save_image
 from adlens.pipeline import Analysis, Analyzer
 
 
@@ -122,7 +122,7 @@ def analyze(
             warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
             task = progress.add_task("analysing", total=len(files))
             for file, base in files:
-                result, image = analyzer.analyze_file(file)
+                result, decoded = analyzer.analyze_file(file)
                 record, title = result.to_json(), None
                 if targeting is not None and not result.error:
                     record["products"], title = targeting(result.faces)
@@ -140,8 +140,8 @@ def analyze(
                 else:
                     analysed += 1
                     faces += len(result.faces)
-                    if annotate_images and names is not None and image is not None:
-                        _write_annotated(names(file, base), image, result, title)
+                    if annotate_images and names is not None and decoded is not None:
+                        _write_annotated(names(file, base), decoded, result, title)
                 progress.advance(task)
     finally:
         for handle in (json_handle, csv_handle):
@@ -162,9 +162,11 @@ def _open(path: Path | None) -> TextIO | None:
     return open(path, "w", encoding="utf-8", newline="")
 
 
-def _write_annotated(target: Path, image, result: Analysis, title: str | None = None) -> None:
+def _write_annotated(target: Path, decoded: Decoded, result: Analysis, title: str | None = None) -> None:
+    """The picture as decoded (reduced when large) with its faces drawn, the boxes scaled to it."""
+    faces = result.faces if decoded.scale == 1 else result.faces.scaled(1 / decoded.scale)
     try:
-        save_image(target, annotate(image, result.faces, title=title))
+        save_image(target, annotate(decoded.pixels, faces, title=title))
     except InvalidInputError as error:  # one unwritable picture must not stop the run
         err.print(f"[yellow]warning:[/] {escape(error.message)}", highlight=False)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
@@ -53,7 +54,7 @@ async def enrol(
     decoded = [await read_image(upload, service.settings.max_pixels, service.settings.decode_max_side)
                for upload in images]
     result = await run_in_threadpool(lambda: service.gallery.enrol(
-        customer, [frame for frame, _ in decoded], consent, moment, names=[name for _, name in decoded]))
+        customer, [frame.pixels for frame, _ in decoded], consent, moment, names=[name for _, name in decoded]))
     return result.to_dict()
 
 
@@ -64,8 +65,9 @@ async def identify(request: Request, _key: Admin,
     service = get_service(request)
     service.gallery.require_members_mode()
     frame, _ = await read_image(image, service.settings.max_pixels, service.settings.decode_max_side)
-    matches = await run_in_threadpool(service.gallery.identify, frame)
-    return {"threshold": service.settings.gallery_threshold, "faces": [m.to_dict() for m in matches]}
+    matches = await run_in_threadpool(service.gallery.identify, frame.pixels)
+    faces = [replace(m, box=tuple(v * frame.scale for v in m.box)) for m in matches]  # the picture's coordinates
+    return {"threshold": service.settings.gallery_threshold, "faces": [m.to_dict() for m in faces]}
 
 
 @router.delete("/{customer_id}", summary="Erase a customer")

@@ -16,6 +16,7 @@ from adlens.api.errors import validation_response
 from adlens.api.schemas import MAX_ID, PRINTABLE, AudienceIn, Identifier, RewardIn
 from adlens.api.uploads import read_image
 from adlens.errors import InvalidInputError
+from adlens.pipeline import full_scale
 from adlens.store.keys import ApiKey
 
 router = APIRouter(prefix="/v1", tags=["vision and decisions"])
@@ -56,10 +57,9 @@ async def analyze(request: Request, _key: ScreenKey,
     """The faces JSON ``adlens analyze`` writes; the image is analysed in memory and never kept."""
     service = get_service(request)
     frame, name = await read_image(image, service.settings.max_pixels, service.settings.decode_max_side)
-    faces = await run_in_threadpool(service.analyzer.analyze_array, frame)
+    faces = full_scale(await run_in_threadpool(service.analyzer.analyze_array, frame.pixels), frame)
     service.metrics.faces.inc(len(faces))
-    return {"image": name, "width": int(frame.shape[1]), "height": int(frame.shape[0]),
-            "faces": faces.to_records(), "error": None}
+    return {"image": name, "width": frame.width, "height": frame.height, "faces": faces.to_records(), "error": None}
 
 
 @router.post("/decide", summary="Choose the ad for an audience: an image, or audience JSON",
@@ -107,8 +107,9 @@ async def _decide_image(request: Request, service: Any) -> dict[str, Any]:
                                     "characters")
         if live not in ("true", "false", "1", "0"):
             raise InvalidInputError(f"live must be true or false, not {live!r}")
-        frame, _name = await read_image(form.get("image"), service.settings.max_pixels,
-                                        service.settings.decode_max_side)
+        decoded, _name = await read_image(form.get("image"), service.settings.max_pixels,
+                                          service.settings.decode_max_side)
+        frame = decoded.pixels
     if live in ("true", "1"):
         result = await run_in_threadpool(service.screens.push, screen, frame)
         if result.decision is None:
