@@ -327,8 +327,8 @@ def test_to_records_attribute_columns() -> None:
     assert first["emotion"]["happy"] == pytest.approx(0.6)
     assert first["dominant_emotion"] == "happy"
     assert second["dominant_emotion"] == "neutral"
-    assert first["age"] == 25.0
-    assert first["age_bracket"] == "18-24"  # bracketed from the unrounded 24.96 years
+    assert first["age"] == 24.9  # tenths rounded down: the number and its bracket agree
+    assert first["age_bracket"] == "18-24"
     assert second["age"] == 65.0 and second["age_bracket"] == "65+"
     assert first["gender"] == "female" and type(first["gender"]) is str
     assert first["gender_score"] == 0.9123 and type(first["gender_score"]) is float

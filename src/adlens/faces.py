@@ -9,6 +9,8 @@ JSON. Detectors create it; every later stage returns a new one.
 
 from __future__ import annotations
 
+import math
+
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -183,7 +185,8 @@ def _column_to_json(key: str, value: Any) -> Mapping[str, Any]:
         probabilities = {label: round(float(p), 4) for label, p in zip(EMOTIONS, value, strict=True)}
         return {"emotion": probabilities, "dominant_emotion": EMOTIONS[int(np.argmax(value))]}
     if key == "age":
-        return {"age": round(float(value), 1), "age_bracket": age_bracket(float(value))}
+        # Tenths rounded down, so the number never crosses into the next bracket (24.96 → 24.9, "18-24").
+        return {"age": math.floor(float(value) * 10) / 10, "age_bracket": age_bracket(float(value))}
     if isinstance(value, np.ndarray):
         return {key: value.tolist()}
     if isinstance(value, np.generic):
