@@ -10,9 +10,6 @@ are kept under ``.pytest_cache/artefacts/``.
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,6 +21,8 @@ import numpy as np
 import pytest
 
 from helpers import FACES_SMALL, need
+
+from .conftest import serving
 
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
@@ -77,30 +76,6 @@ class Served:
     ads: dict[str, bool]  # ad id -> age restricted
 
 
-@contextmanager
-def _serving(app: Any) -> Iterator[str]:
-    """Run ``app`` with uvicorn in a background thread on a free loopback port; yields its URL."""
-    import uvicorn
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))  # bound before the server starts: no race for a free port
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + WAIT_MS / 1000  # a guard against a hang, not a timing check
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                pytest.fail("the app did not start (see the log above)")
-            time.sleep(0.1)
-        host, port = sock.getsockname()[:2]
-        yield f"http://{host}:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=60)
-        sock.close()
-
-
 def _import_shop(store: Any, settings: Any, analyzer: Any, folder: Path) -> dict[str, bool]:
     """Import the demo catalogue and ad inventory; returns ad id → age restricted."""
     from adlens.ads.importer import import_inventory
@@ -135,7 +110,7 @@ def _app(folder: Path, mode: str, analyzer: Any, shop: bool) -> Iterator[Served]
     try:
         ads = _import_shop(store, settings, analyzer, folder / "shop") if shop else {}
         keys = {role: create_key(store, role, name=f"pages-{role}") for role in ("admin", "screen", "analyst")}
-        with _serving(create_app(settings, analyzer=analyzer)) as url:  # the session's loaded models
+        with serving(create_app(settings, analyzer=analyzer), lifespan="on") as url:  # the session's loaded models
             yield Served(url, store, keys, ads)
     finally:
         store.close()
