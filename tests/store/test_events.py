@@ -88,3 +88,17 @@ def test_caps_do_not_count_events_at_impossible_times(store: Store) -> None:
     store.append_events([Event(DECISION, utcnow(), ad_id="a"),
                          Event(DECISION, utcnow().replace(year=9999), ad_id="a")])
     assert store.count_events(DECISION, since=utcnow() - timedelta(hours=1), ad_id="a") == 1
+
+
+def test_decision_totals_sum_in_sql_and_keep_each_screens_latest(store: Store) -> None:
+    now = utcnow()
+    audience = [({"faces": 2, "watchers": 1}, "door", -50), ({"faces": 3, "watchers": 3}, "door", -10),
+                ({"faces": 1, "watchers": 0}, "till", -20), ({"seen": False}, "till", -5),
+                ({"faces": 9, "watchers": 9}, "door", -900)]  # too old for the window
+    store.append_events([Event(DECISION, now + timedelta(seconds=s), screen, f"d{i}", f"ad{i}", data={"audience": a})
+                         for i, (a, screen, s) in enumerate(audience)])
+    store.append_events([Event(PLAY, now, "door", "d1", "ad1", value=5.0)])
+    count, faces, watchers, latest = store.decision_totals(now - timedelta(minutes=5), now + timedelta(minutes=1))
+    assert (count, faces, watchers) == (4, 6, 4)
+    assert {(e.screen, e.decision_id) for e in latest} == {("door", "d1"), ("till", "d3")}
+    assert store.decision_totals(now + timedelta(minutes=1), now + timedelta(minutes=2)) == (0, 0, 0, [])

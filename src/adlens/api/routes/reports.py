@@ -12,7 +12,6 @@ from starlette.concurrency import run_in_threadpool
 from adlens.api.auth import ANALYST, allow, get_service
 from adlens.api.schemas import PRINTABLE
 from adlens.reports.period import parse_period
-from adlens.store.events import DECISION
 from adlens.store.keys import ApiKey
 from adlens.store.models import utcnow
 from adlens.times import read_limit
@@ -60,17 +59,9 @@ def live(request: Request, _key: Reader, minutes: Annotated[float, Query(gt=0, l
     """The decisions of the last ``minutes``: how many, faces and watchers seen, and per screen the latest
     audience and ad."""
     service = get_service(request)
-    events = service.store.events(kinds=[DECISION], since=utcnow() - timedelta(minutes=minutes), until=read_limit())
-    latest: dict[str, Any] = {}
-    faces = watchers = 0
-    for event in events:
-        audience = event.data.get("audience") or {}
-        faces += int(audience.get("faces") or 0)
-        watchers += int(audience.get("watchers") or 0)
-        screen = event.screen or "-"
-        if screen not in latest or event.at >= latest[screen].at:
-            latest[screen] = event
-    screens = [{"screen": screen, "at": e.at.isoformat(timespec="seconds"), "ad": e.ad_id,
-                "audience": e.data.get("audience") or {}} for screen, e in sorted(latest.items())]
-    return {"minutes": minutes, "decisions": len(events), "faces": faces, "watchers": watchers,
+    count, faces, watchers, latest = service.store.decision_totals(utcnow() - timedelta(minutes=minutes),
+                                                                   read_limit())
+    screens = [{"screen": e.screen or "-", "at": e.at.isoformat(timespec="seconds"), "ad": e.ad_id,
+                "audience": e.data.get("audience") or {}} for e in sorted(latest, key=lambda e: e.screen or "-")]
+    return {"minutes": minutes, "decisions": count, "faces": faces, "watchers": watchers,
             "live_screens": service.live_screens, "screens": screens}
