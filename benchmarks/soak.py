@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/soak.py [--seconds S] [--baseline-seconds B] [--concurrency C] [--workers N]
-                              [--sample T] [--no-analyze] [--quick] [--out FILE]
+                              [--sample T] [--routes R,R…] [--no-analyze] [--quick] [--out FILE]
 
 It builds a small store in a temporary folder (three ads with drawn creatives, 40 products,
 one key per role), starts ``adlens serve --workers N`` on a free loopback port with the
@@ -16,7 +16,9 @@ the models. Then, from one aiohttp client keeping ``C`` keep-alive connections b
    audience JSON (each a logged decision), ``/v1/reward`` for decisions that showed an ad,
    ``/v1/feedback`` (an answer folded into a profile), ``/v1/ads`` with performance,
    ``/v1/reports?since=10m``, ``/v1/reports/live``, ``/healthz`` and, unless ``--no-analyze``,
-   ``/v1/analyze`` with a sample photo (the vision models).
+   ``/v1/analyze`` with a sample photo (the vision models). ``--routes`` keeps only some of
+   them, in the same proportions: without ``ads`` and ``reports`` (which read every event of
+   their period, so their memory follows the log's growth) the soak tells a leak from data.
 
 The RSS of the server and its workers together (Linux ``/proc``) is sampled every ``T``
 seconds (default 10). Reported per phase: requests, requests per second (2xx), errors
@@ -110,9 +112,9 @@ def tree_rss_mb(pid: int) -> float | None:
 class Traffic:
     """The requests of the mix, in a fixed order drawn with a seed, and what the answers leave to reward."""
 
-    def __init__(self, keys: dict[str, str], bodies: list[bytes], photo: bytes, analyze: bool) -> None:
+    def __init__(self, keys: dict[str, str], bodies: list[bytes], photo: bytes, routes: list[str]) -> None:
         self.keys, self.bodies, self.photo = keys, bodies, multipart_image("astronaut.jpg", photo)
-        mix = {route: share for route, share in MIX.items() if analyze or route != "analyze"}
+        mix = {route: MIX[route] for route in routes}
         rng = np.random.default_rng(0)
         self.order = list(rng.choice(list(mix), size=1000, p=np.array(list(mix.values())) / sum(mix.values())))
         self.to_reward: list[str] = []
@@ -232,6 +234,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--concurrency", type=int, default=8, help="keep-alive connections (default 8)")
     parser.add_argument("--workers", type=int, default=2, help="server worker processes (default 2)")
     parser.add_argument("--sample", type=float, default=10.0, help="seconds between RSS samples (default 10)")
+    parser.add_argument("--routes", default=",".join(MIX),
+                        help=f"comma-separated part of the mix, of {', '.join(MIX)} (default: all)")
     parser.add_argument("--no-analyze", action="store_true", help="leave /v1/analyze (the vision models) out")
     parser.add_argument("--quick", action="store_true", help="CI smoke test: 3 s of mix after 1 s of baseline")
     parser.add_argument("--out", type=Path, default=None, help="also write the JSON here")
@@ -241,6 +245,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if args.seconds <= 0 or args.baseline_seconds < 0 or args.sample <= 0 or args.concurrency < 1 \
             or args.workers < 1:
         parser.error("--seconds and --sample must be > 0, --baseline-seconds ≥ 0, --concurrency and --workers ≥ 1")
+    routes = [r.strip() for r in args.routes.split(",") if r.strip() and not (args.no_analyze and r.strip() == "analyze")]
+    if unknown := sorted(set(routes) - set(MIX)):
+        parser.error(f"unknown route(s) {', '.join(unknown)}; expected some of {', '.join(MIX)}")
+    if not routes:
+        parser.error("--routes names no route")
     try:
         import aiohttp
     except ImportError:
@@ -252,7 +261,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         keys = prepare(folder)
         with serving(folder, args.workers) as (server, base):
             faces, frame = analyzed_faces(base, keys["screen"])
-            traffic = Traffic(keys, audiences(faces, frame), jpeg("astronaut"), analyze=not args.no_analyze)
+            traffic = Traffic(keys, audiences(faces, frame), jpeg("astronaut"), routes)
             print(f"baseline: {args.baseline_seconds:g} s of /healthz…", file=sys.stderr)
             baseline = asyncio.run(drive(base, traffic, "healthz", args.concurrency, args.baseline_seconds,
                                          args.sample, server.pid)) if args.baseline_seconds else None
@@ -264,7 +273,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "machine": machine_info(aiohttp=aiohttp.__version__),
         "server": {"workers": args.workers, "store": "sqlite (3 ads, 40 products)", "rate_limit": "off"},
         "load": {"concurrency": args.concurrency, "client": "aiohttp", "keep_alive": True,
-                 "mix_percent": {r: s for r, s in MIX.items() if not args.no_analyze or r != "analyze"},
+                 "mix_percent": {r: round(100 * MIX[r] / sum(MIX[q] for q in routes), 1) for r in routes},
                  "rss_sample_s": args.sample},
         "baseline": baseline,
         "soak": soak,
