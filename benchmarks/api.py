@@ -307,6 +307,25 @@ def run_route(pool: Any, base: str, requests: list[Request], connections: int, a
 # --- the run -------------------------------------------------------------------------------
 
 
+def pick_routes(parser: argparse.ArgumentParser, text: str, known: Any) -> list[str]:
+    """The comma-separated routes of ``text``, each one of ``known`` (else a usage error)."""
+    routes = [r.strip() for r in text.split(",") if r.strip()]
+    if unknown := sorted(set(routes) - set(known)):
+        parser.error(f"unknown route(s) {', '.join(unknown)}; expected some of {', '.join(known)}")
+    if not routes:
+        parser.error("no route named")
+    return routes
+
+
+def load_aiohttp(parser: argparse.ArgumentParser) -> Any:
+    """The aiohttp module the load generators use, or a usage error saying how to install it."""
+    try:
+        import aiohttp
+    except ImportError:
+        parser.error("the load generator needs aiohttp: pip install -e '.[test]'")
+    return aiohttp
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="measured seconds per route (default 10)")
@@ -324,18 +343,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parser.parse_args(argv)
     if args.quick:
         args.seconds, args.warmup = 1.0, 1.0
-    routes = [r.strip() for r in args.routes.split(",") if r.strip()]
-    if unknown := sorted(set(routes) - set(ROUTES)):
-        parser.error(f"unknown route(s) {', '.join(unknown)}; expected some of {', '.join(ROUTES)}")
+    routes = pick_routes(parser, args.routes, ROUTES)
     analyze_connections = args.analyze_concurrency or 2 * args.workers
     if args.seconds <= 0 or args.warmup < 0 or args.workers < 1 \
             or not 1 <= args.clients <= min(args.concurrency, analyze_connections):
         parser.error("--seconds must be > 0, --warmup ≥ 0, --workers ≥ 1 and 1 ≤ --clients ≤ either concurrency")
 
-    try:
-        import aiohttp
-    except ImportError:
-        parser.error("the load generator needs aiohttp: pip install -e '.[test]'")
+    aiohttp = load_aiohttp(parser)
     import fastapi
     import uvicorn
 

@@ -42,7 +42,7 @@ from typing import Any
 
 import numpy as np
 
-from api import analyzed_faces, audiences, jpeg, multipart_image, server_env, serving
+from api import analyzed_faces, audiences, jpeg, load_aiohttp, multipart_image, pick_routes, server_env, serving
 from report import emit, machine_info
 
 #: Share of each route in the soak's mix (a reward needs a decision that showed an ad first).
@@ -245,15 +245,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if args.seconds <= 0 or args.baseline_seconds < 0 or args.sample <= 0 or args.concurrency < 1 \
             or args.workers < 1:
         parser.error("--seconds and --sample must be > 0, --baseline-seconds ≥ 0, --concurrency and --workers ≥ 1")
-    routes = [r.strip() for r in args.routes.split(",") if r.strip() and not (args.no_analyze and r.strip() == "analyze")]
-    if unknown := sorted(set(routes) - set(MIX)):
-        parser.error(f"unknown route(s) {', '.join(unknown)}; expected some of {', '.join(MIX)}")
+    routes = [r for r in pick_routes(parser, args.routes, MIX) if not (args.no_analyze and r == "analyze")]
     if not routes:
-        parser.error("--routes names no route")
-    try:
-        import aiohttp
-    except ImportError:
-        parser.error("the load generator needs aiohttp: pip install -e '.[test]'")
+        parser.error("--no-analyze leaves no route of --routes")
+    aiohttp = load_aiohttp(parser)
 
     with tempfile.TemporaryDirectory(prefix="adlens-soak-") as tmp:
         folder = Path(tmp)
