@@ -42,7 +42,7 @@ from adlens.ads.emotion import emotion_fit, emotion_table
 from adlens.ads.lookalike import choose_creative
 from adlens.ads.rules import Eligibility, RuleContext, UpliftOf, evaluate
 from adlens.crypto import EmbeddingCipher
-from adlens.errors import ConflictError, InvalidInputError, NotFoundError
+from adlens.errors import InvalidInputError, NotFoundError
 from adlens.faces import Faces
 from adlens.products.recommend import Recommender
 from adlens.products.service import Shop
@@ -371,9 +371,6 @@ class Decider:
             decision = self.store.decision_event(decision_id, session=session)
             if decision.ad_id is None:
                 raise InvalidInputError(f"decision {decision_id} showed no ad, so there is nothing to reward")
-            earlier = self.store.events(kinds=[REWARD], decision_id=decision_id, session=session)
-            if any(e.data.get("kind") == kind for e in earlier):
-                raise ConflictError(f"decision {decision_id} already has a {kind} reward")
             features = np.asarray(decision.data.get("features") or [], dtype=np.float64)
             if len(features) != len(FEATURE_NAMES):
                 raise InvalidInputError(f"decision {decision_id} was logged without usable features")
