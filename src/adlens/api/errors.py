@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
+from adlens.api.metrics import route_template
 from adlens.api.schemas import NO_NUL, PRINTABLE
 from adlens.errors import AdlensError, RateLimitedError
 
@@ -78,14 +79,9 @@ def validation_response(errors: list[Any]) -> JSONResponse:
     return JSONResponse({"error": "invalid_request", "message": message, "details": details}, status_code=422)
 
 
-def _route(request: Request) -> str:
-    """The request's route template (``/v1/customers/{customer_id}``): logs never hold the ids in paths."""
-    return getattr(request.scope.get("route"), "path", None) or "unmatched"
-
-
 def _disconnected(request: Request) -> Response:
     """A client that left before its body arrived: one line in the log (nobody reads the answer)."""
-    log.info("client left before sending its whole request: %s %s", request.method, _route(request))
+    log.info("client left before sending its whole request: %s %s", request.method, route_template(request.scope))
     return Response(status_code=400)
 
 
@@ -117,6 +113,6 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:
-        log.exception("unexpected error in %s %s", request.method, _route(request))
+        log.exception("unexpected error in %s %s", request.method, route_template(request.scope))
         return JSONResponse({"error": "internal_error",
                              "message": "an unexpected error happened; it is in the server log"}, status_code=500)

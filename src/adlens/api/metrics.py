@@ -31,6 +31,12 @@ METHODS = frozenset(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 access_log = logging.getLogger("adlens.access")
 
 
+def route_template(scope: Scope) -> str:
+    """The route a request matched, as its template (``/v1/customers/{customer_id}``), or ``unmatched``:
+    what labels and logs name a request by, never the ids in its path."""
+    return getattr(scope.get("route"), "path", None) or "unmatched"
+
+
 class Metrics:
     """Request counts and latencies per route, decisions per screen and faces analysed."""
 
@@ -83,7 +89,7 @@ class Metrics:
             try:
                 await app(scope, receive, capture)
             finally:
-                name = getattr(scope.get("route"), "path", None) or "unmatched"
+                name = route_template(scope)
                 method = scope["method"] if scope["method"] in METHODS else "other"
                 seconds = time.perf_counter() - start
                 self.requests.labels(name, method, str(status)).inc()

@@ -32,11 +32,16 @@ Reader = Annotated[ApiKey, Depends(allow(ANALYST, SCREEN))]
 Admin = Annotated[ApiKey, Depends(allow())]
 
 
+def creative_url(ad_id: str, creative_id: str) -> str:
+    """Where a screen fetches a creative's image (:func:`creative_image`); never a server file path."""
+    return f"/v1/ads/{ad_id}/creatives/{creative_id}/image"
+
+
 def ad_json(ad: Any, performance: dict[str, Any] | None = None) -> dict[str, Any]:
     """An ad as the API returns it: its fields, each creative's image URL, and its performance."""
     data = ad.to_json()
     for creative in data["creatives"]:
-        creative["url"] = f"/v1/ads/{ad.id}/creatives/{creative['id']}/image"
+        creative["url"] = creative_url(ad.id, creative["id"])
     if performance is not None:
         data["performance"] = performance.get(ad.id, _NO_PERFORMANCE)
     return data

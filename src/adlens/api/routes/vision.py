@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from adlens.api.auth import SCREEN, allow, get_service
+from adlens.api.routes.ads import creative_url
 from adlens.api.errors import validation_response
 from adlens.api.schemas import MAX_ID, PRINTABLE, AudienceIn, Identifier, RewardIn
 from adlens.api.uploads import read_image
@@ -42,7 +43,7 @@ _DECIDE_BODY = {
 def decision_json(decision: Any, new: bool = True, remaining: float | None = None) -> dict[str, Any]:
     """A decision as the API returns it: ``Decision.to_json`` plus the creative's URL and live state."""
     data = decision.to_json()
-    data["creative_url"] = (f"/v1/ads/{decision.ad}/creatives/{decision.creative}/image"
+    data["creative_url"] = (creative_url(decision.ad, decision.creative)
                             if decision.ad is not None and decision.creative is not None else None)
     if data.get("creative_spec"):  # the route a screen fetches the image from, never the server's file path
         data["creative_spec"] = {**data["creative_spec"], "image": data["creative_url"]}
@@ -156,7 +157,7 @@ class SlidePlayIn(BaseModel):
 
 @router.get("/slideshow", summary="The slideshow of a screen without a camera: what may play there now")
 def slideshow(request: Request, _key: ScreenKey,
-              screen: Annotated[str | None, Query(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f]+$",
+              screen: Annotated[str | None, Query(min_length=1, max_length=MAX_ID, pattern=PRINTABLE,
                                                   description="Screen id (default: ADLENS_SCREEN).")] = None,
               ) -> dict[str, Any]:
     """Every creative of the ads a decision for an empty audience at this screen may choose now
@@ -168,7 +169,7 @@ def slideshow(request: Request, _key: ScreenKey,
     with service.decide_lock:
         slides = service.decider.slideshow(screen)
     return {"screen": screen, "refresh": SLIDESHOW_REFRESH_SECONDS,
-            "slides": [{**s.to_json(), "url": f"/v1/ads/{s.ad}/creatives/{s.creative}/image"} for s in slides]}
+            "slides": [{**s.to_json(), "url": creative_url(s.ad, s.creative)} for s in slides]}
 
 
 @router.post("/slideshow/plays", summary="Log a slide a screen without a camera starts showing")
