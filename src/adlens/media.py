@@ -54,6 +54,13 @@ def confined(value: str, base: Path, roots: Sequence[Path]) -> Path | None:
     return real if real.is_file() else None
 
 
+def not_uploaded(value: str) -> str:
+    """Why an upload may not name ``value`` (shown as given, cut to 200 characters): the same words whether
+    or not such a file exists on the server."""
+    shown = value if len(value) <= 200 else value[:199] + "…"
+    return f"{shown!r} is not one of the uploaded files"
+
+
 def upload_roots(settings: Settings) -> list[Path]:
     """The data folder's upload folders and ``ADLENS_MEDIA_ROOTS``: what the server may always serve."""
     data = settings.data_dir.expanduser()

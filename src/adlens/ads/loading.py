@@ -30,7 +30,7 @@ from adlens.ads.inventory import (
 )
 from adlens.errors import AdlensError, InvalidInputError
 from adlens.imageio import load_image
-from adlens.media import confined
+from adlens.media import confined, not_uploaded
 
 
 @dataclass(frozen=True)
@@ -151,7 +151,7 @@ def _locate(path: str | None, base: Path, roots: Sequence[Path] | None) -> tuple
         return (found if found.is_absolute() else base / found).resolve(), None
     allowed = confined(path or "", base, roots)
     if allowed is None:
-        return Path(), f"{_short(path or '', 200)!r} is not one of the uploaded files"
+        return Path(), not_uploaded(path or "")
     return allowed, None
 
 

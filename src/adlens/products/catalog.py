@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from adlens.errors import InvalidInputError
 from adlens.imageio import IMAGE_EXTENSIONS
-from adlens.media import confined, real_path
+from adlens.media import confined, not_uploaded, real_path
 
 MAX_ID_LENGTH = 128
 MAX_NAME_LENGTH = 512
@@ -272,8 +272,7 @@ def _image_of(
     value = str(record.get(column) or "").strip() if column else ""
     if value and roots is not None:
         found = confined(value, images or base or Path.cwd(), roots)
-        shown = value if len(value) <= 200 else value[:199] + "…"
-        return (found, None) if found is not None else (None, f"image {shown!r} is not one of the uploaded files")
+        return (found, None) if found is not None else (None, f"image {not_uploaded(value)}")
     if value:
         path = Path(value).expanduser()
         path = real_path(path if path.is_absolute() else (images or base or Path.cwd()) / path) or path
