@@ -1,4 +1,4 @@
-"""Which times adlens takes from clients and users, and which stored times its readers trust.
+"""The clock, and which times adlens takes from clients and users, and which stored times its readers trust.
 
 A time someone gives (a decision's ``at``, an answer's, a report's ``since``) must lie
 between :data:`EARLIEST` and ``ADLENS_MAX_CLOCK_SKEW`` seconds after this machine's clock:
@@ -22,13 +22,21 @@ EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 READ_AHEAD = timedelta(days=1)
 
 
-def _now() -> datetime:
+def utcnow() -> datetime:
+    """The current time, timezone-aware, in UTC."""
     return datetime.now(UTC)
+
+
+def to_utc(value: datetime) -> datetime:
+    """``value`` in UTC; a naive datetime is taken to be UTC already."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
 
 
 def latest(now: datetime | None = None) -> datetime:
     """The latest time adlens accepts: ``now`` (default: the clock) plus ``ADLENS_MAX_CLOCK_SKEW``."""
-    return (now or _now()) + timedelta(seconds=get_settings().max_clock_skew)
+    return (now or utcnow()) + timedelta(seconds=get_settings().max_clock_skew)
 
 
 def check_time(value: datetime, field: str = "time", now: datetime | None = None) -> datetime:
@@ -52,7 +60,7 @@ def check_time(value: datetime, field: str = "time", now: datetime | None = None
 
 def read_limit(now: datetime | None = None) -> datetime:
     """The latest stored time readers take as real: ``now`` (default: the clock) plus :data:`READ_AHEAD`."""
-    return (now or _now()) + READ_AHEAD
+    return (now or utcnow()) + READ_AHEAD
 
 
 def plausible(value: datetime, limit: datetime) -> bool:

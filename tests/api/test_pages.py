@@ -231,7 +231,7 @@ def _past_hours(store: Any, hours: int = 6) -> None:
     from datetime import timedelta
 
     from adlens.store.events import DECISION, PLAY, REWARD, Event
-    from adlens.store.models import utcnow
+    from adlens.times import utcnow
 
     start = utcnow() - timedelta(hours=hours)
     for i in range(hours):

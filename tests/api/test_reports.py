@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from adlens.store.events import DECISION, PLAY, REWARD, Event
-from adlens.store.models import utcnow
+from adlens.times import utcnow
 
 
 def _log(store) -> None:

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from adlens.cli.report import report
 from adlens.store.events import DECISION, PLAY, Event
-from adlens.store.models import utcnow
+from adlens.times import utcnow
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 

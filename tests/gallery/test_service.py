@@ -29,7 +29,8 @@ from adlens.products.types import LIKE, Feedback, Product
 from adlens.settings import Settings
 from adlens.store.events import DECISION, PLAY, Event
 from adlens.store.gallery import MAX_EMBEDDINGS
-from adlens.store.models import CustomerRow, EventRow, FaceEmbeddingRow, FeedbackRow, GalleryMemberRow, utcnow
+from adlens.store.models import CustomerRow, EventRow, FaceEmbeddingRow, FeedbackRow, GalleryMemberRow
+from adlens.times import utcnow
 from helpers import FACES_SMALL, MODELS, need
 
 TRAIN = FACES_SMALL / "train"

@@ -14,7 +14,7 @@ from adlens.reports.html import SECTIONS, render_report, write_report
 from adlens.reports.metrics import compute_metrics
 from adlens.store import Store
 from adlens.store.events import DECISION, PLAY, REWARD, Event
-from adlens.store.models import utcnow
+from adlens.times import utcnow
 
 IMAGE = re.compile(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
 

@@ -18,7 +18,7 @@ from adlens.faces import EMOTIONS
 from adlens.reports.metrics import compute_metrics
 from adlens.reports.plots import FACES_COLOUR, WATCHERS_COLOUR, png, report_figures, report_plots
 from adlens.store.events import DECISION, PLAY, REWARD, Event
-from adlens.store.models import utcnow
+from adlens.times import utcnow
 
 
 def events(n: int, step: timedelta, rewards: int | None = None, watch_all: bool = True) -> list[Event]:

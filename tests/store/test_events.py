@@ -11,7 +11,7 @@ from sqlalchemy.exc import DBAPIError
 from adlens.errors import ConflictError, InvalidInputError, NotFoundError
 from adlens.store import Store
 from adlens.store.events import DECISION, PLAY, REWARD, Event
-from adlens.store.models import utcnow
+from adlens.times import utcnow
 
 
 def test_append_and_filter(store: Store) -> None:

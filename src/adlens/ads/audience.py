@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from adlens.faces import AGE_BRACKETS, EMOTIONS, Faces, age_bracket
-from adlens.store.models import utcnow
+from adlens.times import utcnow
 
 #: Attention at or above this counts a face as a watcher.
 WATCHING = 0.5

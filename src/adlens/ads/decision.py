@@ -48,8 +48,7 @@ from adlens.products.recommend import Recommender
 from adlens.products.service import Shop
 from adlens.settings import Settings, get_settings
 from adlens.store.events import DECISION, PLAY, REWARD, Event
-from adlens.store.models import utcnow
-from adlens.times import check_time
+from adlens.times import check_time, utcnow
 
 #: How much each score component counts in an ad's total (each component lies in [0, 1]).
 WEIGHTS = {"rules": 1.0, "taste": 1.0, "emotion": 0.5, "engagement": 1.0, "priority": 0.5}

@@ -29,7 +29,7 @@ import numpy as np
 from adlens.ads.audience import Audience
 from adlens.ads.inventory import DAYS, Ad, Conditions, UpliftCondition, parse_window
 from adlens.faces import EMOTIONS
-from adlens.store.models import utcnow
+from adlens.times import utcnow
 
 #: Affinity of an eligible ad without person-level targeting (a targeted match scores above it).
 UNTARGETED = 0.3

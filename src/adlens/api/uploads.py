@@ -24,7 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from adlens.errors import AdlensError, InvalidImageError, InvalidInputError
 from adlens.imageio import Decoded, decode_image, display_name
 from adlens.media import hide_paths, real_path
-from adlens.store.models import utcnow
+from adlens.times import utcnow
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 #: The file that marks an upload folder as in use by an import.

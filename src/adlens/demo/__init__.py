@@ -24,7 +24,7 @@ from adlens.demo.offers import OffersResult, run_offers
 from adlens.imageio import save_image
 from adlens.samples import SAMPLES, sample_image
 from adlens.settings import Settings, get_settings
-from adlens.store.models import utcnow
+from adlens.times import utcnow
 
 DEMO_DB = "adlens-demo.db"
 SCREENS = ("entrance", "window")

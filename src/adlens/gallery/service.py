@@ -31,7 +31,7 @@ from adlens.gallery.index import GalleryIndex
 from adlens.settings import Settings, get_settings
 from adlens.store.base import check_id
 from adlens.store.gallery import MAX_EMBEDDINGS
-from adlens.store.models import to_utc, utcnow
+from adlens.times import to_utc, utcnow
 
 ANONYMOUS_MESSAGE = (
     "the gallery is off in anonymous mode (ADLENS_MODE=anonymous); "

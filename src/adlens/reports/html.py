@@ -18,7 +18,7 @@ from typing import Any
 from adlens.files import write_text_atomic
 from adlens.reports import page, plots
 from adlens.reports.metrics import NO_AD, Exposure, Metrics, load_metrics
-from adlens.store.models import utcnow
+from adlens.times import utcnow
 
 SECTIONS = ("Summary", "Audience over time", "Demographics", "Emotion response per ad", "Decisions by reason",
             "Bandit learning curve", "Per-ad metrics", "Per-screen metrics")

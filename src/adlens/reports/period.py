@@ -11,8 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from adlens.errors import InvalidInputError, InvalidTimeError
 from adlens.products.feedback import parse_time
-from adlens.store.models import utcnow
-from adlens.times import EARLIEST, check_time, latest
+from adlens.times import EARLIEST, check_time, latest, utcnow
 
 _RELATIVE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhdw])\s*$", re.IGNORECASE)
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}

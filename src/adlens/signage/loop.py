@@ -28,7 +28,7 @@ from adlens.signage.display import Display, HeadlessDisplay
 from adlens.signage.sources import Frame, FrameSource
 from adlens.signage.tracking import Track, Tracker
 from adlens.store.events import PLAY, Event
-from adlens.store.models import utcnow
+from adlens.times import utcnow
 
 
 class Decision(Protocol):

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 from adlens.ads.inventory import Ad, validate_ad
 from adlens.errors import InvalidInputError, NotFoundError, StoreError
 from adlens.store.base import StoreBase, check_id, chunks
-from adlens.store.models import AdRow, CreativeRow, utcnow
+from adlens.store.models import AdRow, CreativeRow
+from adlens.times import utcnow
 from adlens.store.products import Upserted, _plain_json
 
 #: One creative to store: (creative id, position, spec, encrypted model-face embedding or None).

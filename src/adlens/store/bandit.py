@@ -24,7 +24,8 @@ from sqlalchemy.orm import Session
 from adlens.ads.arms import ArmStats
 from adlens.errors import InvalidInputError, NotFoundError, StoreError
 from adlens.store.base import StoreBase, check_id, chunks
-from adlens.store.models import BanditArmRow, utcnow
+from adlens.store.models import BanditArmRow
+from adlens.times import utcnow
 
 _INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 

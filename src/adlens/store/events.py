@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 
 from adlens.errors import ConflictError, InvalidInputError, NotFoundError
 from adlens.store.base import StoreBase
-from adlens.store.models import EventRow, to_utc, utcnow
-from adlens.times import read_limit
+from adlens.store.models import EventRow
+from adlens.times import read_limit, to_utc, utcnow
 
 DECISION = "decision"
 PLAY = "play"

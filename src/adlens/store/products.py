@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 from adlens.errors import InvalidInputError, NotFoundError, StoreError
 from adlens.products.types import Aspects, Prediction, Product, split_key
 from adlens.store.base import StoreBase, check_id, chunks
-from adlens.store.models import AspectRow, MediaFolderRow, ProductRow, utcnow
+from adlens.store.models import AspectRow, MediaFolderRow, ProductRow
+from adlens.times import utcnow
 
 Upserted = Literal["created", "updated", "unchanged"]
 

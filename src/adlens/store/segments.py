@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from adlens.errors import InvalidInputError, NotFoundError
 from adlens.store.base import StoreBase, chunks
-from adlens.store.models import CustomerRow, SegmentRow, utcnow
+from adlens.store.models import CustomerRow, SegmentRow
+from adlens.times import utcnow
 
 
 @dataclass(frozen=True)

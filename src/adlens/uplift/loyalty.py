@@ -256,7 +256,7 @@ def loyalty_report(model: NextPurchaseModel, frame: pd.DataFrame, next: str | No
     fitting, when the model carries them, are the headline.
     """
     from adlens.reports import page
-    from adlens.store.models import utcnow
+    from adlens.times import utcnow
 
     frame = frame.reset_index(drop=True)
     next = next or model.target_ or "next_manufacturer"

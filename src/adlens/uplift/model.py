@@ -18,7 +18,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from adlens.errors import InvalidInputError
-from adlens.store.models import utcnow
+from adlens.times import utcnow
 from adlens.uplift import learners
 from adlens.uplift.features import TRUE_UPLIFT, FeatureEncoder, choose_columns, pick_id_column
 from adlens.uplift.metrics import UpliftEvaluation, check_arms, evaluate

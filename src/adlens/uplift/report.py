@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 from adlens.files import write_text_atomic
 from adlens.reports import page
 from adlens.reports.plots import png
-from adlens.store.models import utcnow
+from adlens.times import utcnow
 from adlens.uplift.metrics import UpliftEvaluation, evaluate
 from adlens.uplift.model import UpliftModel, read_campaign, score_frame
 

@@ -24,8 +24,7 @@ from adlens.api.uploads import (
 from adlens.errors import InvalidInputError, NotFoundError
 from adlens.media import hide_paths, served_file
 from adlens.store.keys import ApiKey
-from adlens.store.models import utcnow
-from adlens.times import read_limit
+from adlens.times import read_limit, utcnow
 
 router = APIRouter(prefix="/v1/ads", tags=["ads"])
 Reader = Annotated[ApiKey, Depends(allow(ANALYST, SCREEN))]

@@ -13,8 +13,7 @@ from adlens.api.auth import ANALYST, allow, get_service
 from adlens.api.schemas import PRINTABLE
 from adlens.reports.period import parse_period
 from adlens.store.keys import ApiKey
-from adlens.store.models import utcnow
-from adlens.times import read_limit
+from adlens.times import read_limit, utcnow
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 Reader = Annotated[ApiKey, Depends(allow(ANALYST))]
