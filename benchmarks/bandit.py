@@ -4,7 +4,7 @@ Usage::
 
     python benchmarks/bandit.py [--rounds T] [--seed S] [--alpha A] [--sweep] [--quick] [--out FILE]
 
-Each round an audience arrives as a :data:`~adlens.ads.audience.FEATURE_NAMES` vector:
+Each round an audience arrives as a :data:`~adlens.audience.FEATURE_NAMES` vector:
 1–6 faces, each with an age group, a gender, eyewear/beard/hat drawn independently
 (seniors wear glasses more, only men have beards), a group emotion drawn from a
 Dirichlet (mostly neutral and happy), a share of watchers, and an hour of day between
@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from adlens.ads.audience import FEATURE_NAMES
+from adlens.audience import FEATURE_NAMES
 from adlens.ads.bandit import LinUCB
 from adlens.settings import get_settings
 

@@ -154,3 +154,11 @@ class StoreError(AdlensError):
 
     http_status = 503
     code = "store_unavailable"
+
+
+class InvalidEventError(AdlensError):
+    """A stored event's payload is not what adlens writes (edited by hand, or a foreign row): readers refuse
+    it rather than count a missing number as 0."""
+
+    http_status = 500
+    code = "invalid_event"

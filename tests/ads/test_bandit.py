@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from adlens.ads.audience import FEATURE_NAMES
+from adlens.audience import FEATURE_NAMES
 from adlens.ads.bandit import ArmStats, LinUCB, normalise_reward
 from adlens.errors import InvalidInputError
 

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from adlens.ads.audience import Audience
+from adlens.audience import Audience
 from adlens.ads.inventory import Ad, validate_ad
 from adlens.ads.rules import UNTARGETED, RuleContext, evaluate, evaluate_all
 from adlens.faces import EMOTIONS, Faces

@@ -164,7 +164,7 @@ SHOWN_AD = "document.querySelector('#creative') && document.querySelector('#crea
 
 def test_screen_plays_the_ad_decided_from_the_camera_under_the_privacy_notice(served, playwright, tmp_path,
                                                                            artefacts):
-    from adlens.store.events import DECISION
+    from adlens.events import DECISION
 
     photos = [cv2.imread(str(need(FACES_SMALL / name))) for name in CAMERA_PHOTOS]
     video = write_y4m(tmp_path / "camera.y4m", photos)
@@ -190,12 +190,12 @@ def test_screen_plays_the_ad_decided_from_the_camera_under_the_privacy_notice(se
     finally:
         browser.close()
     decisions = served.store.events(kinds=[DECISION], screen="lobby")
-    assert any(event.data.get("source") == "live" for event in decisions)
+    assert any(event.data.source == "live" for event in decisions)
 
 
 def test_screen_without_camera_permission_asks_for_its_key_then_plays_the_servers_slideshow(served, playwright,
                                                                                           artefacts):
-    from adlens.store.events import DECISION, PLAY
+    from adlens.events import DECISION, PLAY
 
     # A camera exists but permission is never granted (no fake-UI flag): getUserMedia is refused.
     browser, page = _page(playwright, "--use-fake-device-for-media-stream")
@@ -217,7 +217,7 @@ def test_screen_without_camera_permission_asks_for_its_key_then_plays_the_server
         page.screenshot(path=str(artefacts / "screen-slideshow.png"))
     finally:
         browser.close()
-    shown = [e for e in served.store.events(kinds=[DECISION]) if e.data.get("source") == "slideshow"]
+    shown = [e for e in served.store.events(kinds=[DECISION]) if e.data.source == "slideshow"]
     assert shown and {e.ad_id for e in shown} == {SLIDESHOW_AD}
     played = {e.decision_id for e in served.store.events(kinds=[PLAY])}
     assert all(e.decision_id in played for e in shown)
@@ -230,20 +230,18 @@ def _past_hours(store: Any, hours: int = 6) -> None:
     """Log a decision, play and reward an hour for the last ``hours`` hours: every plot has something to show."""
     from datetime import timedelta
 
-    from adlens.store.events import DECISION, PLAY, REWARD, Event
     from adlens.times import utcnow
+    from eventlog import decision_event, play_event, reward_event, summary
 
     start = utcnow() - timedelta(hours=hours)
     for i in range(hours):
         at, ad = start + timedelta(hours=i), "coffee-corner"
-        seen = {"faces": 1 + i % 3, "watchers": 1, "ages": {"25-34": 1}, "genders": {"male": 1}}
+        seen = summary(1 + i % 3, 1, ages={"25-34": 1}, genders={"male": 1})
         store.append_events([
-            Event(DECISION, at, "plots", f"plots-{i}", ad, "main",
-                  data={"audience": seen, "reasons": ["targets everyone"], "source": "test"}),
-            Event(PLAY, at, "plots", f"plots-{i}", ad, "main", value=10.0,
-                  data={"duration": 10, "ots": seen["faces"], "watchers": 1, "dwell": 10, "attention": 5,
-                        "emotions": {"happy": 0.8, "neutral": 0.2}, "audience": seen}),
-            Event(REWARD, at, None, f"plots-{i}", ad, value=(i % 3) / 2, data={"kind": "dwell", "raw": i % 3}),
+            decision_event(at, "plots", f"plots-{i}", ad, "main", audience=seen, reasons=["targets everyone"]),
+            play_event(at, "plots", f"plots-{i}", ad, "main", value=10.0, ots=seen.faces, watchers=1, dwell=10,
+                       attention=5, emotions={"happy": 0.8, "neutral": 0.2}, audience=seen),
+            reward_event(at, None, f"plots-{i}", ad, value=(i % 3) / 2, raw=i % 3),
         ])
 
 

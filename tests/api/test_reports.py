@@ -6,22 +6,20 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from adlens.store.events import DECISION, PLAY, REWARD, Event
+from eventlog import decision_event, play_event, reward_event, summary
 from adlens.times import utcnow
 
 
 def _log(store) -> None:
     now = utcnow()
-    audience = {"faces": 2, "watchers": 1, "members": 0, "ages": {"25-34": 2}, "genders": {"male": 1, "female": 1},
-                "emotions": {"happy": 0.8, "neutral": 0.2}, "dominant_emotion": "happy", "attributes": {},
-                "minor_possible": False}
+    audience = summary(2, 1, ages={"25-34": 2}, genders={"male": 1, "female": 1},
+                       emotions={"happy": 0.8, "neutral": 0.2}, dominant_emotion="happy")
     store.append_events([
-        Event(DECISION, now - timedelta(minutes=2), "entrance", "d1", None, None, None, None,
-              {"audience": audience, "reasons": ["targets eyewear"], "features": [], "source": "api"}),
-        Event(PLAY, now - timedelta(minutes=1), "entrance", "d1", None, None, None, 8.0,
-              {"duration": 8.0, "ots": 2, "watchers": 1, "dwell": 10.0, "attention": 6.0,
-               "emotions": {"happy": 1.0}, "audience": audience}),
-        Event(REWARD, now, "entrance", "d1", None, None, None, 0.7, {"kind": "dwell", "raw": 7}),
+        decision_event(now - timedelta(minutes=2), "entrance", "d1", audience=audience, reasons=["targets eyewear"],
+                       source="api"),
+        play_event(now - timedelta(minutes=1), "entrance", "d1", None, None, value=8.0, ots=2, watchers=1,
+                   dwell=10.0, attention=6.0, emotions={"happy": 1.0}, audience=audience),
+        reward_event(now, "entrance", "d1", value=0.7, raw=7),
     ])
 
 
@@ -73,8 +71,8 @@ def test_rows_at_impossible_times_break_no_reader(api):
     """Rows an older adlens accepted (years 1 and 9999) stay in the log; every reader still answers."""
     _log(api.store)
     for n, at in enumerate([datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC), datetime(1, 1, 1, tzinfo=UTC)]):
-        api.store.append_events([Event(DECISION, at, "entrance", f"x{n}", None, None, None, None, {}),
-                                 Event(REWARD, at, "entrance", f"x{n}", None, None, None, 1.0, {"kind": "dwell"})])
+        api.store.append_events([decision_event(at, "entrance", f"x{n}"),
+                                 reward_event(at, "entrance", f"x{n}", value=1.0)])
     metrics = api.get("/v1/reports", role="analyst").json()
     assert metrics["counts"] == {"decision": 1, "play": 1, "reward": 1} and metrics["skipped"] == 4
     for path in ("/v1/reports/plots", "/v1/reports/html", "/v1/ads", "/v1/reports/live"):

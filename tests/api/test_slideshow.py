@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
-from adlens.store.events import DECISION, PLAY
+from adlens.events import DECISION, PLAY
 
 
 def _window(start_hours: float, end_hours: float) -> str:
@@ -104,10 +104,10 @@ def test_a_slide_played_is_logged_as_a_decision_and_a_play_that_caps_and_reports
     assert body["played"] is True and body["duration"] > 0
     decision = shop.store.decision_event(body["decision_id"])
     assert (decision.ad_id, decision.creative_id, decision.screen) == ("capped", "c0", "lobby")
-    assert decision.data["source"] == "slideshow" and decision.data["audience"]["faces"] == 0
+    assert decision.data.source == "slideshow" and decision.data.audience.faces == 0
     [play] = shop.store.events(kinds=[PLAY])
     assert play.decision_id == body["decision_id"] and play.value == body["duration"]
-    assert play.data["ots"] == 0
+    assert play.data.ots == 0
 
     # Its daily cap of one is now reached: it leaves the playlist, and a stale playlist cannot overrun it.
     assert "capped" not in {s["ad"] for s in _slides(shop)}

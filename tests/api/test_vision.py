@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from adlens.ads.audience import FEATURE_NAMES
-from adlens.store.events import DECISION, PLAY
+from adlens.audience import FEATURE_NAMES
+from adlens.events import DECISION, PLAY
 from helpers import FACES_SMALL, need
 
 SUNGLASSES = {"box": [200, 100, 120, 150], "age": 30, "gender": "female", "eyewear": 0.95, "beard": 0.01,
@@ -87,7 +87,7 @@ def test_decide_from_audience_json_then_reward(stocked):
     assert decision["creative_spec"]["image"] == decision["creative_url"]  # a route, never the server's path
     assert decision["audience"]["faces"] == 1
     logged = stocked.store.events(kinds=[DECISION])
-    assert [e.decision_id for e in logged] == [decision["decision_id"]] and logged[0].data["source"] == "api"
+    assert [e.decision_id for e in logged] == [decision["decision_id"]] and logged[0].data.source == "api"
     reward = stocked.post("/v1/reward", role="screen", json={"decision_id": decision["decision_id"], "value": 5})
     assert reward.status_code == 200 and reward.json()["reward"] == pytest.approx(0.5)
     again = stocked.post("/v1/reward", role="screen", json={"decision_id": decision["decision_id"], "value": 5})
@@ -159,7 +159,7 @@ def test_live_screen_keeps_the_ad_until_it_ends(stocked):
     assert first["new"] is True and second["new"] is False
     assert second["decision_id"] == first["decision_id"] and 0 < second["remaining"] <= first["remaining"]
     decisions = stocked.store.events(kinds=[DECISION])
-    assert len(decisions) == 1 and decisions[0].data["source"] == "live"
+    assert len(decisions) == 1 and decisions[0].data.source == "live"
     stocked.service.screens.close()  # the screen leaves: its play is logged
     plays = stocked.store.events(kinds=[PLAY])
     assert len(plays) == 1 and plays[0].decision_id == first["decision_id"]

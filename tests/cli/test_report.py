@@ -10,7 +10,7 @@ import typer
 from typer.testing import CliRunner
 
 from adlens.cli.report import report
-from adlens.store.events import DECISION, PLAY, Event
+from eventlog import decision_event, play_event, summary
 from adlens.times import utcnow
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -30,11 +30,11 @@ def logged(data_dir):
     with open_store() as store:
         now = utcnow()
         store.append_events([
-            Event(DECISION, now - timedelta(days=3), "door", "old", "a", data={"audience": {"faces": 1}}),
-            Event(DECISION, now - timedelta(hours=1), "door", "new", "a", data={"audience": {"faces": 2},
-                                                                                 "reasons": ["targets adults"]}),
-            Event(PLAY, now - timedelta(minutes=59), "door", "new", "a", value=10,
-                  data={"ots": 2, "watchers": 1, "dwell": 12, "attention": 5}),
+            decision_event(now - timedelta(days=3), "door", "old", "a", audience=summary(1)),
+            decision_event(now - timedelta(hours=1), "door", "new", "a", audience=summary(2),
+                           reasons=["targets adults"]),
+            play_event(now - timedelta(minutes=59), "door", "new", "a", value=10, ots=2, watchers=1, dwell=12,
+                       attention=5),
         ])
     return data_dir
 
@@ -60,8 +60,8 @@ def test_rows_at_impossible_times_leave_the_report_whole(logged, tmp_path):
     from adlens.store import open_store
 
     with open_store() as store:
-        store.append_events([Event(DECISION, datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC), "door", "x1", "a"),
-                             Event(DECISION, datetime(1, 1, 1, tzinfo=UTC), "door", "x2", "a")])
+        store.append_events([decision_event(datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC), "door", "x1", "a"),
+                             decision_event(datetime(1, 1, 1, tzinfo=UTC), "door", "x2", "a")])
     result = invoke("--out", str(tmp_path / "r.html"), "--json", str(tmp_path / "m.json"))
     assert result.exit_code == 0, result.output
     assert json.loads((tmp_path / "m.json").read_text(encoding="utf-8"))["skipped"] == 2

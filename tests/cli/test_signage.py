@@ -3,7 +3,6 @@ from __future__ import annotations
 import json
 import shutil
 import uuid
-from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -12,6 +11,7 @@ import typer
 from typer.testing import CliRunner
 
 from adlens.cli.signage import signage
+from adlens.decision import CreativeSpec, Decision
 
 app = typer.Typer()
 app.command()(signage)
@@ -21,15 +21,6 @@ def run(*args: str):
     return CliRunner().invoke(app, list(args), catch_exceptions=False)
 
 
-@dataclass
-class Decision:
-    decision_id: str
-    ad: str | None
-    creative: str | None
-    creative_spec: dict
-    reasons: list[str] = field(default_factory=list)
-
-
 class OneAdDecider:
     """Always the ad ``a`` for 1 s (the real Decider is tested end to end below and in tests/signage)."""
 
@@ -37,12 +28,13 @@ class OneAdDecider:
         self.analyzer = analyzer
 
     def audience(self, faces, frame_size, screen, at=None):
-        from adlens.ads.audience import Audience
+        from adlens.audience import Audience
 
         return Audience.from_faces(faces, frame_size, screen, at)
 
     def decide(self, audience, *, source="image", person_key=None, shown_to=None, log=True):
-        return Decision(uuid.uuid4().hex, "a", "a-1", {"image": "", "duration": 1.0, "caption": "A"}, ["fake"])
+        return Decision(uuid.uuid4().hex, audience.at, audience.screen, audience.summary(), ad="a", creative="a-1",
+                        creative_spec=CreativeSpec(image="", duration=1.0, caption="A"), reasons=("fake",))
 
 
 @pytest.fixture()
@@ -124,9 +116,9 @@ def test_help_says_a_window_needs_a_gui():
 
 def test_video_with_the_real_decider(data_dir, tmp_path, faces_small):
     """``adlens signage --video`` with the real decision engine (skipped until it exists); no ads: no plays."""
-    decision = pytest.importorskip("adlens.ads.decision")
+    decision = pytest.importorskip("adlens.decision")
     if not hasattr(decision, "Decider"):
-        pytest.skip("adlens.ads.decision has no Decider yet")
+        pytest.skip("adlens.decision has no Decider yet")
     from adlens.imageio import load_image
 
     frame = cv2.resize(load_image(faces_small / "obama-480p.jpg"), (640, 360))

@@ -27,7 +27,7 @@ from adlens.gallery import service
 from adlens.gallery.service import Gallery
 from adlens.products.types import LIKE, Feedback, Product
 from adlens.settings import Settings
-from adlens.store.events import DECISION, PLAY, Event
+from eventlog import decision_event, play_event
 from adlens.store.gallery import MAX_EMBEDDINGS
 from adlens.store.models import CustomerRow, EventRow, FaceEmbeddingRow, FeedbackRow, GalleryMemberRow
 from adlens.times import utcnow
@@ -211,8 +211,8 @@ def test_delete_erases_every_trace(enrolled: Gallery) -> None:
     store = enrolled.store
     store.upsert_product(Product("p1"))
     store.add_feedback(Feedback("obama", "p1", LIKE, utcnow()))
-    store.append_events([Event(DECISION, customer_id="obama"), Event(PLAY, customer_id="obama"),
-                         Event(DECISION, customer_id="biden")])
+    store.append_events([decision_event(customer="obama"), play_event(customer="obama"),
+                         decision_event(customer="biden")])
     assert who(enrolled, "test/obama1.jpg") == ["obama"]  # the index is cached with obama in it
     erased = enrolled.delete("obama")
     assert erased == {"consent": 1, "embeddings": 2, "feedback": 1, "events": 2}

@@ -13,7 +13,8 @@ from adlens.faces import EMOTIONS
 from adlens.reports.html import SECTIONS, render_report, write_report
 from adlens.reports.metrics import compute_metrics
 from adlens.store import Store
-from adlens.store.events import DECISION, PLAY, REWARD, Event
+from adlens.events import DECISION, Event
+from eventlog import decision_event, play_event, reward_event, summary
 from adlens.times import utcnow
 
 IMAGE = re.compile(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
@@ -25,16 +26,13 @@ def events(n: int = 40) -> list[Event]:
     for i in range(n):
         at, ad = start + timedelta(minutes=30 * i), ["shoes", "<b>bold</b> & co", None][i % 3]
         mix = dict.fromkeys(EMOTIONS, 0.1) | {EMOTIONS[i % len(EMOTIONS)]: 0.4}
-        seen = {"faces": 1 + i % 3, "watchers": i % 2, "ages": {"25-34": 1 + i % 3}, "genders": {"female": 1},
-                "emotions": mix}
-        made.append(Event(DECISION, at, ["door", "window"][i % 2], f"d{i}", ad, "c1" if ad else None,
-                          data={"audience": seen, "reasons": [f"targets {ad}"] if ad else []}))
+        seen = summary(1 + i % 3, i % 2, ages={"25-34": 1 + i % 3}, genders={"female": 1}, emotions=mix)
+        made.append(decision_event(at, ["door", "window"][i % 2], f"d{i}", ad, audience=seen,
+                                   reasons=[f"targets {ad}"] if ad else []))
         if ad and i % 4:
-            made.append(Event(PLAY, at + timedelta(seconds=1), ["door", "window"][i % 2], f"d{i}", ad, "c1", value=10,
-                              data={"duration": 10, "ots": 2, "watchers": 1, "dwell": 15, "attention": 6,
-                                    "emotions": mix, "audience": seen}))
-            made.append(Event(REWARD, at + timedelta(seconds=12), None, f"d{i}", ad, value=(i % 5) / 4,
-                              data={"kind": "dwell", "raw": i % 5}))
+            made.append(play_event(at + timedelta(seconds=1), ["door", "window"][i % 2], f"d{i}", ad, value=10,
+                                   ots=2, watchers=1, dwell=15, attention=6, emotions=mix, audience=seen))
+            made.append(reward_event(at + timedelta(seconds=12), None, f"d{i}", ad, value=(i % 5) / 4, raw=i % 5))
     return made
 
 
@@ -56,8 +54,8 @@ def test_report_with_events(store: Store, tmp_path) -> None:
 def test_report_survives_rows_at_impossible_times(store: Store, tmp_path) -> None:
     """Rows an older adlens took from a client (years 1 and 9999) leave the report whole, with every plot."""
     absurd = [datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC), datetime(1, 1, 1, tzinfo=UTC)]
-    store.append_events([*events(), *(Event(kind, at, "door", f"x{n}", "shoes", value=1.0, data={"kind": "dwell"})
-                                      for n, at in enumerate(absurd) for kind in (DECISION, REWARD))])
+    store.append_events([*events(), *(made(at, "door", f"x{n}", "shoes") for n, at in enumerate(absurd)
+                                      for made in (decision_event, reward_event))])
     html = write_report(store, tmp_path / "report.html").read_text(encoding="utf-8")
     assert len(IMAGE.findall(html)) == 5 and "4 event(s) at impossible times" in html
 
@@ -72,7 +70,7 @@ def test_sections_without_data_say_so() -> None:
     only_decisions = [e for e in events(6) if e.kind == DECISION]
     html = render_report(compute_metrics(only_decisions))
     assert len(IMAGE.findall(html)) == 5  # no rewards: the learning plot still shows the ads' share of decisions
-    nothing_shown = [Event(DECISION, utcnow(), "door", "d1", None, data={"audience": {"faces": 0}})]
+    nothing_shown = [decision_event(utcnow(), "door", "d1", None)]
     html = render_report(compute_metrics(nothing_shown))
     assert "No emotion estimates" in html and "the bandit has nothing to learn from" in html
     assert "No age or gender estimates" in html
@@ -85,8 +83,8 @@ def test_an_unwritable_destination_is_reported(store: Store, tmp_path) -> None:
 
 
 def test_many_ads_are_summed_as_other() -> None:
-    many = [Event(DECISION, utcnow() - timedelta(hours=i), "door", f"d{i}", f"ad ${i}$",
-                  data={"audience": {"faces": 1, "emotions": {"happy": 1.0}}, "reasons": ["targets everyone"]})
+    many = [decision_event(utcnow() - timedelta(hours=i), "door", f"d{i}", f"ad ${i}$",
+                           audience=summary(1, emotions={"happy": 1.0}), reasons=["targets everyone"])
             for i in range(20)]
     html = render_report(compute_metrics(many))
     assert len(IMAGE.findall(html)) == 4  # no ages or genders in these audiences

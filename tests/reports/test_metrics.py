@@ -10,31 +10,31 @@ from adlens.reports.metrics import (
     NO_AD, NO_SCREEN, bucket_for, compute_metrics, floor_time, load_metrics, reason_group,
 )
 from adlens.store import Store
-from adlens.store.events import DECISION, PLAY, REWARD, Event
+from adlens.events import DECISION, PLAY, REWARD, Event
+from eventlog import decision_event, play_event, reward_event, summary
 
 T0 = datetime(2026, 1, 1, 10, 0, 5, tzinfo=UTC)
 
 
-def audience(faces: int, watchers: int, ages: dict | None = None, emotions: dict | None = None) -> dict:
-    return {"faces": faces, "watchers": watchers, "members": 0, "ages": ages or {},
-            "genders": {"male": faces // 2, "female": faces - faces // 2}, "emotions": emotions or {}}
+def audience(faces: int, watchers: int, ages: dict | None = None, emotions: dict | None = None):
+    return summary(faces, watchers, ages=ages, genders={"male": faces // 2, "female": faces - faces // 2},
+                   emotions=emotions)
 
 
 def decision(seconds: float, decision_id: str, ad: str | None, screen: str, reasons: list[str], **seen) -> Event:
-    return Event(DECISION, T0 + timedelta(seconds=seconds), screen, decision_id, ad, "c1" if ad else None,
-                 data={"audience": audience(**seen), "reasons": reasons, "features": [1.0]})
+    return decision_event(T0 + timedelta(seconds=seconds), screen, decision_id, ad, audience=audience(**seen),
+                          reasons=reasons, features=[1.0])
 
 
 def play(seconds: float, decision_id: str, ad: str, shown: float, ots: int, watchers: int, dwell: float,
          attention: float, emotions: dict) -> Event:
-    return Event(PLAY, T0 + timedelta(seconds=seconds), None, decision_id, ad, "c1", value=shown,
-                 data={"duration": shown, "ots": ots, "watchers": watchers, "dwell": dwell, "attention": attention,
-                       "emotions": emotions, "audience": audience(ots, watchers)})
+    return play_event(T0 + timedelta(seconds=seconds), None, decision_id, ad, value=shown, ots=ots,
+                      watchers=watchers, dwell=dwell, attention=attention, emotions=emotions,
+                      audience=audience(ots, watchers))
 
 
 def reward(seconds: float, decision_id: str, ad: str | None, value: float) -> Event:
-    return Event(REWARD, T0 + timedelta(seconds=seconds), None, decision_id, ad, value=value,
-                 data={"kind": "dwell", "raw": value * 10})
+    return reward_event(T0 + timedelta(seconds=seconds), None, decision_id, ad, value=value, raw=value * 10)
 
 
 def scenario() -> list[Event]:
@@ -104,12 +104,9 @@ def test_empty_buckets_are_kept():
     assert [b.faces_mean for b in metrics.timeline] == [1, None, None, None, None, 3]
 
 
-def test_malformed_data_counts_as_zero():
-    events = [
-        Event(DECISION, T0, "door", "d1", "a", data={"audience": "junk", "reasons": "not a list"}),
-        Event(PLAY, T0, None, "d1", "a", value=float("nan"), data={"ots": "many", "dwell": -5, "emotions": [1, 2]}),
-        Event(REWARD, T0, None, "gone", None, value=None),
-    ]
+def test_sparse_events_count_what_they_hold():
+    events = [decision_event(T0, "door", "d1", "a"), play_event(T0, None, "d1", "a"),
+              reward_event(T0, None, "gone", None, value=None)]
     metrics = compute_metrics(events)
     ad = metrics.ads[0]
     assert (ad.decisions, ad.impressions, ad.ots, ad.dwell, ad.emotions) == (1, 1, 0, 0, {})
@@ -165,9 +162,8 @@ def absurd_rows() -> list[Event]:
     """What a screen key could log before client times were checked: decisions and rewards at impossible times."""
     rows = []
     for n, at in enumerate(ABSURD):
-        rows.append(Event(DECISION, at, "door", f"x{n}", "a", "c1", data={"audience": audience(2, 1),
-                                                                          "reasons": ["targets x: 1"]}))
-        rows.append(Event(REWARD, at, "door", f"x{n}", "a", value=1.0, data={"kind": "dwell"}))
+        rows.append(decision_event(at, "door", f"x{n}", "a", audience=audience(2, 1), reasons=["targets x: 1"]))
+        rows.append(reward_event(at, "door", f"x{n}", "a", value=1.0))
     return rows
 
 
@@ -186,8 +182,8 @@ def test_rows_at_impossible_times_are_left_out_and_counted(store: Store):
 ])
 def test_long_spans_get_coarser_buckets_never_one_per_day(span, bucket, most):
     start = datetime(2000, 1, 1, tzinfo=UTC)
-    events = [Event(DECISION, start, "door", "d0", "a"), Event(DECISION, start + span / 2, "door", "d1", "a"),
-              Event(DECISION, start + span, "door", "d2", "a")]
+    events = [decision_event(start, "door", "d0", "a"), decision_event(start + span / 2, "door", "d1", "a"),
+              decision_event(start + span, "door", "d2", "a")]
     metrics = compute_metrics(events, now=start + span)
     assert metrics.bucket == bucket and len(metrics.timeline) <= most and metrics.skipped == 0
     starts = [b.start for b in metrics.timeline]

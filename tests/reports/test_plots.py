@@ -17,7 +17,8 @@ from matplotlib.figure import Figure
 from adlens.faces import EMOTIONS
 from adlens.reports.metrics import compute_metrics
 from adlens.reports.plots import FACES_COLOUR, WATCHERS_COLOUR, png, report_figures, report_plots
-from adlens.store.events import DECISION, PLAY, REWARD, Event
+from adlens.events import Event
+from eventlog import decision_event, play_event, reward_event, summary
 from adlens.times import utcnow
 
 
@@ -28,16 +29,13 @@ def events(n: int, step: timedelta, rewards: int | None = None, watch_all: bool 
     for i in range(n):
         at, ad = start + i * step, ["shoes", "hats"][i % 2]
         faces = 1 + i % 3
-        seen = {"faces": faces, "watchers": faces if watch_all else faces - 1, "ages": {"25-34": faces},
-                "genders": {"female": faces}, "emotions": dict.fromkeys(EMOTIONS, 1 / len(EMOTIONS))}
-        made.append(Event(DECISION, at, "door", f"d{i}", ad, "c1",
-                          data={"audience": seen, "reasons": [f"targets {ad}"]}))
-        made.append(Event(PLAY, at + timedelta(seconds=1), "door", f"d{i}", ad, "c1", value=10,
-                          data={"duration": 10, "ots": faces, "watchers": seen["watchers"], "dwell": 10, "attention": 5,
-                                "emotions": seen["emotions"], "audience": seen}))
+        seen = summary(faces, faces if watch_all else faces - 1, ages={"25-34": faces}, genders={"female": faces},
+                       emotions=dict.fromkeys(EMOTIONS, 1 / len(EMOTIONS)))
+        made.append(decision_event(at, "door", f"d{i}", ad, audience=seen, reasons=[f"targets {ad}"]))
+        made.append(play_event(at + timedelta(seconds=1), "door", f"d{i}", ad, value=10, ots=faces,
+                               watchers=seen.watchers, dwell=10, attention=5, emotions=seen.emotions, audience=seen))
         if rewards is None or i < rewards:
-            made.append(Event(REWARD, at + timedelta(seconds=12), None, f"d{i}", ad, value=(i % 4) / 4,
-                              data={"kind": "dwell", "raw": i % 4}))
+            made.append(reward_event(at + timedelta(seconds=12), None, f"d{i}", ad, value=(i % 4) / 4, raw=i % 4))
     return made
 
 

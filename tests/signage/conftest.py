@@ -4,7 +4,6 @@ faces_small photos (Obama alone, Obama with Biden, nobody, Lin-Manuel Miranda)."
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -63,20 +62,7 @@ def make_video():
     return write_video
 
 
-# --- a stand-in for adlens.ads.decision.Decider ------------------------------------------
-@dataclass
-class FakeDecision:
-    decision_id: str
-    ad: str | None
-    creative: str | None
-    creative_spec: dict
-    reasons: list[str] = field(default_factory=list)
-    candidates: list[dict] = field(default_factory=list)
-
-    def to_json(self) -> dict:
-        return {"decision_id": self.decision_id, "ad": self.ad, "creative": self.creative}
-
-
+# --- a stand-in for adlens.decision.Decider ------------------------------------------
 class FakeDecider:
     """Plays ``ads`` ((id, duration) pairs) in turn and records every call.
 
@@ -90,7 +76,7 @@ class FakeDecider:
         self.calls: list[dict] = []
 
     def audience(self, faces, frame_size, screen, at=None):
-        from adlens.ads.audience import Audience
+        from adlens.audience import Audience
 
         return Audience.from_faces(faces, frame_size, screen, at)
 
@@ -99,8 +85,11 @@ class FakeDecider:
         seen = {name: shown_to(name, 24.0) for name, _ in self.ads} if shown_to else {}
         self.calls.append({"audience": audience, "person_key": person_key, "shown": seen, "source": source,
                            "log": log})
-        spec = {"image": "", "duration": duration, "caption": f"ad {ad}"} if ad else {}
-        return FakeDecision(uuid.uuid4().hex, ad, f"{ad}-1" if ad else None, spec, ["fake"])
+        from adlens.decision import CreativeSpec, Decision
+
+        spec = CreativeSpec(image="", duration=duration, caption=f"ad {ad}") if ad else None
+        return Decision(uuid.uuid4().hex, audience.at, audience.screen, audience.summary(), ad=ad,
+                        creative=f"{ad}-1" if ad else None, creative_spec=spec, reasons=("fake",))
 
 
 @pytest.fixture()

@@ -6,6 +6,9 @@ import cv2
 import numpy as np
 import pytest
 
+from adlens.audience import Audience
+from adlens.decision import CreativeSpec
+from adlens.faces import Faces
 from adlens.signage.display import HeadlessDisplay, OpenCVDisplay, choose_display, gui_unavailable, render
 
 
@@ -15,8 +18,8 @@ def test_headless_display_logs(fake_decider):
     display = HeadlessDisplay(lines.append)
     decider = fake_decider(ads=(("a", 5.0), (None, 0.0)))
     for _ in range(2):
-        decision = decider.decide(None)
-        display.show(decision.creative_spec, decision)
+        decision = decider.decide(Audience.from_faces(Faces.empty(), (640, 480), "door"))
+        display.show(decision)
     assert lines == ["showing a/a-1 “ad a” for 5 s", "nothing eligible (fake)"]
     assert display.poll() is True
 
@@ -24,11 +27,11 @@ def test_headless_display_logs(fake_decider):
 def test_render_letterboxes_the_image_with_its_caption(tmp_path):
     picture = tmp_path / "ad.png"
     cv2.imwrite(str(picture), np.full((100, 100, 3), 200, np.uint8))
-    frame = render({"image": str(picture), "caption": "Spring sale"}, (320, 180))
+    frame = render(CreativeSpec(image=str(picture), caption="Spring sale", duration=5.0), (320, 180))
     assert frame.shape == (180, 320, 3) and frame.dtype == np.uint8
     assert frame[90, 160].tolist() == [200, 200, 200] and frame[5, 5].tolist() == [0, 0, 0]
     assert frame[170:].max() == 255  # white caption text on the band
-    missing = render({"image": str(tmp_path / "gone.png")}, (320, 180))
+    missing = render(CreativeSpec(image=str(tmp_path / "gone.png"), caption=None, duration=5.0), (320, 180))
     assert missing.shape == (180, 320, 3) and missing[170:].max() == 255  # the error as caption
 
 

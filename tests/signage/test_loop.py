@@ -12,7 +12,7 @@ from adlens.signage.display import HeadlessDisplay
 from adlens.signage.loop import SignageLoop
 from adlens.signage.sources import Frame, FrameSource, open_source
 from adlens.signage.tracking import Tracker
-from adlens.store.events import DECISION, PLAY
+from adlens.events import DECISION, PLAY
 
 A, B = [100, 100, 80, 80], [400, 100, 80, 80]
 
@@ -62,8 +62,8 @@ class RecordingDisplay(HeadlessDisplay):
         super().__init__()
         self.shown, self.polls, self.closed, self.stop_after = [], 0, False, stop_after
 
-    def show(self, creative_spec, decision):
-        self.shown.append((decision.ad, dict(creative_spec)))
+    def show(self, decision):
+        self.shown.append((decision.ad, decision.creative_spec))
 
     def poll(self):
         self.polls += 1
@@ -113,11 +113,11 @@ def test_decides_at_start_and_when_the_ad_ends(make_faces, fake_decider):
     assert first.screen == "door" and first.customer_id is None and first.kind == PLAY
     assert (first.at - decider.calls[0]["audience"].at).total_seconds() == pytest.approx(2.0)  # stamped at its end
     assert first.decision_id and first.decision_id != events[1].decision_id
-    assert first.data["ots"] == 1 and first.data["watchers"] == 1
-    assert first.data["dwell"] == pytest.approx(2.0) and first.data["attention"] == pytest.approx(2.0)
-    assert first.data["duration"] == pytest.approx(2.0)
-    assert first.data["emotions"]["happy"] == pytest.approx(1.0)
-    assert first.data["audience"]["faces"] == 1
+    assert first.data.ots == 1 and first.data.watchers == 1
+    assert first.data.dwell == pytest.approx(2.0) and first.data.attention == pytest.approx(2.0)
+    assert first.data.duration == pytest.approx(2.0)
+    assert first.data.emotions["happy"] == pytest.approx(1.0)
+    assert first.data.audience.faces == 1
     assert summary.decisions == 3 and summary.plays == 3 and summary.tracks == 1
     assert summary.seconds_by_ad == pytest.approx({"a": 2.5, "b": 2.0})
     assert summary.frames_read == summary.frames_analysed == 10 and summary.bad_frames == 0
@@ -138,10 +138,10 @@ def test_audience_change_waits_for_min_play(make_faces, fake_decider):
     assert decision_times(decider) == [0.0, 3.0, 6.0]
     assert [len(c["audience"]) for c in decider.calls] == [1, 2, 1]
     events = plays(store)
-    assert [e.data["ots"] for e in events] == [2, 2, 1]
-    assert events[1].data["audience"]["faces"] == 2
-    assert events[0].data["dwell"] == pytest.approx(3.0 + 2.0)  # person 0: 0 → 3 s, person 1: 1 → 3 s
-    assert events[0].data["emotions"]["happy"] > events[0].data["emotions"]["sad"] > 0
+    assert [e.data.ots for e in events] == [2, 2, 1]
+    assert events[1].data.audience.faces == 2
+    assert events[0].data.dwell == pytest.approx(3.0 + 2.0)  # person 0: 0 → 3 s, person 1: 1 → 3 s
+    assert events[0].data.emotions["happy"] > events[0].data.emotions["sad"] > 0
     assert summary.tracks == 2
 
 
@@ -157,9 +157,9 @@ def test_nobody_watching_counts_presence_not_attention(make_faces, fake_decider)
     decider = fake_decider()
     _, _, store = run_loop(decider, [0.0, 1.0, 2.0], lambda i: people(make_faces, 0, looking=False))
     (event,) = plays(store)
-    assert event.data["ots"] == 1 and event.data["watchers"] == 0
-    assert event.data["dwell"] == pytest.approx(2.0) and event.data["attention"] == 0.0
-    assert decider.calls[0]["audience"].summary()["watchers"] == 0
+    assert event.data.ots == 1 and event.data.watchers == 0
+    assert event.data.dwell == pytest.approx(2.0) and event.data.attention == 0.0
+    assert decider.calls[0]["audience"].summary().watchers == 0
 
 
 def test_empty_room_and_nothing_eligible(make_faces, fake_decider):
@@ -180,7 +180,7 @@ def test_bad_frame_is_reported_and_skipped(make_faces, fake_decider):
     _, summary, store = run_loop(fake_decider(), [0.0, 0.5, 1.0, 1.5], script)
     assert summary.frames_read == 4 and summary.frames_analysed == 3 and summary.bad_frames == 1
     assert summary.problems == ["frame1: broken frame"]
-    assert plays(store)[0].data["dwell"] == pytest.approx(1.5)
+    assert plays(store)[0].data.dwell == pytest.approx(1.5)
 
 
 def test_bad_files_in_a_frames_folder_are_skipped(tmp_path, make_faces, fake_decider):
@@ -197,7 +197,7 @@ def test_bad_files_in_a_frames_folder_are_skipped(tmp_path, make_faces, fake_dec
     summary = loop.run()
     assert summary.frames_read == 5 and summary.frames_analysed == 4 and summary.bad_frames == 1
     assert len(reported) == 1 and reported[0].startswith("001b.jpg") and summary.problems == reported
-    assert plays(store)[0].data["ots"] == 1
+    assert plays(store)[0].data.ots == 1
 
 
 def test_ctrl_c_logs_the_last_play_and_closes(make_faces, fake_decider):
@@ -225,7 +225,7 @@ def test_play_events_in_the_store(store, make_faces, fake_decider):
                              lambda i: people(make_faces, 0, 1), store=store)
     events = store.events(kinds=[PLAY], screen="door")
     assert len(events) == summary.plays == 2
-    assert events[0].data["ots"] == 2 and events[0].data["dwell"] == pytest.approx(2.0)
+    assert events[0].data.ots == 2 and events[0].data.dwell == pytest.approx(2.0)
     assert store.events(kinds=[DECISION]) == []  # the decider logs decisions, not the loop
 
 
@@ -248,18 +248,18 @@ def test_video_of_photos(scene_video, analyzer, fake_decider, tmp_path):
     assert sizes[:2] == [1, 2] and summary.decisions >= 3
     assert decider.calls[0]["person_key"] == "door:track:1"
     assert len(events) == summary.plays == summary.decisions
-    assert events[0].data["ots"] == 1 and events[0].data["dwell"] > 0 and events[0].data["watchers"] == 1
-    assert events[1].data["ots"] == 2 and events[1].data["audience"]["faces"] == 2
-    assert events[-1].data["ots"] == 1  # Lin-Manuel Miranda alone at the end
+    assert events[0].data.ots == 1 and events[0].data.dwell > 0 and events[0].data.watchers == 1
+    assert events[1].data.ots == 2 and events[1].data.audience.faces == 2
+    assert events[-1].data.ots == 1  # Lin-Manuel Miranda alone at the end
     assert sum(e.value for e in events) == pytest.approx(7.0)
-    assert set(events[0].data["emotions"]) == set(EMOTIONS)
+    assert set(events[0].data.emotions) == set(EMOTIONS)
 
 
 def test_video_with_the_real_decider(scene_video, analyzer, tmp_path):
-    """End to end with adlens.ads.decision.Decider (skipped until it exists) and two ads, one capped per person."""
-    decision = pytest.importorskip("adlens.ads.decision")
+    """End to end with adlens.decision.Decider (skipped until it exists) and two ads, one capped per person."""
+    decision = pytest.importorskip("adlens.decision")
     if not hasattr(decision, "Decider"):
-        pytest.skip("adlens.ads.decision has no Decider yet")
+        pytest.skip("adlens.decision has no Decider yet")
     from adlens.ads.inventory import validate_ad
     from adlens.store import open_store
 
@@ -288,7 +288,7 @@ def test_video_with_the_real_decider(scene_video, analyzer, tmp_path):
     finally:
         store.close()
     assert len(decisions) == summary.decisions >= 3
-    assert all(e.data["source"] == "signage" and e.customer_id is None for e in decisions)
+    assert all(e.data.source == "signage" and e.customer_id is None for e in decisions)
     assert len(plays) == summary.plays == sum(1 for _, ad in decider.shown if ad)
     assert {e.decision_id for e in plays} <= {e.decision_id for e in decisions}
     assert {e.ad_id for e in plays} <= {"spring", "summer"} and all(e.value > 0 for e in plays)

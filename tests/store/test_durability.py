@@ -15,21 +15,21 @@ from pathlib import Path
 
 import pytest
 
-from adlens.ads.audience import FEATURE_NAMES
+from adlens.audience import FEATURE_NAMES
 from adlens.products.types import Aspects, Product
 from adlens.store import Store, open_store
-from adlens.store.events import REWARD
+from adlens.events import REWARD
 
 #: Acknowledged writes to wait for before the kill (several of each kind).
 BURST = 60
 
 WRITER = f"""
 import sys
-from adlens.ads.decision import Decider
+from adlens.decision import Decider
 from adlens.products.service import Shop
 from adlens.products.types import LIKE, Product
 from adlens.store import open_store
-from adlens.store.events import DECISION, Event
+from eventlog import decision_event
 
 store = open_store(sys.argv[1])
 shop, decider = Shop(store), Decider(store)
@@ -38,8 +38,7 @@ print("ready", flush=True)
 for n in range(100_000):
     shop.add_feedback(f"f{{n}}", "p1", LIKE, create_customer=True)
     print("feedback", f"f{{n}}", flush=True)
-    store.append_event(Event(DECISION, screen="door", decision_id=f"d{{n}}", ad_id="ad1", creative_id="c1",
-                             data={{"features": features}}))
+    store.append_event(decision_event(screen="door", decision_id=f"d{{n}}", ad="ad1", features=features))
     print("decision", f"d{{n}}", flush=True)
     decider.reward(f"d{{n}}", 5.0, "dwell")
     print("reward", f"d{{n}}", flush=True)
@@ -60,7 +59,7 @@ def test_a_killed_writer_loses_no_acknowledged_write(store: Store, store_url: st
     _prepare(store)
     env = {**os.environ, "ADLENS_DATA_DIR": str(tmp_path / "data"),
            "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[2] / "src"),
-                                          os.environ.get("PYTHONPATH", "")])}
+                                          str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH", "")])}
     child = subprocess.Popen([sys.executable, "-c", WRITER, store_url], stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True, env=env)
     acknowledged: list[tuple[str, str]] = []

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from adlens.errors import InvalidInputError, NotFoundError
 from adlens.products.types import LIKE, Feedback, Product
 from adlens.store import Store
-from adlens.store.events import DECISION, Event
+from eventlog import decision_event
 from adlens.store.models import CustomerRow, EventRow, FaceEmbeddingRow, FeedbackRow, GalleryMemberRow
 
 FUTURE = datetime(2999, 1, 1, tzinfo=UTC)
@@ -81,7 +81,7 @@ def test_version_changes_with_every_change(enrolled: Store) -> None:
 def test_erasure_leaves_nothing_in_any_table(enrolled: Store) -> None:
     enrolled.upsert_product(Product("p1"))
     enrolled.add_feedback(Feedback("ann", "p1", LIKE, FUTURE - timedelta(days=1)))
-    enrolled.append_events([Event(DECISION, customer_id="ann"), Event(DECISION, customer_id="bob"), Event(DECISION)])
+    enrolled.append_events([decision_event(customer="ann"), decision_event(customer="bob"), decision_event()])
     assert enrolled.footprint("ann") == {"consent": 1, "embeddings": 2, "feedback": 1, "events": 1}
     enrolled.remove_customer("ann")
     assert enrolled.footprint("ann") == {"consent": 0, "embeddings": 0, "feedback": 0, "events": 0}

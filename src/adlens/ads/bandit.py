@@ -1,7 +1,7 @@
 """The learning part of ad choice: a disjoint LinUCB bandit over audience features.
 
 Each ad is an *arm* with its own ridge regression from the audience vector
-(:data:`~adlens.ads.audience.FEATURE_NAMES`) to the reward it earns (Li et al. 2010,
+(:data:`~adlens.audience.FEATURE_NAMES`) to the reward it earns (Li et al. 2010,
 "A contextual-bandit approach to personalized news article recommendation", algorithm 1).
 An arm is its sufficient statistics only: ``A = ridge·I + Σ x xᵀ`` and ``b = Σ r x``.
 The upper confidence bound of arm ``a`` for context ``x`` is ``θₐ·x + α·sqrt(xᵀ Aₐ⁻¹ x)``

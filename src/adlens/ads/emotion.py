@@ -5,7 +5,7 @@ An ad declares a *mood* (``upbeat``, ``calm``, ``comforting``, ``exciting``,
 :data:`adlens.faces.EMOTIONS`, how well each mood suits a person showing it, in
 ``[0, 1]``. A cheerful group suits an upbeat ad, a sad one a comforting ad. The fit
 of an ad for a group is the expected fit under the group's emotion distribution
-(:meth:`~adlens.ads.audience.Audience.group_emotion`). ``ADLENS_EMOTION_FIT`` names a
+(:meth:`~adlens.audience.Audience.group_emotion`). ``ADLENS_EMOTION_FIT`` names a
 YAML or JSON file ``{emotion: {mood: value}}`` replacing the built-in table.
 """
 

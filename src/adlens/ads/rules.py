@@ -1,7 +1,7 @@
 """Which ads may be shown to an audience, and how well each one's targeting fits it.
 
 :func:`evaluate` checks one :class:`~adlens.ads.inventory.Ad` against one
-:class:`~adlens.ads.audience.Audience`, in this order, stopping at the first failure:
+:class:`~adlens.audience.Audience`, in this order, stopping at the first failure:
 
 1. the ad is active;
 2. the screen, hours and days it targets include this screen and the screen's local time;
@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from adlens.ads.audience import Audience
+from adlens.audience import Audience
 from adlens.ads.inventory import DAYS, Ad, Conditions, UpliftCondition, parse_window
 from adlens.faces import EMOTIONS
 from adlens.times import utcnow

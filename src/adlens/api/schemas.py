@@ -16,7 +16,7 @@ import numpy as np
 from fastapi import Path, Query
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from adlens.ads.audience import ATTRIBUTES
+from adlens.audience import ATTRIBUTES
 from adlens.faces import EMOTIONS, Faces
 from adlens.times import check_time
 

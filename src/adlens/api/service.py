@@ -100,7 +100,7 @@ class Service:
 
     @cached_property
     def decider(self) -> Any:
-        from adlens.ads.decision import Decider
+        from adlens.decision import Decider
 
         return Decider(self.store, self.settings, analyzer=self.analyzer, gallery=self.gallery)
 

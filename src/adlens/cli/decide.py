@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -15,6 +15,9 @@ from adlens.cli.common import err, handle_errors, out
 from adlens.imageio import load_image, save_image
 from adlens.settings import get_settings
 
+if TYPE_CHECKING:
+    from adlens.decision import Decision
+
 
 class RewardKind(str, Enum):
     dwell = "dwell"
@@ -22,7 +25,7 @@ class RewardKind(str, Enum):
     purchase = "purchase"
 
 
-def print_decision(decision: Any) -> None:
+def print_decision(decision: Decision) -> None:
     """The human-readable form of a decision: the ad, why, and the runners-up."""
     if decision.ad is None:
         out.print("[bold]no ad[/bold] — nothing is eligible", highlight=False)
@@ -33,14 +36,14 @@ def print_decision(decision: Any) -> None:
     for reason in decision.reasons:
         out.print(f"  • {escape(reason)}", highlight=False)
     audience = decision.audience
-    out.print(f"audience: {audience['faces']} face(s), {audience['watchers']} watching"
-              + (f", mostly {audience['dominant_emotion']}" if audience.get("dominant_emotion") else ""),
+    out.print(f"audience: {audience.faces} face(s), {audience.watchers} watching"
+              + (f", mostly {audience.dominant_emotion}" if audience.dominant_emotion else ""),
               highlight=False)
     if decision.candidates:
         table = Table("ad", "eligible", "score", "why", title="candidates")
         for c in decision.candidates:
-            score = "" if c["score"] is None else f"{c['score']:.3f}"
-            table.add_row(escape(c["ad"]), "yes" if c["eligible"] else "no", score, escape("; ".join(c["reasons"])))
+            score = "" if c.score is None else f"{c.score:.3f}"
+            table.add_row(escape(c.ad), "yes" if c.eligible else "no", score, escape("; ".join(c.reasons)))
         out.print(table)
     out.print(f"decision id: {decision.decision_id}", highlight=False)
 
@@ -60,7 +63,7 @@ def decide(
 
     The decision id it prints is what adlens reward takes.
     """
-    from adlens.ads.decision import Decider
+    from adlens.decision import Decider
     from adlens.store import open_store
 
     frame = load_image(image, max_pixels=get_settings().max_pixels)
@@ -90,7 +93,7 @@ def reward(
 
     A dwell of ADLENS_DWELL_REWARD_SECONDS or more counts as a full reward; a click or a purchase counts 1. Each decision takes one reward of each kind.
     """
-    from adlens.ads.decision import Decider
+    from adlens.decision import Decider
     from adlens.store import open_store
 
     with open_store() as store:

@@ -19,7 +19,7 @@ from adlens.store import open_store
 
 def _make_decider(store: Any) -> Any:
     """The decision engine on ``store`` (imported here: it loads the bandit and the ads)."""
-    from adlens.ads.decision import Decider
+    from adlens.decision import Decider
 
     return Decider(store)
 

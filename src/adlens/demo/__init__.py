@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from adlens.demo.offers import OffersResult, run_offers
+from adlens.audience import AudienceSummary
 from adlens.imageio import save_image
 from adlens.samples import SAMPLES, sample_image
 from adlens.settings import Settings, get_settings
@@ -65,13 +66,13 @@ def demo_settings(folder: Path, settings: Settings | None = None) -> Settings:
     })
 
 
-def simulated_dwell(ad: str | None, summary: dict[str, Any], rng: np.random.Generator) -> float:
+def simulated_dwell(ad: str | None, summary: AudienceSummary, rng: np.random.Generator) -> float:
     """Seconds a simulated audience stays: longer when the ad suits what it wears or how old it is."""
-    if ad is None or not summary["faces"]:
+    if ad is None or not summary.faces:
         return 0.0
-    attributes = summary.get("attributes", {})
+    attributes = summary.attributes
     liked = {"summer-shades": attributes.get("eyewear", 0), "cap-collection": attributes.get("hat", 0),
-             "beard-care": attributes.get("beard", 0), "tees": summary["faces"] >= 3}
+             "beard-care": attributes.get("beard", 0), "tees": summary.faces >= 3}
     base = 9.0 if liked.get(ad) else 3.0
     return float(max(0.0, rng.normal(base, 2.0)))
 
@@ -81,7 +82,7 @@ def run_demo(
     say: Callable[[str], None] = lambda _: None,
 ) -> DemoResult:
     """Run the whole demo into ``folder`` (see the module docstring) and return where things are."""
-    from adlens.ads.decision import Decider
+    from adlens.decision import Decider
     from adlens.ads.importer import import_inventory
     from adlens.ads.loading import load_inventory
     from adlens.ads.lookalike import ModelFaces
@@ -169,5 +170,6 @@ def _simulate_day(decider: Any, audiences: list[Any], days: int, per_hour: int,
                     continue
                 dwell = simulated_dwell(decision.ad, decision.audience, rng)
                 rewards.append(decider.reward(decision.decision_id, dwell, "dwell", at=at))
-                decider.log_play(decision, duration=decision.creative_spec.get("duration", 10.0), dwell=dwell)
+                spec = decision.creative_spec
+                decider.log_play(decision, duration=spec.duration if spec is not None else 10.0, dwell=dwell)
     return rewards

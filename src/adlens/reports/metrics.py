@@ -16,17 +16,16 @@
   (``"targets age 18-34: 2 of 3 faces match"`` counts as ``"targets age 18-34"``), and
   ``"no eligible ad"`` for decisions that showed nothing.
 
-Everything is computed from plain :class:`~adlens.store.events.Event` lists, so a malformed
-``data`` field (an old or foreign writer) counts as zero rather than failing the report,
-and an event at a time that cannot be real (before 2000, or more than a day ahead of the
-clock: written before client times were checked) is left out and counted in ``skipped``.
+Everything is computed from :class:`~adlens.events.Event` lists whose payloads are typed
+(the store reads them strictly: a malformed one fails with the event named, it never counts
+as zero). An event at a time that cannot be real (before 2000, or more than a day ahead of
+the clock: written before client times were checked) is left out and counted in ``skipped``.
 Time series get one bucket per minute, hour, day, week or month, whichever keeps the
 axis to a few hundred buckets at most over the events' actual span.
 """
 
 from __future__ import annotations
 
-import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -35,8 +34,9 @@ from typing import Any
 
 import numpy as np
 
+from adlens.audience import AudienceSummary
+from adlens.events import DECISION, PLAY, REWARD, DecisionData, Event, PlayData, RewardData
 from adlens.faces import EMOTIONS
-from adlens.store.events import DECISION, PLAY, REWARD, Event
 from adlens.times import plausible, read_limit
 
 NO_AD = "no eligible ad"
@@ -47,26 +47,14 @@ MINUTE_SPAN, HOUR_SPAN, DAY_SPAN, WEEK_SPAN = timedelta(hours=3), timedelta(days
     timedelta(days=730)
 
 
-def _number(value: Any) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return 0.0
-    return number if math.isfinite(number) and number >= 0 else 0.0
-
-
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
 def reason_group(reason: str) -> str:
     """The part of a reason that names its kind: the text before the first ``": "`` (the counts after it vary)."""
     return reason.split(": ", 1)[0].strip() or NO_REASON
 
 
-def _emotions(value: Any) -> np.ndarray | None:
-    mix = _mapping(value)
-    vector = np.array([_number(mix.get(e)) for e in EMOTIONS])
+def _emotions(mix: Mapping[str, float]) -> np.ndarray | None:
+    """The emotion mix as a vector in :data:`~adlens.faces.EMOTIONS` order; ``None`` when there is none."""
+    vector = np.array([mix.get(e, 0.0) for e in EMOTIONS], dtype=np.float64)
     return vector if vector.sum() > 0 else None
 
 
@@ -256,30 +244,28 @@ class _Tally:
         found = [self.total, self.screens.setdefault(screen, Exposure(screen))]
         return found + [self.ads.setdefault(ad, Exposure(ad))] if ad else found
 
-    def observe(self, audience: Mapping[str, Any], start: datetime) -> None:
-        if audience.get("seen") is False:  # a screen without a camera: its audience is unknown, not empty
+    def observe(self, audience: AudienceSummary, start: datetime) -> None:
+        if not audience.seen:  # a screen without a camera: its audience is unknown, not empty
             return
-        self.audiences[start].append((_number(audience.get("faces")), _number(audience.get("watchers"))))
-        self.ages.update({str(k): int(_number(v)) for k, v in _mapping(audience.get("ages")).items()})
-        self.genders.update({str(k): int(_number(v)) for k, v in _mapping(audience.get("genders")).items()})
+        self.audiences[start].append((float(audience.faces), float(audience.watchers)))
+        self.ages.update(audience.ages)
+        self.genders.update(audience.genders)
 
     def add(self, event: Event) -> None:
         start = floor_time(event.at, self.bucket)
         self.kinds[start][event.kind] += 1
-        data = _mapping(event.data)
-        audience = _mapping(data.get("audience"))
-        if event.kind == DECISION:
-            self.decision(event, data, audience, start)
-        elif event.kind == PLAY:
+        data = event.data
+        if isinstance(data, DecisionData):
+            self.decision(event, data, start)
+        elif isinstance(data, PlayData):
             if event.decision_id not in self.decisions:  # no decision in view: the play's audience counts
-                self.observe(audience, start)
-            self.ots[start] += _number(data.get("ots"))
+                self.observe(data.audience, start)
+            self.ots[start] += data.ots
             for exposure in self.targets(event):
-                exposure.add_impression(_number(event.value) or _number(data.get("duration")), _number(data.get("ots")),
-                                        _number(data.get("watchers")), _number(data.get("dwell")),
-                                        _number(data.get("attention")), _emotions(data.get("emotions")), played=True)
-        elif event.kind == REWARD:
-            value = min(_number(event.value), 1.0)
+                exposure.add_impression(event.value or data.duration, data.ots, data.watchers, data.dwell,
+                                        data.attention, _emotions(data.emotions), played=True)
+        elif isinstance(data, RewardData):
+            value = min(event.value or 0.0, 1.0)
             for exposure in self.targets(event):
                 exposure.rewards += 1
                 exposure.reward_total += value
@@ -287,11 +273,10 @@ class _Tally:
             ad = event.ad_id or (decision.ad_id if decision else None)
             self.rewards.append((decision.at if decision else event.at, ad, value))
 
-    def decision(self, event: Event, data: Mapping[str, Any], audience: Mapping[str, Any], start: datetime) -> None:
-        given = data.get("reasons")
-        first = reason_group(str(given[0])) if isinstance(given, list) and given else NO_REASON
+    def decision(self, event: Event, data: DecisionData, start: datetime) -> None:
+        first = reason_group(data.reasons[0]) if data.reasons else NO_REASON
         self.reasons[first if event.ad_id else NO_AD] += 1
-        self.observe(audience, start)
+        self.observe(data.audience, start)
         for exposure in self.targets(event):
             exposure.decisions += 1
         if not event.ad_id:
@@ -299,8 +284,8 @@ class _Tally:
         self.shares[start][event.ad_id] += 1
         if event.decision_id not in self.played:  # never played (a photo): one impression of its audience
             for exposure in self.targets(event):
-                exposure.add_impression(0.0, _number(audience.get("faces")), _number(audience.get("watchers")), 0.0,
-                                        0.0, _emotions(audience.get("emotions")), played=False)
+                exposure.add_impression(0.0, data.audience.faces, data.audience.watchers, 0.0, 0.0,
+                                        _emotions(data.audience.emotions), played=False)
 
 
 def compute_metrics(events: Iterable[Event], since: datetime | None = None,

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from collections.abc import Callable
+from typing import Protocol
 
 import cv2
 import numpy as np
 
+from adlens.decision.record import CreativeSpec, Decision
 from adlens.errors import AdlensError
 from adlens.imageio import load_image
 
@@ -21,7 +22,9 @@ from adlens.imageio import load_image
 class Display(Protocol):
     """Where the chosen creative appears."""
 
-    def show(self, creative_spec: Mapping[str, Any], decision: Any) -> None: ...
+    def show(self, decision: Decision) -> None:
+        """Show ``decision``'s creative (nothing when it has no ad)."""
+        ...
 
     def poll(self) -> bool:
         """Keep the display alive; False when the viewer closed it (or pressed q)."""
@@ -36,17 +39,16 @@ class HeadlessDisplay:
     def __init__(self, log: Callable[[str], None] | None = None) -> None:
         self.log = log
 
-    def show(self, creative_spec: Mapping[str, Any], decision: Any) -> None:
+    def show(self, decision: Decision) -> None:
         """Log what would be on screen."""
         if self.log is None:
             return
-        if decision.ad is None:
+        spec = decision.creative_spec
+        if decision.ad is None or spec is None:
             self.log(f"nothing eligible ({'; '.join(decision.reasons) or 'no ad'})")
             return
-        caption = creative_spec.get("caption")
-        duration = creative_spec.get("duration")
-        self.log(f"showing {decision.ad}/{decision.creative}" + (f" “{caption}”" if caption else "")
-                 + (f" for {float(duration):g} s" if duration else ""))
+        self.log(f"showing {decision.ad}/{decision.creative}" + (f" “{spec.caption}”" if spec.caption else "")
+                 + (f" for {spec.duration:g} s" if spec.duration else ""))
 
     def poll(self) -> bool:
         return True
@@ -55,14 +57,15 @@ class HeadlessDisplay:
         return None
 
 
-def render(creative_spec: Mapping[str, Any], size: tuple[int, int] = (1280, 720)) -> np.ndarray:
-    """The creative's picture letterboxed on a black ``size`` canvas, its caption on a band at the bottom."""
+def render(creative_spec: CreativeSpec | None, size: tuple[int, int] = (1280, 720)) -> np.ndarray:
+    """The creative's picture letterboxed on a black ``size`` canvas, its caption on a band at the bottom
+    (all black without a creative)."""
     width, height = size
     canvas = np.zeros((height, width, 3), dtype=np.uint8)
-    caption = creative_spec.get("caption")
-    if creative_spec.get("image"):
+    caption = creative_spec.caption if creative_spec is not None else None
+    if creative_spec is not None and creative_spec.image:
         try:
-            image = load_image(creative_spec["image"])
+            image = load_image(creative_spec.image)
         except AdlensError as error:
             caption = error.message
         else:
@@ -86,8 +89,9 @@ class OpenCVDisplay:
         cv2.namedWindow(window, cv2.WINDOW_NORMAL)
         cv2.setWindowProperty(window, cv2.WND_PROP_FULLSCREEN, cv2.WINDOW_FULLSCREEN)
 
-    def show(self, creative_spec: Mapping[str, Any], decision: Any) -> None:
-        cv2.imshow(self.window, render(creative_spec, self.size))
+    def show(self, decision: Decision) -> None:
+        """Draw ``decision``'s creative full screen (black when it has none)."""
+        cv2.imshow(self.window, render(decision.creative_spec, self.size))
 
     def poll(self) -> bool:
         key = cv2.waitKey(1) & 0xFF

@@ -20,29 +20,20 @@ from typing import Any, Protocol
 import cv2
 import numpy as np
 
-from adlens.ads.audience import Audience
+from adlens.audience import Audience, AudienceSummary
+from adlens.decision.record import Decision
 from adlens.errors import AdlensError
+from adlens.events import PLAY, Event, PlayData
 from adlens.faces import EMOTIONS, Faces
 from adlens.settings import Settings, get_settings
 from adlens.signage.display import Display, HeadlessDisplay
 from adlens.signage.sources import Frame, FrameSource
 from adlens.signage.tracking import Track, Tracker
-from adlens.store.events import PLAY, Event
 from adlens.times import utcnow
 
 
-class Decision(Protocol):
-    """What the loop reads of :class:`adlens.ads.decision.Decision`."""
-
-    decision_id: str
-    ad: str | None
-    creative: str | None
-    creative_spec: dict
-    reasons: list[str]
-
-
 class Decider(Protocol):
-    """What the loop calls of :class:`adlens.ads.decision.Decider`."""
+    """What the loop calls of :class:`adlens.decision.Decider`."""
 
     def audience(self, faces: Faces, frame_size: tuple[int, int], screen: str,
                  at: datetime | None = None) -> Audience: ...
@@ -78,7 +69,7 @@ class _Play:
     at: datetime
     duration: float
     ids: frozenset[int]
-    audience: dict[str, Any]
+    audience: AudienceSummary
     people: set[int] = field(default_factory=set)
     watchers: set[int] = field(default_factory=set)
     dwell: float = 0.0
@@ -99,16 +90,10 @@ class _Play:
             self.emotion += weight * track.emotion
             self.weight += weight
 
-    def data(self, seconds: float) -> dict[str, Any]:
-        emotions = self.emotion / self.weight if self.weight else None
-        return {
-            "duration": round(seconds, 3), "planned": self.duration,
-            "ots": len(self.people), "watchers": len(self.watchers),
-            "dwell": round(self.dwell, 3), "attention": round(self.attention, 3),
-            "emotions": {e: round(float(p), 4) for e, p in zip(EMOTIONS, emotions, strict=True)}
-            if emotions is not None else {},
-            "audience": self.audience,
-        }
+    def data(self, seconds: float) -> PlayData:
+        """The play event's payload, had it ended ``seconds`` after it started."""
+        return PlayData.of_tracks(self.audience, seconds, self.duration, len(self.people), len(self.watchers),
+                                  self.dwell, self.attention, self.emotion / self.weight if self.weight else None)
 
 
 class SignageLoop:
@@ -116,7 +101,7 @@ class SignageLoop:
 
     Args:
         source: the frames.
-        decider: the decision engine (:class:`adlens.ads.decision.Decider`).
+        decider: the decision engine (:class:`adlens.decision.Decider`).
         store: where play events go (``append_event``).
         screen: the screen id on every event.
         settings: ``ad_duration`` (a creative without its own) and ``adult_age``.
@@ -236,15 +221,15 @@ class SignageLoop:
         self.summary.decisions += 1
         if decision.ad is not None and key is not None:
             self._shown.setdefault(key, {}).setdefault(decision.ad, []).append(at)
-        spec = decision.creative_spec or {}
-        duration = float(spec.get("duration") or self.settings.ad_duration)
+        spec = decision.creative_spec
+        duration = spec.duration if spec is not None else self.settings.ad_duration
         self.play = _Play(decision, frame.t, at, duration, ids, audience.summary(self.settings.adult_age))
         for track in tracks:  # everyone in this frame saw the ad start (a track kept alive unseen did not)
             if track.last_seen == frame.t:
                 self.play.people.add(track.id)
                 if track.looking:
                     self.play.watchers.add(track.id)
-        self.display.show(spec, decision)
+        self.display.show(decision)
 
     def end_play(self, t: float) -> None:
         """Log the playing ad's play event as ending at ``t`` s (since the start), and show nothing."""

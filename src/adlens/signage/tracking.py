@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from adlens.ads.audience import WATCHING, attention
+from adlens.audience import WATCHING, attention
 from adlens.faces import Faces
 
 #: Weight of a new embedding in a track's moving average (the rest: the track's history).

@@ -117,7 +117,7 @@ class StoreBase:
     def generation(self, topic: str) -> int:
         """A token that changes each time this store object commits a change to ``topic`` (``"ads"``, ``"arms"``).
 
-        In-process caches (the :class:`~adlens.ads.decision.Decider`'s inventory and bandit
+        In-process caches (the :class:`~adlens.decision.Decider`'s inventory and bandit
         arms) compare it to see their own process's writes at once, without a query;
         writes by other processes they find by re-reading now and then.
         """

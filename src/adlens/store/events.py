@@ -1,4 +1,4 @@
-"""The append-only event log: decisions, ad plays and rewards.
+"""The append-only event log: decisions, ad plays and rewards (:class:`adlens.events.Event`), persisted.
 
 Events are only ever inserted (a database trigger refuses updates). They leave the
 log in two ways only: erasure of the member they name
@@ -9,7 +9,6 @@ log in two ways only: erasure of the member they name
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -17,45 +16,20 @@ from sqlalchemy import and_, delete, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from adlens.errors import ConflictError, InvalidInputError, NotFoundError
+from adlens.errors import ConflictError, NotFoundError
+from adlens.events import DECISION, Event, RewardData, payload_from_json
 from adlens.store.base import StoreBase
 from adlens.store.models import EventRow
-from adlens.times import read_limit, to_utc, utcnow
-
-DECISION = "decision"
-PLAY = "play"
-REWARD = "reward"
-EVENT_KINDS = (DECISION, PLAY, REWARD)
-
-
-@dataclass(frozen=True)
-class Event:
-    """One event. ``customer_id`` only for an identified member (members mode)."""
-
-    kind: str
-    at: datetime = field(default_factory=utcnow)
-    screen: str | None = None
-    decision_id: str | None = None
-    ad_id: str | None = None
-    creative_id: str | None = None
-    customer_id: str | None = None
-    value: float | None = None
-    data: dict[str, Any] = field(default_factory=dict)
-    id: int | None = None
-
-    def __post_init__(self) -> None:
-        if self.kind not in EVENT_KINDS:
-            raise InvalidInputError(f"unknown event kind {self.kind!r}; expected one of {', '.join(EVENT_KINDS)}")
-
+from adlens.times import read_limit, to_utc
 
 # A Core insert: one per decision, where the ORM's unit of work would cost more than the write.
 _INSERT = insert(EventRow.__table__)
 
 
 def _to_row(e: Event) -> dict[str, Any]:
-    reward_kind = e.data.get("kind") if e.kind == REWARD and e.decision_id is not None else None
+    reward_kind = e.data.kind if isinstance(e.data, RewardData) and e.decision_id is not None else None
     return {"kind": e.kind, "at": to_utc(e.at), "screen": e.screen, "decision_id": e.decision_id, "ad_id": e.ad_id,
-            "creative_id": e.creative_id, "customer_id": e.customer_id, "value": e.value, "data": dict(e.data),
+            "creative_id": e.creative_id, "customer_id": e.customer_id, "value": e.value, "data": e.payload_json(),
             "reward_kind": None if reward_kind is None else str(reward_kind)[:32]}
 
 
@@ -68,8 +42,9 @@ def _conflict(rows: list[dict[str, Any]]) -> ConflictError:
 
 
 def _to_event(row: EventRow) -> Event:
+    """The stored row as an :class:`Event`, its payload read strictly (:func:`~adlens.events.payload_from_json`)."""
     return Event(row.kind, row.at, row.screen, row.decision_id, row.ad_id, row.creative_id, row.customer_id,
-                 row.value, dict(row.data or {}), row.id)
+                 row.value, payload_from_json(row.kind, row.data, row.id), row.id)
 
 
 class EventsMixin(StoreBase):

@@ -13,6 +13,7 @@ from adlens.api.auth import ANALYST, allow, get_service
 from adlens.api.schemas import PRINTABLE
 from adlens.reports.period import parse_period
 from adlens.store.keys import ApiKey
+from adlens.events import DecisionData
 from adlens.times import read_limit, utcnow
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
@@ -61,6 +62,6 @@ def live(request: Request, _key: Reader, minutes: Annotated[float, Query(gt=0, l
     count, faces, watchers, latest = service.store.decision_totals(utcnow() - timedelta(minutes=minutes),
                                                                    read_limit())
     screens = [{"screen": e.screen or "-", "at": e.at.isoformat(timespec="seconds"), "ad": e.ad_id,
-                "audience": e.data.get("audience") or {}} for e in sorted(latest, key=lambda e: e.screen or "-")]
+                "audience": e.data.audience.to_json() if isinstance(e.data, DecisionData) else {}} for e in sorted(latest, key=lambda e: e.screen or "-")]
     return {"minutes": minutes, "decisions": count, "faces": faces, "watchers": watchers,
             "live_screens": service.live_screens, "screens": screens}

@@ -16,6 +16,7 @@ from adlens.api.routes.ads import creative_url
 from adlens.api.errors import validation_response
 from adlens.api.schemas import MAX_ID, PRINTABLE, AudienceIn, Identifier, RewardIn
 from adlens.api.uploads import read_image
+from adlens.decision.record import Decision, idle_json
 from adlens.errors import InvalidInputError
 from adlens.pipeline import full_scale
 from adlens.store.keys import ApiKey
@@ -40,16 +41,14 @@ _DECIDE_BODY = {
 }
 
 
-def decision_json(decision: Any, new: bool = True, remaining: float | None = None) -> dict[str, Any]:
+def decision_json(decision: Decision, new: bool = True, remaining: float | None = None) -> dict[str, Any]:
     """A decision as the API returns it: ``Decision.to_json`` plus the creative's URL and live state."""
     data = decision.to_json()
     data["creative_url"] = (creative_url(decision.ad, decision.creative)
                             if decision.ad is not None and decision.creative is not None else None)
-    if data.get("creative_spec"):  # the route a screen fetches the image from, never the server's file path
+    if data["creative_spec"]:  # the route a screen fetches the image from, never the server's file path
         data["creative_spec"] = {**data["creative_spec"], "image": data["creative_url"]}
-    data["new"] = new
-    data["remaining"] = remaining
-    return data
+    return {**data, "new": new, "remaining": remaining}
 
 
 @router.post("/analyze", summary="Find every face in an image with its emotion, age, gender and attributes")
@@ -90,7 +89,7 @@ async def decide(request: Request, _key: ScreenKey) -> JSONResponse:
 
 
 def _decide_audience(service: Any, audience_in: AudienceIn) -> dict[str, Any]:
-    from adlens.ads.audience import Audience
+    from adlens.audience import Audience
 
     audience = Audience.from_faces(audience_in.to_faces(), audience_in.frame_size(),
                                    audience_in.screen or service.settings.screen, audience_in.moment())
@@ -126,10 +125,8 @@ async def _decide_image(request: Request, service: Any) -> dict[str, Any]:
 
 
 def _nothing(screen: str, new: bool) -> dict[str, Any]:
-    """A live screen showing nothing (no ad was eligible)."""
-    return {"decision_id": None, "at": None, "screen": screen, "ad": None, "ad_name": "", "creative": None,
-            "creative_spec": {}, "creative_url": None, "reasons": ["no ad is playing"], "scores": {},
-            "candidates": [], "audience": {}, "members": [], "new": new, "remaining": 0.0}
+    """A live screen showing nothing (no ad was eligible): :func:`decision_json`'s keys, empty."""
+    return {**idle_json(screen, "no ad is playing"), "creative_url": None, "new": new, "remaining": 0.0}
 
 
 @router.post("/reward", summary="Report how a decision went: dwell, click or purchase")
@@ -181,7 +178,8 @@ def play_slide(request: Request, _key: ScreenKey, body: SlidePlayIn) -> dict[str
     service = get_service(request)
     with service.decide_lock:
         decision = service.decider.play_slide(body.screen or service.settings.screen, body.ad, body.creative)
-    played = decision.ad is not None
+    spec = decision.creative_spec
+    played = spec is not None
     return {"played": played, "decision_id": decision.decision_id if played else None, "screen": decision.screen,
-            "ad": body.ad, "creative": body.creative, "duration": decision.creative_spec.get("duration"),
+            "ad": body.ad, "creative": body.creative, "duration": spec.duration if spec is not None else None,
             "reasons": decision.reasons}

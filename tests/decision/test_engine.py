@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from sqlalchemy import event
 
-from adlens.ads.audience import FEATURE_NAMES, Audience
-from adlens.ads.decision import Decider
+from adlens.audience import FEATURE_NAMES, Audience
+from adlens.decision import Decider
 from adlens.ads.importer import import_inventory
 from adlens.ads.loading import parse_inventory
 from adlens.crypto import EmbeddingCipher
@@ -21,7 +21,7 @@ from adlens.errors import ConflictError, InvalidInputError, InvalidTimeError, No
 from adlens.faces import EMOTIONS, Faces
 from adlens.settings import get_settings
 from adlens.store import Store
-from adlens.store.events import DECISION, PLAY, REWARD
+from adlens.events import DECISION, PLAY, REWARD
 
 HAPPY = EMOTIONS.index("happy")
 
@@ -72,11 +72,11 @@ def test_eyewear_audience_gets_the_sunglasses_ad_and_the_decision_is_logged(deci
     decision = decider.decide(audience(make_faces([30, 40], eyewear=0.9)))
     assert decision.ad == "shades" and decision.creative == "a"
     assert any("eyewear" in reason for reason in decision.reasons)
-    assert decision.scores["total"] == max(c["score"] for c in decision.candidates if c["eligible"])
+    assert decision.scores["total"] == max(c.score for c in decision.candidates if c.eligible)
     event = store.decision_event(decision.decision_id)
     assert event.kind == DECISION and event.ad_id == "shades" and event.customer_id is None
-    assert event.data["audience"]["faces"] == 2 and event.data["mode"] == "anonymous"
-    assert len(event.data["features"]) == len(FEATURE_NAMES)
+    assert event.data.audience.faces == 2 and event.data.mode == "anonymous"
+    assert len(event.data.features) == len(FEATURE_NAMES)
     assert set(decision.to_json()) >= {"decision_id", "ad", "creative", "reasons", "candidates"}
 
 
@@ -84,8 +84,8 @@ def test_eyewear_audience_gets_the_sunglasses_ad_and_the_decision_is_logged(deci
 def test_age_restricted_ad_never_shown_when_a_minor_may_be_present(decider: Decider, ages: list[float]) -> None:
     decision = decider.decide(audience(make_faces(ages)))
     assert decision.ad != "wine"
-    wine = next(c for c in decision.candidates if c["ad"] == "wine")
-    assert not wine["eligible"] and "under" in " ".join(wine["reasons"])
+    wine = next(c for c in decision.candidates if c.ad == "wine")
+    assert not wine.eligible and "under" in " ".join(wine.reasons)
 
 
 def test_adults_only_audience_may_get_the_restricted_ad(decider: Decider) -> None:
@@ -111,8 +111,8 @@ def test_daily_cap_moves_on_to_another_ad(decider: Decider) -> None:
     assert decider.decide(audience(faces)).ad == "caps"
     second = decider.decide(audience(faces))
     assert second.ad != "caps"
-    caps = next(c for c in second.candidates if c["ad"] == "caps")
-    assert "daily cap" in " ".join(caps["reasons"])
+    caps = next(c for c in second.candidates if c.ad == "caps")
+    assert "daily cap" in " ".join(caps.reasons)
 
 
 def test_reward_updates_the_arm_once_per_kind(decider: Decider, store: Any) -> None:
@@ -124,7 +124,7 @@ def test_reward_updates_the_arm_once_per_kind(decider: Decider, store: Any) -> N
     arm = store.arm_stats(["shades"], dims=len(FEATURE_NAMES))["shades"]
     assert arm.pulls == 2 and arm.reward_sum == pytest.approx(1.5)
     rewards = store.events(kinds=[REWARD], decision_id=decision.decision_id)
-    assert [e.data["kind"] for e in rewards] == ["dwell", "click"]
+    assert [e.data.kind for e in rewards] == ["dwell", "click"]
     with pytest.raises(NotFoundError, match="unknown decision"):
         decider.reward("0" * 32, 1.0)
 
@@ -187,7 +187,7 @@ def test_play_event_holds_signage_metrics(decider: Decider, store: Any) -> None:
     decider.log_play(decision, duration=8.0, dwell=5.0)
     play = store.events(kinds=[PLAY])[0]
     assert play.decision_id == decision.decision_id and play.value == 8.0
-    assert play.data["ots"] == 2 and play.data["dwell"] == 10.0 and play.data["watchers"] == 2
+    assert play.data.ots == 2 and play.data.dwell == 10.0 and play.data.watchers == 2
 
 
 def test_slideshow_plays_what_a_decision_for_nobody_may_and_its_plays_fill_caps(
@@ -199,7 +199,7 @@ def test_slideshow_plays_what_a_decision_for_nobody_may_and_its_plays_fill_caps(
     # shades, caps and members target people; wine is age-restricted: only "all" may play to nobody.
     assert [(s.ad, s.creative, s.duration) for s in decider.slideshow("door")] == [("all", "a", 6.0)]
     played = decider.play_slide("door", "all", "a")
-    assert played.ad == "all" and store.decision_event(played.decision_id).data["source"] == "slideshow"
+    assert played.ad == "all" and store.decision_event(played.decision_id).data.source == "slideshow"
     assert [(e.decision_id, e.value) for e in store.events(kinds=[PLAY])] == [(played.decision_id, 6.0)]
     assert decider.slideshow("door") == []  # its daily cap of one is reached
     assert "daily cap" in decider.play_slide("door", "all", "a").reasons[0]
@@ -248,9 +248,8 @@ def test_lookalike_creative_is_preferred(store: Any, tmp_path: Path, data_dir: P
     load_ads(store, tmp_path, document)
     twin = np.linspace(-0.2, 0.2, 128).astype(np.float32)
     decider = Decider(store)
-    decider._inventory()  # warm the cache, then give "twin" a model face as an import would
-    ads, _ = decider._inventory()
-    decider._ads = (decider._ads[0], ads, {"ad": {"twin": twin}})
+    _ads, faces = decider.cache.inventory()  # warm the cache, then give "twin" a model face as an import would
+    faces["ad"] = {"twin": twin}
     decision = decider.decide(audience(make_faces([30], embeddings=twin[None, :] + 0.01)))
     assert decision.creative == "twin"
     assert any("model face" in reason for reason in decision.reasons)
@@ -282,16 +281,16 @@ def test_changes_count_at_once_here_and_after_the_refresh_interval_elsewhere(
     store.remove_ad("shades")  # through the decider's own store: seen at once
     assert decider.decide(eyewear).ad == "wine"
 
-    monkeypatch.setattr("adlens.ads.decision.REFRESH_SECONDS", 3600.0)
+    monkeypatch.setattr("adlens.decision.cache.REFRESH_SECONDS", 3600.0)
     with Store(store.url) as other:  # another process, as far as generations go
         load_ads(other, tmp_path, INVENTORY)
         other.update_arm("wine", np.ones(len(FEATURE_NAMES)), 1.0)
         assert decider.decide(eyewear).ad == "wine"  # cached: not yet seen
         assert decider.decide(eyewear).scores["expected"] == 0.0
-        monkeypatch.setattr("adlens.ads.decision.REFRESH_SECONDS", 0.0)
+        monkeypatch.setattr("adlens.decision.cache.REFRESH_SECONDS", 0.0)
         assert decider.decide(eyewear).ad == "shades"
-        wine = next(c for c in decider.decide(audience(make_faces([40, 52]))).candidates if c["ad"] == "wine")
-        assert wine["scores"]["expected"] > 0
+        wine = next(c for c in decider.decide(audience(make_faces([40, 52]))).candidates if c.ad == "wine")
+        assert wine.scores["expected"] > 0
 
 
 # --- offers targeted by predicted uplift ---------------------------------------------------
@@ -328,8 +327,8 @@ def test_an_offer_goes_to_a_member_it_moves_and_not_to_one_it_puts_off(uplift_de
     assert "targets uplift ≥ 0.05 (spring): 1 of 1 faces match" in alice.reasons
     bob = uplift_decider.decide(member_audience(uplift_decider, "bob"))
     assert bob.ad == "always"
-    offer = next(c for c in bob.candidates if c["ad"] == "offer")
-    assert offer["reasons"] == ["excluded: uplift ≤ 0 (spring) (1 of 1 faces)"]
+    offer = next(c for c in bob.candidates if c.ad == "offer")
+    assert offer.reasons == ["excluded: uplift ≤ 0 (spring) (1 of 1 faces)"]
     assert uplift_decider.decide(member_audience(uplift_decider, "carol")).ad == "always"  # not scored
     assert uplift_decider.decide(audience(make_faces([35]))).ad == "always"  # anonymous
 
@@ -340,7 +339,7 @@ def test_segment_uplift_is_cached_until_segments_or_scores_change(
     assert uplift_decider.decide(member_audience(uplift_decider, "bob")).ad == "always"  # bob has no segment
     store.replace_segments([{"label": "keen"}], {"alice": 0, "bob": 0})  # mean (0.3 - 0.1) / 2
     assert uplift_decider.decide(member_audience(uplift_decider, "bob")).ad == "segment-offer"
-    monkeypatch.setattr("adlens.ads.decision.REFRESH_SECONDS", 3600.0)
+    monkeypatch.setattr("adlens.decision.cache.REFRESH_SECONDS", 3600.0)
     with Store(store.url) as other:  # another process, as far as generations go
         other.save_uplift_scores("spring", ["alice", "bob"], [0.3, -0.3])  # mean 0
         assert uplift_decider.decide(member_audience(uplift_decider, "bob")).ad == "segment-offer"  # cached

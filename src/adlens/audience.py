@@ -4,17 +4,19 @@
 and the decision engine. It adds per-face *attention* (how frontal the face is, from
 the five landmarks) and *distance* (a pinhole estimate from the face's width), keeps
 the identified members (members mode only), and offers the two views later stages
-need: :meth:`Audience.summary`, aggregate numbers safe to log, and
-:meth:`Audience.features`, the fixed-length vector the bandit learns on.
+need: :meth:`Audience.summary`, the :class:`AudienceSummary` of aggregate numbers safe
+to log (what decision and play events keep), and :meth:`Audience.features`, the
+fixed-length vector the bandit learns on.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
 
 from adlens.faces import AGE_BRACKETS, EMOTIONS, Faces, age_bracket
 from adlens.times import utcnow
@@ -40,6 +42,48 @@ FEATURE_NAMES: tuple[str, ...] = (
     *(f"emotion_{e}" for e in EMOTIONS), "attention", "members", "hour_sin", "hour_cos",
 )
 """The columns of :meth:`Audience.features`, in order (shares over the faces, except where noted)."""
+
+
+#: A number of people (faces, watchers…): never negative.
+Count = Annotated[int, Field(ge=0)]
+#: A share in [0, 1] (of an emotion…).
+Share = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+
+
+class AudienceSummary(BaseModel):
+    """What an audience looked like, in aggregate (no id, no image, no embedding): what events keep.
+
+    Built by :meth:`Audience.summary`; read back from stored events by
+    :meth:`from_json`, which refuses a missing or mistyped number rather than read it as 0.
+    ``seen`` is false for a screen without a camera: nobody was looked for, so reports
+    must not average it in as an empty audience.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+    faces: Count
+    watchers: Count
+    members: Count
+    ages: dict[str, Count]
+    genders: dict[str, Count]
+    emotions: dict[str, Share]
+    dominant_emotion: str | None
+    attributes: dict[str, Count]
+    minor_possible: bool
+    seen: bool = True
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON, keys in declaration order."""
+        return self.model_dump()
+
+    @classmethod
+    def from_json(cls, data: Any) -> AudienceSummary:
+        """The summary in ``data`` (a stored event's); :class:`pydantic.ValidationError` when it is not one."""
+        return cls.model_validate(data)
+
+
+def emotion_shares(distribution: np.ndarray) -> dict[str, float]:
+    """``{emotion: share}`` of a 7-class distribution, rounded to 4 places: how summaries and plays keep it."""
+    return {e: round(float(p), 4) for e, p in zip(EMOTIONS, distribution, strict=True)}
 
 
 def attention(landmarks: np.ndarray) -> np.ndarray:
@@ -161,26 +205,26 @@ class Audience:
         return ages is None or bool(np.any(np.asarray(ages, dtype=np.float64) < adult_age))
 
     # --- what is logged and learned on --------------------------------------------
-    def summary(self, adult_age: float = 25.0) -> dict[str, Any]:
-        """Aggregate numbers of this audience (no id, no image, no embedding): what events keep."""
+    def summary(self, adult_age: float = 25.0, seen: bool = True) -> AudienceSummary:
+        """The :class:`AudienceSummary` of this audience; ``seen=False`` for a screen that has no camera."""
         ages, genders = self.column("age"), self.column("gender")
         group = self.group_emotion()
         brackets = {label: 0 for label, _, _ in AGE_BRACKETS}
         for age in ages if ages is not None else []:
             brackets[age_bracket(float(age))] += 1
-        return {
-            "faces": len(self),
-            "watchers": int(self.watching.sum()) if len(self) else 0,
-            "members": len(self.members),
-            "ages": brackets if ages is not None else {},
-            "genders": {g: int(np.sum(genders == g)) for g in ("male", "female")} if genders is not None else {},
-            "emotions": {e: round(float(p), 4) for e, p in zip(EMOTIONS, group, strict=True)} if group is not None
-            else {},
-            "dominant_emotion": EMOTIONS[int(np.argmax(group))] if group is not None else None,
-            "attributes": {a: int(np.sum(np.asarray(self.column(a)) >= 0.5)) for a in ATTRIBUTES
-                           if self.column(a) is not None},
-            "minor_possible": self.minor_possible(adult_age),
-        }
+        return AudienceSummary(
+            faces=len(self),
+            watchers=int(self.watching.sum()) if len(self) else 0,
+            members=len(self.members),
+            ages=brackets if ages is not None else {},
+            genders={g: int(np.sum(genders == g)) for g in ("male", "female")} if genders is not None else {},
+            emotions=emotion_shares(group) if group is not None else {},
+            dominant_emotion=EMOTIONS[int(np.argmax(group))] if group is not None else None,
+            attributes={a: int(np.sum(np.asarray(self.column(a)) >= 0.5)) for a in ATTRIBUTES
+                        if self.column(a) is not None},
+            minor_possible=self.minor_possible(adult_age),
+            seen=seen,
+        )
 
     def features(self) -> np.ndarray:
         """The :data:`FEATURE_NAMES` vector (float64): shares over faces, time of day as a circle."""

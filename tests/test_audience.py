@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from adlens.ads.audience import FEATURE_NAMES, Audience, attention, distance
+from adlens.audience import FEATURE_NAMES, Audience, attention, distance
 from adlens.faces import EMOTIONS, Faces
 
 FRONTAL = np.array([[30, 40], [70, 40], [50, 60], [35, 80], [65, 80]], dtype=np.float32)
@@ -40,11 +40,11 @@ def test_distance_halves_when_the_face_doubles() -> None:
 def test_summary_is_aggregate_and_flags_possible_minors() -> None:
     audience = Audience.from_faces(faces_with([FRONTAL, FRONTAL], ages=[34, 19]), (1280, 720), "door")
     summary = audience.summary(adult_age=25)
-    assert summary["faces"] == 2 and summary["watchers"] == 2 and summary["members"] == 0
-    assert summary["ages"]["25-34"] == 1 and summary["ages"]["18-24"] == 1
-    assert summary["genders"] == {"male": 2, "female": 0}
-    assert summary["minor_possible"] is True
-    assert audience.summary(adult_age=18)["minor_possible"] is False
+    assert summary.faces == 2 and summary.watchers == 2 and summary.members == 0
+    assert summary.ages["25-34"] == 1 and summary.ages["18-24"] == 1
+    assert summary.genders == {"male": 2, "female": 0}
+    assert summary.minor_possible is True
+    assert audience.summary(adult_age=18).minor_possible is False
 
 
 def test_unknown_ages_count_as_possible_minors_and_nobody_as_none() -> None:
@@ -68,7 +68,7 @@ def test_group_emotion_weights_watchers_double() -> None:
     audience = Audience.from_faces(faces_with([FRONTAL, turned], emotion=emotion), (640, 480), "s")
     group = audience.group_emotion()
     assert group[EMOTIONS.index("happy")] == pytest.approx(2 / 3)
-    assert audience.summary()["dominant_emotion"] == "happy"
+    assert audience.summary().dominant_emotion == "happy"
 
 
 def test_features_have_fixed_names_and_time_of_day() -> None:

@@ -1,0 +1,13 @@
+"""The decision stage: which ad and creative to show an audience, why, logged as events.
+
+:class:`Decider` (:mod:`adlens.decision.engine`) wires the stages: the audience's rules
+(:mod:`adlens.ads.rules`) through :mod:`adlens.decision.context`, the scores
+(:mod:`adlens.decision.scoring`), the cached store view (:mod:`adlens.decision.cache`),
+and returns a :class:`Decision` (:mod:`adlens.decision.record`).
+"""
+
+from adlens.decision.engine import Decider
+from adlens.decision.record import Candidate, CreativeSpec, Decision
+from adlens.decision.slideshow import SLIDESHOW, Slide
+
+__all__ = ["SLIDESHOW", "Candidate", "CreativeSpec", "Decider", "Decision", "Slide"]
