@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from adlens import columns
 from adlens.faces import AGE_BRACKETS, EMOTIONS, Faces, age_bracket
 from adlens.times import utcnow
 
@@ -25,7 +26,7 @@ WATCHING = 0.5
 FACE_WIDTH_M = 0.15
 #: Horizontal field of view assumed for an unknown camera (a common webcam's).
 FIELD_OF_VIEW_DEG = 60.0
-ATTRIBUTES = ("eyewear", "beard", "hat")
+ATTRIBUTES = columns.ATTRIBUTE_NAMES
 #: Nose offset from the eyes' midline, in eye distances, where attention halves (~30° of yaw).
 YAW_HALF = 0.35
 #: The nose's usual height between the eyes (0) and the mouth (1) on a frontal face,
@@ -177,8 +178,8 @@ class Audience:
             "emotions": {e: round(float(p), 4) for e, p in zip(EMOTIONS, group, strict=True)} if group is not None
             else {},
             "dominant_emotion": EMOTIONS[int(np.argmax(group))] if group is not None else None,
-            "attributes": {a: int(np.sum(np.asarray(self.column(a)) >= 0.5)) for a in ATTRIBUTES
-                           if self.column(a) is not None},
+            "attributes": {a.name: int(np.sum(a.present(column))) for a in columns.ATTRIBUTES
+                           if (column := self.column(a.name)) is not None},
             "minor_possible": self.minor_possible(adult_age),
         }
 
