@@ -21,7 +21,7 @@ import numpy as np
 from adlens.faces import EMOTIONS, Faces, age_bracket, age_years
 from adlens.settings import Settings, get_settings
 
-#: One face's values of every column (``Faces.data`` indexed by the face) → text.
+#: ``(Faces.data, face index) → text``: a column's part of that face's label line.
 Describe = Callable[[Mapping[str, np.ndarray], int], str]
 
 
