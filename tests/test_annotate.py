@@ -2,52 +2,21 @@ from __future__ import annotations
 
 import numpy as np
 
-import pytest
-
-from adlens.annotate import LabelLayout, annotate, face_labels, layout_labels
+from adlens.annotate import LabelLayout, annotate, layout_labels
+from adlens.columns import face_labels
 from adlens.faces import Faces
-
-
-def labelled_faces() -> Faces:
-    emotion = np.zeros((1, 7), np.float32)
-    emotion[0, 3] = 0.9
-    emotion[0, 6] = 0.1
-    return Faces(
-        np.array([[40, 40, 60, 60]]), np.array([0.9]), np.full((1, 5, 2), 60.0),
-        data={"emotion": emotion, "age": np.array([31.0]), "gender": np.array(["female"], dtype=object),
-              "gender_confidence": np.array([0.96]), "eyewear": np.array([0.25])},
-    )
-
-
-def test_labels_show_percentages_age_and_gender():
-    lines = face_labels(labelled_faces(), 0)
-    assert lines[0].startswith("happy 90%  neutral 10%")
-    assert lines[1] == "age 31 (25-34)"
-    assert lines[2] == "female 96%"
-    assert lines[3] == "eyewear 25%"
 
 
 def test_annotate_draws_on_a_copy():
     image = np.zeros((200, 300, 3), np.uint8)
-    drawn = annotate(image, labelled_faces(), title="Sunglasses")
+    faces, _ = crowd(np.array([[40, 40, 60, 60]], np.float32))
+    drawn = annotate(image, faces, title="Sunglasses")
     assert drawn.shape == image.shape and image.sum() == 0 and drawn.sum() > 0
 
 
 def test_annotate_without_faces_is_unchanged():
     image = np.full((50, 50, 3), 7, np.uint8)
     np.testing.assert_array_equal(annotate(image, Faces.empty()), image)
-
-
-@pytest.mark.parametrize(("age", "expected"), [
-    (24.6, "age 24 (18-24)"),  # the shown age and its bracket come from one value: completed years
-    (25.0, "age 25 (25-34)"),
-    (17.99, "age 17 (13-17)"),
-    (64.5, "age 64 (55-64)"),
-    (-0.4, "age 0 (0-12)"),
-])
-def test_age_and_its_bracket_agree(age: float, expected: str):
-    faces = Faces(np.array([[0, 0, 10, 10]]), np.array([0.9]), np.zeros((1, 5, 2)), data={"age": np.array([age])})
-    assert face_labels(faces, 0) == [expected]
 
 
 # --------------------------------------------------------------------------- layout

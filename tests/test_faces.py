@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import numpy as np
@@ -117,7 +116,6 @@ def test_empty() -> None:
     assert faces.embeddings is None
     assert faces.data == {}
     assert list(faces) == []
-    assert faces.to_records() == []
     assert len(faces.largest()) == 0
     assert len(faces.sorted_by_area()) == 0
     assert len(faces[np.zeros(0, dtype=bool)]) == 0
@@ -288,67 +286,55 @@ def test_sorted_by_area_moves_data_and_embeddings_along() -> None:
     np.testing.assert_array_equal(ordered.embeddings[:, 0], [4.0, 8.0, 0.0])
 
 
-# --------------------------------------------------------------------------- to_records
+# --------------------------------------------------------------------------- equality
 
 
-def test_to_records_geometry() -> None:
-    faces = Faces(
-        np.array([[1.04, 2.26, 30.0, 40.51]]),
-        np.array([0.987654]),
-        np.arange(10, dtype=np.float64).reshape(1, 5, 2) + 0.123,
-    )
-    (record,) = faces.to_records()
-    assert record == {
-        "box": [1.0, 2.3, 30.0, 40.5],
-        "score": 0.9877,
-        "landmarks": [[0.1, 1.1], [2.1, 3.1], [4.1, 5.1], [6.1, 7.1], [8.1, 9.1]],
-    }
+def _changed(faces: Faces, **changes: Any) -> Faces:
+    """A copy of ``faces`` with some of its fields replaced."""
+    fields = {"boxes": faces.boxes, "scores": faces.scores, "landmarks": faces.landmarks,
+              "embeddings": faces.embeddings, "data": faces.data, **changes}
+    return Faces(**fields)
 
 
-def test_to_records_attribute_columns() -> None:
-    emotion = np.array([[0.1, 0.0, 0.05, 0.6, 0.1, 0.05, 0.1], [0.0, 0.0, 0.0, 0.0, 0.2, 0.0, 0.8]], dtype=np.float32)
-    faces = make_faces(
-        [(10, 10), (20, 20)],
-        embeddings=np.ones((2, 3)),
-        data={
-            "emotion": emotion,
-            "age": np.array([24.96, 65.0], dtype=np.float32),
-            "gender": np.array(["female", "male"]),
-            "gender_score": np.array([0.912345, 0.5], dtype=np.float32),
-            "track_id": np.array([7, 8], dtype=np.int64),
-            "looking": np.array([True, False]),
-            "vector": np.array([[1, 2], [3, 4]], dtype=np.int32),
-        },
-    )
-    records = faces.to_records()
-    assert len(records) == 2
-    first, second = records
-    assert list(first["emotion"]) == list(EMOTIONS)
-    assert first["emotion"]["happy"] == pytest.approx(0.6)
-    assert first["dominant_emotion"] == "happy"
-    assert second["dominant_emotion"] == "neutral"
-    assert first["age"] == 24.9  # tenths rounded down: the number and its bracket agree
-    assert first["age_bracket"] == "18-24"
-    assert second["age"] == 65.0 and second["age_bracket"] == "65+"
-    assert first["gender"] == "female" and type(first["gender"]) is str
-    assert first["gender_score"] == 0.9123 and type(first["gender_score"]) is float
-    assert first["track_id"] == 7 and type(first["track_id"]) is int
-    assert first["looking"] is True and second["looking"] is False
-    assert first["vector"] == [1, 2]
-    assert "embeddings" not in first and "embedding" not in first
-    for record in records:
-        for key in ("box", "score", "landmarks", "emotion", "dominant_emotion", "age", "age_bracket", "gender"):
-            assert key in record
-        assert all(type(v) is float for v in record["emotion"].values())
-        assert all(type(v) is float for v in record["box"])
-        assert type(record["score"]) is float
-    assert json.loads(json.dumps(records)) == records
+EQUALITY_CASES = [
+    # (a, b, expected)
+    (Faces.empty(), Faces.empty(), True),
+    (three_faces(), three_faces(), True),
+    (three_faces()[[0]], three_faces()[0], True),
+    (three_faces(), three_faces()[[0, 1, 2]], True),
+    (make_faces([(10, 10), (20, 20)]), make_faces([(10, 10), (20, 20)]), True),
+    (three_faces(), three_faces()[[1, 0, 2]], False),
+    (three_faces(), three_faces()[:2], False),
+    (three_faces(), Faces.empty(), False),
+    (three_faces(), _changed(three_faces(), boxes=three_faces().boxes + 1), False),
+    (three_faces(), _changed(three_faces(), scores=three_faces().scores / 2), False),
+    (three_faces(), _changed(three_faces(), landmarks=three_faces().landmarks + 1), False),
+    (three_faces(), _changed(three_faces(), embeddings=None), False),
+    (three_faces(), _changed(three_faces(), embeddings=three_faces().embeddings + 1), False),  # type: ignore[operator]
+    (three_faces(), three_faces().with_columns(track=np.arange(3)), False),
+    (three_faces(), three_faces().with_columns(gender=np.array(["male", "male", "female"])), False),
+    (three_faces(), three_faces().with_columns(gender=np.array(["female", "male", "female"], dtype=object)), True),
+    (three_faces(), three_faces().with_columns(age=np.array([8.0, 30.0, 71.0])), False),
+    (three_faces(), three_faces().with_columns(age=np.array(["8.0", "30.0", "70.0"])), False),
+    (three_faces().with_columns(x=np.array([np.nan] * 3)), three_faces().with_columns(x=np.array([np.nan] * 3)), True),
+]
 
 
-def test_to_records_of_a_slice_is_the_slice_of_the_records() -> None:
-    faces = three_faces()
-    assert faces[[2, 0]].to_records() == [faces.to_records()[2], faces.to_records()[0]]
-    json.dumps(faces.to_records())
+@pytest.mark.parametrize(("a", "b", "expected"), EQUALITY_CASES)
+def test_equality(a: Faces, b: Faces, expected: bool) -> None:
+    assert (a == b) is expected and (b == a) is expected
+    assert (a != b) is not expected
+
+
+@pytest.mark.parametrize("other", [None, 3, "faces", [], {}])
+def test_faces_never_equal_other_types(other: Any) -> None:
+    assert Faces.empty() != other
+    assert (three_faces() == other) is False
+
+
+def test_faces_are_unhashable() -> None:
+    with pytest.raises(TypeError):
+        hash(three_faces())
 
 
 # --------------------------------------------------------------------------- age_bracket

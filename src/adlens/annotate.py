@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from adlens.attributes.face_attributes import FACE_ATTRIBUTES
-from adlens.faces import EMOTIONS, Faces, age_bracket, age_years
+from adlens.columns import face_labels
+from adlens.faces import Faces
 
 _BOX = (80, 220, 60)
 _TEXT = (255, 255, 255)
@@ -29,30 +29,6 @@ _MIN_SCALE = 0.35
 
 Rect = tuple[int, int, int, int]  # x0, y0, x1, y1
 Point = tuple[int, int]
-
-
-def face_labels(faces: Faces, index: int) -> list[str]:
-    """The text lines shown beside face ``index``: emotions in %, age, gender, eyewear/beard/hat in %."""
-    lines: list[str] = []
-    data = faces.data
-    if "emotion" in data:
-        probabilities = data["emotion"][index]
-        top = np.argsort(-probabilities)[:3]
-        lines.append("  ".join(f"{EMOTIONS[k]} {probabilities[k] * 100:.0f}%" for k in top))
-    if "age" in data:
-        age = float(data["age"][index])
-        lines.append(f"age {age_years(age)} ({age_bracket(age)})")
-    if "gender" in data:
-        confidence = float(data.get("gender_confidence", np.ones(len(faces)))[index])
-        lines.append(f"{data['gender'][index]} {confidence * 100:.0f}%")
-    worn = [f"{name} {float(data[name][index]) * 100:.0f}%" for name in FACE_ATTRIBUTES if name in data]
-    if worn:
-        lines.append("  ".join(worn))
-    for key in sorted(set(data) - {"emotion", "age", "gender", "gender_confidence", *FACE_ATTRIBUTES}):
-        value = data[key][index]
-        if np.ndim(value) == 0:
-            lines.append(f"{key} {value:.2f}" if isinstance(value, (float, np.floating)) else f"{key} {value}")
-    return lines
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from typing import Annotated, Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from adlens import columns
 from adlens.faces import AGE_BRACKETS, EMOTIONS, Faces, age_bracket
 from adlens.times import utcnow
 
@@ -27,7 +28,6 @@ WATCHING = 0.5
 FACE_WIDTH_M = 0.15
 #: Horizontal field of view assumed for an unknown camera (a common webcam's).
 FIELD_OF_VIEW_DEG = 60.0
-ATTRIBUTES = ("eyewear", "beard", "hat")
 #: Nose offset from the eyes' midline, in eye distances, where attention halves (~30° of yaw).
 YAW_HALF = 0.35
 #: The nose's usual height between the eyes (0) and the mouth (1) on a frontal face,
@@ -38,7 +38,7 @@ PITCH_HALF = 0.3
 _AGE_GROUPS = (("child", 0, 12), ("teen", 13, 17), ("young_adult", 18, 34), ("adult", 35, 54), ("senior", 55, 200))
 
 FEATURE_NAMES: tuple[str, ...] = (
-    "bias", "faces", *(g for g, _, _ in _AGE_GROUPS), "male", "female", *ATTRIBUTES,
+    "bias", "faces", *(g for g, _, _ in _AGE_GROUPS), "male", "female", *columns.ATTRIBUTE_NAMES,
     *(f"emotion_{e}" for e in EMOTIONS), "attention", "members", "hour_sin", "hour_cos",
 )
 """The columns of :meth:`Audience.features`, in order (shares over the faces, except where noted)."""
@@ -220,8 +220,8 @@ class Audience:
             genders={g: int(np.sum(genders == g)) for g in ("male", "female")} if genders is not None else {},
             emotions=emotion_shares(group) if group is not None else {},
             dominant_emotion=EMOTIONS[int(np.argmax(group))] if group is not None else None,
-            attributes={a: int(np.sum(np.asarray(self.column(a)) >= 0.5)) for a in ATTRIBUTES
-                        if self.column(a) is not None},
+            attributes={a.name: int(np.sum(a.present(column))) for a in columns.ATTRIBUTES
+                        if (column := self.column(a.name)) is not None},
             minor_possible=self.minor_possible(adult_age),
             seen=seen,
         )
@@ -243,7 +243,7 @@ class Audience:
             if genders is not None:
                 values["male"] = float(np.mean(genders == "male"))
                 values["female"] = float(np.mean(genders == "female"))
-            for name in ATTRIBUTES:
+            for name in columns.ATTRIBUTE_NAMES:
                 column = self.column(name)
                 if column is not None:
                     values[name] = float(np.mean(np.asarray(column, dtype=np.float64)))

@@ -20,6 +20,7 @@ from adlens.attributes.models import UTKFACE_TEMPLATE
 from adlens.detectors import create_detector
 from adlens.embed import DlibEmbedder
 from adlens.errors import AdlensError, InvalidInputError
+from adlens.columns import ATTRIBUTE_NAMES
 from adlens.faces import EMOTIONS, Faces
 from adlens.imageio import iter_image_files, load_image
 from adlens.settings import Settings, get_settings
@@ -248,7 +249,6 @@ def evaluate_verification(
 
 def read_attribute_labels(labels_csv: Path) -> dict[str, dict[str, int | None]]:
     """``file → {eyewear, beard, hat: 1, 0 or None}`` from a ``file,eyewear,beard,hat`` CSV (empty = unsure)."""
-    from adlens.attributes.face_attributes import FACE_ATTRIBUTES
     from adlens.products.catalog import read_records
 
     labels: dict[str, dict[str, int | None]] = {}
@@ -256,7 +256,7 @@ def read_attribute_labels(labels_csv: Path) -> dict[str, dict[str, int | None]]:
         if isinstance(record, str) or not str(record.get("file", "")).strip():
             continue
         row: dict[str, int | None] = {}
-        for name in FACE_ATTRIBUTES:
+        for name in ATTRIBUTE_NAMES:
             value = str(record.get(name) or "").strip()
             if value not in ("", "0", "1"):
                 raise InvalidInputError(f"{labels_csv} line {line}: {name} must be 1, 0 or empty, not {value!r}")
@@ -284,7 +284,7 @@ def _binary_scores(truth: np.ndarray, probability: np.ndarray, threshold: float)
 
 def evaluate_attributes(
     folder: Path, labels_csv: Path, settings: Settings | None = None, track: Track = no_track,
-    threshold: float = 0.5,
+    threshold: float | None = None,
 ) -> dict[str, Any]:
     """ROC AUC, precision and recall at ``threshold`` of eyewear, beard and hat on labelled photos.
 
@@ -292,18 +292,19 @@ def evaluate_attributes(
     the aligned chip it usually is, and counted in ``no_face``); an empty label skips that
     attribute for that photo.
     """
-    from adlens.attributes.face_attributes import FACE_ATTRIBUTES, HEAD
+    from adlens.attributes.face_attributes import HEAD
 
     settings = settings or get_settings()
+    threshold = settings.attribute_threshold if threshold is None else threshold
     labels = read_attribute_labels(labels_csv)
     detector = create_detector(None, settings)
     model = create_attribute_model(settings.face_attributes_model or HEAD, settings)
     files = [(folder / name, row) for name, row in labels.items()]
-    truth: dict[str, list[int]] = {name: [] for name in FACE_ATTRIBUTES}
-    scores: dict[str, list[float]] = {name: [] for name in FACE_ATTRIBUTES}
+    truth: dict[str, list[int]] = {name: [] for name in ATTRIBUTE_NAMES}
+    scores: dict[str, list[float]] = {name: [] for name in ATTRIBUTE_NAMES}
     skipped: list[dict[str, str]] = []
     no_face = 0
-    for path, row in track(files, "eyewear, beard, hat", len(files)):
+    for path, row in track(files, ", ".join(ATTRIBUTE_NAMES), len(files)):
         image = _load_or_skip(path, settings, skipped)
         if image is None:
             continue
@@ -311,12 +312,12 @@ def evaluate_attributes(
         if not len(face):
             face, no_face = _chip_face(image), no_face + 1
         face = model.predict(image, face)
-        for name in FACE_ATTRIBUTES:
+        for name in ATTRIBUTE_NAMES:
             if row[name] is not None:
                 truth[name].append(row[name])
                 scores[name].append(float(face.data[name][0]))
     result: dict[str, Any] = {
-        name: _binary_scores(np.array(truth[name]), np.array(scores[name]), threshold) for name in FACE_ATTRIBUTES
+        name: _binary_scores(np.array(truth[name]), np.array(scores[name]), threshold) for name in ATTRIBUTE_NAMES
     }
     return result | {"model": model.name, "threshold": threshold, "n_images": len(files) - len(skipped),
                      "no_face": no_face, "skipped": skipped}

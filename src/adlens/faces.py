@@ -3,15 +3,14 @@
 Parallel numpy arrays hold the geometry (boxes, scores, five landmarks,
 optional embeddings); ``data`` holds per-face attribute columns that the
 attribute models add (emotion distribution, age, gender…). A `Faces` slices
-like an array (index, slice, boolean mask, index array) and converts to plain
-JSON. Detectors create it; every later stage returns a new one.
+like an array (index, slice, boolean mask, index array) and compares by value;
+:mod:`adlens.columns` turns it into JSON and CSV. Detectors create it; every
+later stage returns a new one.
 """
 
 from __future__ import annotations
 
-import math
-
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,6 +59,15 @@ def _as_float_array(value: Any, shape_tail: tuple[int, ...], name: str) -> np.nd
     return array
 
 
+def _same(a: np.ndarray, b: np.ndarray | None) -> bool:
+    """Equal shapes and values, strings too; NaN equals NaN (a missing value in both)."""
+    if b is None or a.shape != b.shape:
+        return False
+    if a.dtype.kind in "fc" and b.dtype.kind in "fc":
+        return bool(np.array_equal(a, b, equal_nan=True))
+    return bool(np.all(a == b))
+
+
 @dataclass
 class Faces:
     """All faces found in one image.
@@ -101,6 +109,21 @@ class Faces:
                 raise ValueError(f"Faces.data[{key!r}] must have {n} rows, got shape {column.shape}")
             columns[key] = column
         self.data = columns
+
+    def __eq__(self, other: object) -> bool:
+        """Same faces: equal boxes, scores, landmarks, embeddings (or both ``None``) and data columns."""
+        if not isinstance(other, Faces):
+            return NotImplemented
+        if (self.embeddings is None) != (other.embeddings is None) or self.data.keys() != other.data.keys():
+            return False
+        pairs: list[tuple[np.ndarray, np.ndarray | None]] = [(self.boxes, other.boxes), (self.scores, other.scores), (self.landmarks, other.landmarks),
+                 *((self.data[key], other.data[key]) for key in self.data)]
+        if self.embeddings is not None:
+            pairs.append((self.embeddings, other.embeddings))
+        return all(_same(a, b) for a, b in pairs)
+
+    # A Faces holds mutable arrays: it compares by value, so it cannot be hashed.
+    __hash__ = None  # type: ignore[assignment]
 
     # --- construction ------------------------------------------------------
     @classmethod
@@ -162,33 +185,3 @@ class Faces:
     def sorted_by_area(self) -> Faces:
         """Faces from largest to smallest."""
         return self[np.argsort(-self.areas, kind="stable")]
-
-    # --- export ------------------------------------------------------------
-    def to_records(self) -> list[dict[str, Any]]:
-        """Plain-JSON records, one per face (embeddings are never included)."""
-        return [self._record(i) for i in range(len(self))]
-
-    def _record(self, i: int) -> dict[str, Any]:
-        x, y, w, h = (round(float(v), 1) for v in self.boxes[i])
-        record: dict[str, Any] = {
-            "box": [x, y, w, h],
-            "score": round(float(self.scores[i]), 4),
-            "landmarks": [[round(float(px), 1), round(float(py), 1)] for px, py in self.landmarks[i]],
-        }
-        for key, column in self.data.items():
-            record.update(_column_to_json(key, column[i]))
-        return record
-
-
-def _column_to_json(key: str, value: Any) -> Mapping[str, Any]:
-    if key == "emotion":
-        probabilities = {label: round(float(p), 4) for label, p in zip(EMOTIONS, value, strict=True)}
-        return {"emotion": probabilities, "dominant_emotion": EMOTIONS[int(np.argmax(value))]}
-    if key == "age":
-        # Tenths rounded down, so the number never crosses into the next bracket (24.96 → 24.9, "18-24").
-        return {"age": math.floor(float(value) * 10) / 10, "age_bracket": age_bracket(float(value))}
-    if isinstance(value, np.ndarray):
-        return {key: value.tolist()}
-    if isinstance(value, np.generic):
-        value = value.item()
-    return {key: round(value, 4) if isinstance(value, float) else value}

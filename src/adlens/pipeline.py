@@ -19,6 +19,7 @@ import numpy as np
 
 from adlens.align import rgb_chips
 from adlens.attributes import AttributeModel, create_attribute_model
+from adlens.columns import face_records
 from adlens.detectors import Detector, create_detector
 from adlens.embed import DlibEmbedder
 from adlens.errors import AdlensError
@@ -63,7 +64,7 @@ class Analysis:
             "image": self.image,
             "width": self.width,
             "height": self.height,
-            "faces": self.faces.to_records(),
+            "faces": face_records(self.faces),
             "error": self.error,
         }
 

@@ -74,6 +74,10 @@ class Settings(BaseSettings):
     face_attributes_model: str = Field(
         default="face-attributes-head", description="Eyewear, beard and hat model; empty turns it off."
     )
+    attribute_threshold: float = Field(
+        default=0.5, ge=0.0, le=1.0, description="Eyewear, beard or hat probability from which a face counts as "
+        "having it (ad targeting, audience counts, product rules, evaluation).",
+    )
     match_threshold: float = Field(
         default=0.6, gt=0.0, description="Largest embedding distance that still means 'same person'."
     )

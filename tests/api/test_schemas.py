@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from adlens.api.schemas import PRINTABLE, AudienceIn
+from pydantic import ValidationError
+
+from adlens.api.schemas import PRINTABLE, AudienceIn, FaceIn
+from adlens.columns import ATTRIBUTE_NAMES
 
 BOX = [10, 10, 50, 50]
 
@@ -141,3 +144,17 @@ def test_enrolment_fields_are_bounded_and_printable(both, field, value):
     response = both.post("/v1/gallery", data=form, files={"images": ("x.png", b"x", "image/png")})
     assert response.status_code == 422 and response.json()["message"].startswith(f"{field}: "), response.text
     assert "pattern" not in response.json()["message"]
+
+
+@pytest.mark.parametrize(("name", "value", "error"), [
+    *((name, 0.7, None) for name in ATTRIBUTE_NAMES),
+    *((name, 1.5, ValidationError) for name in ATTRIBUTE_NAMES),
+])
+def test_face_json_takes_every_declared_attribute(name, value, error):
+    if error:
+        with pytest.raises(error):
+            FaceIn(box=BOX, **{name: value})
+        return
+    faces = AudienceIn(faces=[{"box": BOX, name: value}, {"box": BOX, name: 0.1}]).to_faces()
+    assert faces.data[name].tolist() == pytest.approx([value, 0.1])
+

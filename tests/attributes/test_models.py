@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from adlens.attributes import ATTRIBUTE_MODELS, create_attribute_model
+from adlens.columns import face_records
 from adlens.errors import InvalidImageError, UnknownNameError
 from adlens.faces import AGE_BRACKETS, EMOTIONS, Faces
 from adlens.imageio import load_image
@@ -55,6 +56,6 @@ def test_default_gender_on_real_photos(analyzer, faces_small, photo, gender):
 
 
 def test_age_bracket_in_json(analyzer, faces_small):
-    record = analyzer.analyze(faces_small / "obama-480p.jpg").to_records()[0]
+    record = face_records(analyzer.analyze(faces_small / "obama-480p.jpg"))[0]
     assert record["age_bracket"] in {label for label, _, _ in AGE_BRACKETS}
     assert record["dominant_emotion"] == max(record["emotion"], key=record["emotion"].get)

@@ -11,6 +11,7 @@ from adlens.errors import InvalidInputError
 from adlens.faces import Faces
 from adlens.products.targeting import DEFAULT_RULES, FaceTargeting, Rule, face_products_json, load_rules
 from adlens.products.vectors import AspectIndex
+from adlens.settings import Settings
 
 CATALOGUE = {
     "sun-m": {"token:sunglasses": 1.0, "token:men": 1.0, "token:black": 1.0},
@@ -71,3 +72,16 @@ def test_rules_from_json(tmp_path, targeting):
 
 def test_default_rules_cover_the_three_attributes():
     assert [r.attribute for r in DEFAULT_RULES] == ["eyewear", "beard", "hat"]
+    assert [r.reason for r in DEFAULT_RULES] == ["wears eyewear", "has a beard", "wears a hat"]
+
+
+@pytest.mark.parametrize(("setting", "rule_threshold", "fired"), [
+    (0.5, None, ["eyewear"]),
+    (0.95, None, []),
+    (0.95, 0.3, ["eyewear"]),
+])
+def test_threshold_from_the_setting_unless_the_rule_has_one(targeting, setting, rule_threshold, fired):
+    rules = tuple(Rule(r.attribute, r.tokens, r.reason, rule_threshold) for r in DEFAULT_RULES)
+    custom = FaceTargeting(targeting.index, rules, Settings(attribute_threshold=setting))
+    (face,) = custom.recommend(faces(eyewear=[0.9], beard=[0.0], hat=[0.0]))
+    assert face.fired == fired

@@ -23,6 +23,7 @@ from pydantic import (
     model_validator,
 )
 
+from adlens.columns import ATTRIBUTE_NAMES
 from adlens.faces import EMOTIONS
 
 DEFAULT_RESTRICTED = ("alcohol", "tobacco", "gambling", "adult-cosmetics")
@@ -112,7 +113,7 @@ class Conditions(_Strict):
     age: tuple[Annotated[int, Field(ge=0, le=120)], Annotated[int, Field(ge=0, le=120)]] | None = None
     gender: list[Literal["male", "female"]] | None = Field(None, min_length=1)
     emotions: list[Literal[EMOTIONS]] | None = Field(None, min_length=1)  # type: ignore[valid-type]
-    attributes: dict[Literal["eyewear", "beard", "hat"], bool] | None = Field(None, min_length=1)
+    attributes: dict[Literal[ATTRIBUTE_NAMES], bool] | None = Field(None, min_length=1)  # type: ignore[valid-type]
     segments: list[int] | None = Field(None, min_length=1)
     members_only: bool = False
     uplift: UpliftCondition | None = None

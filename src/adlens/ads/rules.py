@@ -28,13 +28,12 @@ import numpy as np
 
 from adlens.audience import Audience
 from adlens.ads.inventory import DAYS, Ad, Conditions, UpliftCondition, parse_window
+from adlens.columns import ATTRIBUTE_BY_NAME
 from adlens.faces import EMOTIONS
 from adlens.times import utcnow
 
 #: Affinity of an eligible ad without person-level targeting (a targeted match scores above it).
 UNTARGETED = 0.3
-#: An attribute probability at or above this counts as "has it".
-ATTRIBUTE_THRESHOLD = 0.5
 
 #: ``shown_to(person_key, ad_id, hours)``: how often that person was shown the ad within ``hours``.
 ShownTo = Callable[[str, str, float], int]
@@ -176,7 +175,7 @@ def _column(audience: Audience, key: str, conditions: Conditions, context: RuleC
             column = audience.column(name)
             if column is None:
                 return None
-            found &= (np.asarray(column, dtype=np.float64) >= ATTRIBUTE_THRESHOLD) == wanted
+            found &= ATTRIBUTE_BY_NAME[name].present(column) == wanted
         return found
     if key == "segments":
         # An unidentified face belongs to no segment: anonymity is not missing data.

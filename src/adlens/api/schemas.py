@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from fastapi import Path, Query
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
-from adlens.audience import ATTRIBUTES
+from adlens.columns import ATTRIBUTE_NAMES
 from adlens.faces import EMOTIONS, Faces
 from adlens.times import check_time
 
@@ -60,8 +60,8 @@ class FrameSize(BaseModel):
     height: int = Field(gt=0, le=100_000)
 
 
-class FaceIn(BaseModel):
-    """One face as ``/v1/analyze`` describes it; only ``box`` is required."""
+class _FaceFields(BaseModel):
+    """A face's geometry, emotion, age and gender; :class:`FaceIn` adds the binary attributes."""
 
     model_config = ConfigDict(extra="ignore")
     box: tuple[Coordinate, Coordinate, Extent, Extent] = Field(description="x, y, width, height in pixels.")
@@ -72,9 +72,6 @@ class FaceIn(BaseModel):
     age: float | None = Field(default=None, ge=0, le=120, allow_inf_nan=False)
     gender: Literal["male", "female"] | None = None
     gender_confidence: Probability | None = None
-    eyewear: Probability | None = None
-    beard: Probability | None = None
-    hat: Probability | None = None
 
     @field_validator("emotion")
     @classmethod
@@ -87,6 +84,15 @@ class FaceIn(BaseModel):
         if sum(emotion.values()) <= 0:
             raise ValueError("emotion probabilities must not all be 0")
         return emotion
+
+
+# The binary attributes come from their declaration (adlens.columns), each a probability the face may lack.
+_ATTRIBUTE_FIELDS: dict[str, Any] = {name: (Probability | None, None) for name in ATTRIBUTE_NAMES}
+_FaceColumns = create_model("_FaceColumns", __base__=_FaceFields, **_ATTRIBUTE_FIELDS)
+
+
+class FaceIn(_FaceColumns):  # type: ignore[misc,valid-type]
+    """One face as ``/v1/analyze`` describes it; only ``box`` is required."""
 
 
 class AudienceIn(BaseModel):
@@ -107,7 +113,7 @@ class AudienceIn(BaseModel):
 
     @model_validator(mode="after")
     def _whole_columns(self) -> AudienceIn:
-        for name in ("emotion", "age", "gender", *ATTRIBUTES):
+        for name in ("emotion", "age", "gender", *ATTRIBUTE_NAMES):
             given = sum(getattr(face, name) is not None for face in self.faces)
             if 0 < given < len(self.faces):
                 raise ValueError(f"{name} is given for {given} of {len(self.faces)} faces: give it for all or none")
@@ -144,7 +150,7 @@ class AudienceIn(BaseModel):
         if first.gender is not None:
             data["gender"] = np.array([f.gender for f in self.faces])
             data["gender_confidence"] = np.array([f.gender_confidence or 1.0 for f in self.faces], dtype=np.float32)
-        for name in ATTRIBUTES:
+        for name in ATTRIBUTE_NAMES:
             if getattr(first, name) is not None:
                 data[name] = np.array([getattr(f, name) for f in self.faces], dtype=np.float32)
         return Faces(boxes=boxes, scores=np.array([f.score for f in self.faces], dtype=np.float32),

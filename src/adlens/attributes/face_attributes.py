@@ -14,9 +14,11 @@ import numpy as np
 
 from adlens.align import CropSpec
 from adlens.attributes.base import AttributeModel
+from adlens.columns import ATTRIBUTE_NAMES
 from adlens.runtime import OrtSession, TFLiteSession, open_session
 
-FACE_ATTRIBUTES = ("eyewear", "beard", "hat")
+FACE_ATTRIBUTES = ATTRIBUTE_NAMES
+"""The head's outputs, in order: the attributes declared in :data:`adlens.columns.ATTRIBUTES`."""
 BACKBONE = "mobilenet-v1-embedding"
 HEAD = "face-attributes-head"
 

@@ -16,7 +16,7 @@ from rich.markup import escape
 from adlens.annotate import annotate
 from adlens.cli.common import err, handle_errors, out, progress_bar
 from adlens.errors import InvalidInputError
-from adlens.faces import EMOTIONS
+from adlens.columns import CSV_FIELDS, csv_values, face_records
 from adlens.imageio import Decoded, display_name, iter_image_files, save_image
 from adlens.pipeline import Analysis, Analyzer
 
@@ -26,11 +26,7 @@ class DetectorName(str, Enum):
     dlib = "dlib"
 
 
-CSV_COLUMNS = (
-    ["image", "face", "x", "y", "w", "h", "score"]
-    + [f"emotion_{e}" for e in EMOTIONS]
-    + ["dominant_emotion", "age", "age_bracket", "gender", "gender_confidence", "eyewear", "beard", "hat", "error"]
-)
+CSV_COLUMNS = ["image", "face", "x", "y", "w", "h", "score", *CSV_FIELDS, "error"]
 
 
 def _expand(paths: list[Path]) -> list[tuple[Path, Path]]:
@@ -72,13 +68,11 @@ def _csv_rows(result: Analysis) -> list[dict[str, object]]:
     if result.error or not len(result.faces):
         return [{"image": result.image, "face": "", "error": result.error or ""}]
     rows = []
-    for i, record in enumerate(result.faces.to_records()):
+    for i, record in enumerate(face_records(result.faces)):
         x, y, w, h = record["box"]
         row: dict[str, object] = {"image": result.image, "face": i, "x": x, "y": y, "w": w, "h": h}
         row["score"] = record["score"]
-        row.update({f"emotion_{k}": v for k, v in record.get("emotion", {}).items()})
-        for key in ("dominant_emotion", "age", "age_bracket", "gender", "gender_confidence", "eyewear", "beard", "hat"):
-            row[key] = record.get(key, "")
+        row.update(csv_values(record))
         rows.append(row)
     return rows
 

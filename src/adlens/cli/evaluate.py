@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from adlens import evaluation
+from adlens.columns import ATTRIBUTE_NAMES
 from adlens.cli.common import handle_errors, out, track, write_json
 
 app = typer.Typer(help="Measure accuracy on labelled data.", no_args_is_help=True)
@@ -123,16 +124,19 @@ def catalog(
 def attributes(
     folder: ExistingDir,
     labels: Annotated[Path, typer.Option("--labels", exists=True, dir_okay=False,
-                                         help="CSV: file,eyewear,beard,hat (1, 0, empty = skip).")],
+                                         help=f"CSV: file,{','.join(ATTRIBUTE_NAMES)} (1, 0, empty = skip).")],
     json_file: JsonOption = None,
-    threshold: Annotated[float, typer.Option(min=0.0, max=1.0, help="Probability that counts as present.")] = 0.5,
+    threshold: Annotated[float | None, typer.Option(
+        min=0.0, max=1.0, help="Probability that counts as present (default: ADLENS_ATTRIBUTE_THRESHOLD).",
+        show_default=False)] = None,
 ) -> None:
     """Eyewear, beard and hat: ROC AUC, precision and recall at the threshold, per attribute."""
     result = evaluation.evaluate_attributes(folder, labels, track=track, threshold=threshold)
     out.print(f"model {result['model']} on {result['n_images']} images ({result['no_face']} without a detected face)",
               highlight=False)
-    table = Table("attribute", "n", "positives", "ROC AUC", f"precision @{threshold:g}", f"recall @{threshold:g}")
-    for name in ("eyewear", "beard", "hat"):
+    cut = result["threshold"]
+    table = Table("attribute", "n", "positives", "ROC AUC", f"precision @{cut:g}", f"recall @{cut:g}")
+    for name in ATTRIBUTE_NAMES:
         row = result[name]
         table.add_row(name, str(row["n"]), str(row["positives"]),
                       *("-" if row[key] is None else f"{row[key]:.3f}" for key in ("auc", "precision", "recall")))

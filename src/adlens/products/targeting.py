@@ -1,5 +1,6 @@
 """Products for a face: targeting rules from eyewear, beard and hat to catalogue aspects.
 
+The default rules are the attributes declared in :data:`adlens.columns.ATTRIBUTES`.
 A rule fires when a face's attribute probability reaches its threshold; the products
 it proposes are those carrying one of its tokens (sunglasses, caps…), ranked by
 cosine against those tokens (plus the face's gender where the catalogue has it), and
@@ -15,11 +16,13 @@ from typing import Any
 
 import numpy as np
 
+from adlens.columns import ATTRIBUTE_BY_NAME, ATTRIBUTES, Attribute
 from adlens.errors import InvalidInputError
 from adlens.faces import Faces
 from adlens.products.recommend import Recommendation, Recommender
 from adlens.products.types import aspect_key
 from adlens.products.vectors import AspectIndex
+from adlens.settings import Settings
 
 #: How much the face's gender counts next to a rule's tokens (it only breaks ties).
 GENDER_WEIGHT = 0.3
@@ -28,23 +31,22 @@ _GENDER_TOKENS = {"male": ("men", "unisex"), "female": ("women", "unisex")}
 
 @dataclass(frozen=True)
 class Rule:
-    """When ``attribute`` ≥ ``threshold``, propose products carrying any of ``tokens``."""
+    """When ``attribute`` ≥ ``threshold``, propose products carrying any of ``tokens``.
+
+    Without a ``threshold`` the attribute's threshold setting applies (``ADLENS_ATTRIBUTE_THRESHOLD``).
+    """
 
     attribute: str
     tokens: tuple[str, ...]
     reason: str
-    threshold: float = 0.5
+    threshold: float | None = None
 
     def __post_init__(self) -> None:
-        if not self.tokens or not 0.0 <= self.threshold <= 1.0:
+        if not self.tokens or (self.threshold is not None and not 0.0 <= self.threshold <= 1.0):
             raise InvalidInputError(f"rule for {self.attribute!r} needs tokens and a threshold in [0, 1]")
 
 
-DEFAULT_RULES = (
-    Rule("eyewear", ("sunglasses", "eyewear", "frames", "spectacles", "sunglass"), "wears eyewear"),
-    Rule("beard", ("beard", "shaving", "trimmer", "moustache", "grooming"), "has a beard"),
-    Rule("hat", ("caps", "cap", "hats", "hat", "headwear"), "wears a hat"),
-)
+DEFAULT_RULES = tuple(Rule(a.name, a.tokens, a.label) for a in ATTRIBUTES)
 
 
 def load_rules(path: Path) -> tuple[Rule, ...]:
@@ -52,9 +54,18 @@ def load_rules(path: Path) -> tuple[Rule, ...]:
     try:
         items = json.loads(path.read_text(encoding="utf-8"))
         return tuple(Rule(str(i["attribute"]), tuple(str(t).lower() for t in i["tokens"]), str(i["reason"]),
-                          float(i.get("threshold", 0.5))) for i in items)
+                          float(i["threshold"]) if "threshold" in i else None) for i in items)
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise InvalidInputError(f"cannot read targeting rules from {path}: {error}") from None
+
+
+def _threshold(rule: Rule, settings: Settings | None) -> float:
+    """The rule's own threshold, else its attribute's threshold setting."""
+    if rule.threshold is not None:
+        return rule.threshold
+    # A rule on a column that no attribute declares takes the attributes' default setting.
+    attribute = ATTRIBUTE_BY_NAME.get(rule.attribute) or Attribute(rule.attribute, rule.reason, rule.tokens)
+    return attribute.threshold(settings)
 
 
 @dataclass
@@ -70,9 +81,11 @@ class FaceProducts:
 class FaceTargeting:
     """Applies targeting rules to every face of a :class:`Faces` over a catalogue index."""
 
-    def __init__(self, index: AspectIndex, rules: tuple[Rule, ...] = DEFAULT_RULES) -> None:
+    def __init__(self, index: AspectIndex, rules: tuple[Rule, ...] = DEFAULT_RULES,
+                 settings: Settings | None = None) -> None:
         self.index = index
         self.rules = rules
+        self._thresholds = {rule: _threshold(rule, settings) for rule in rules}
         self.recommender = Recommender(index)
         self._carriers = {rule: self._products_with(rule.tokens) for rule in rules}
 
@@ -94,7 +107,7 @@ class FaceTargeting:
             fired = []
             for rule in self.rules:
                 p = attributes.get(rule.attribute)
-                if p is None or p < rule.threshold:
+                if p is None or p < self._thresholds[rule]:
                     continue
                 fired.append(rule.attribute)
                 reason = f"{rule.reason}: p = {p:.2f}"

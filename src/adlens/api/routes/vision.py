@@ -16,6 +16,7 @@ from adlens.api.routes.ads import creative_url
 from adlens.api.errors import validation_response
 from adlens.api.schemas import MAX_ID, PRINTABLE, AudienceIn, Identifier, RewardIn
 from adlens.api.uploads import read_image
+from adlens.columns import face_records
 from adlens.decision.record import Decision, idle_json
 from adlens.errors import InvalidInputError
 from adlens.pipeline import full_scale
@@ -59,7 +60,7 @@ async def analyze(request: Request, _key: ScreenKey,
     frame, name = await read_image(image, service.settings.max_pixels, service.settings.decode_max_side)
     faces = full_scale(await run_in_threadpool(service.analyzer.analyze_array, frame.pixels), frame)
     service.metrics.faces.inc(len(faces))
-    return {"image": name, "width": frame.width, "height": frame.height, "faces": faces.to_records(), "error": None}
+    return {"image": name, "width": frame.width, "height": frame.height, "faces": face_records(faces), "error": None}
 
 
 @router.post("/decide", summary="Choose the ad for an audience: an image, or audience JSON",
