@@ -6,17 +6,15 @@ import pytest
 
 from adlens.annotate import LabelLayout, annotate, face_labels, layout_labels
 from adlens.faces import Faces
+from builders import make_faces
 
 
 def labelled_faces() -> Faces:
     emotion = np.zeros((1, 7), np.float32)
     emotion[0, 3] = 0.9
     emotion[0, 6] = 0.1
-    return Faces(
-        np.array([[40, 40, 60, 60]]), np.array([0.9]), np.full((1, 5, 2), 60.0),
-        data={"emotion": emotion, "age": np.array([31.0]), "gender": np.array(["female"], dtype=object),
-              "gender_confidence": np.array([0.96]), "eyewear": np.array([0.25])},
-    )
+    return make_faces([40, 40, 60, 60], emotion=emotion, age=31.0, gender="female", gender_confidence=0.96,
+                      eyewear=0.25)
 
 
 def test_labels_show_percentages_age_and_gender():
@@ -46,7 +44,7 @@ def test_annotate_without_faces_is_unchanged():
     (-0.4, "age 0 (0-12)"),
 ])
 def test_age_and_its_bracket_agree(age: float, expected: str):
-    faces = Faces(np.array([[0, 0, 10, 10]]), np.array([0.9]), np.zeros((1, 5, 2)), data={"age": np.array([age])})
+    faces = make_faces([0, 0, 10, 10], age=age)
     assert face_labels(faces, 0) == [expected]
 
 
@@ -66,12 +64,9 @@ def crowd(boxes: np.ndarray, seed: int = 0) -> tuple[Faces, list[list[str]]]:
     n = len(boxes)
     rng = np.random.default_rng(seed)
     emotion = rng.dirichlet(np.ones(7), n).astype(np.float32)
-    faces = Faces(
-        boxes, np.full(n, 0.9), boxes[:, None, :2] + boxes[:, None, 2:] / 2 + np.zeros((n, 5, 2)),
-        data={"emotion": emotion, "age": rng.uniform(5, 80, n), "gender": rng.choice(["male", "female"], n),
-              "gender_confidence": rng.uniform(0.5, 1, n), "eyewear": rng.random(n), "beard": rng.random(n),
-              "hat": rng.random(n)},
-    )
+    faces = make_faces(boxes, emotion=emotion, age=rng.uniform(5, 80, n), gender=rng.choice(["male", "female"], n),
+                       gender_confidence=rng.uniform(0.5, 1, n), eyewear=rng.random(n), beard=rng.random(n),
+                       hat=rng.random(n))
     return faces, [face_labels(faces, i) for i in range(n)]
 
 
@@ -197,8 +192,7 @@ def test_labels_avoid_the_title():
 def test_annotate_grows_the_canvas_for_a_legend():
     image = np.zeros((200, 200, 3), np.uint8)
     boxes = grid_boxes(2, 2, face=100, step_x=100, step_y=100, margin=0)
-    faces = Faces(boxes, np.full(4, 0.9), np.full((4, 5, 2), 50.0),
-                  data={"age": np.array([20.0, 30.0, 40.0, 50.0])})
+    faces = make_faces(boxes, age=[20.0, 30.0, 40.0, 50.0])
     drawn = annotate(image, faces)
     assert drawn.shape[0] >= 200 and drawn.shape[1] > 200
     assert drawn[:, 200:].sum() > 0  # the legend is drawn
