@@ -40,12 +40,16 @@ def make_faces(
 ) -> Faces:
     """Synthetic `Faces`: ``boxes`` is a count (a row of 50-px squares) or ``(n, 4)`` ``x, y, w, h``.
 
-    ``embeddings`` is ``(n, d)`` or ``None``. ``scores`` is one value for every face or one per face. ``landmarks`` defaults to
-    frontal points inside each box (nose aside where ``looking`` is false); a single
-    ``(5, 2)`` set is repeated for every face. ``columns`` become ``data``; a scalar
-    column (``gender="female"``, ``hat=0.9``) is repeated for every face.
+    ``embeddings`` is ``(n, d)`` or ``None``; ``scores`` one value for every face or one
+    per face. ``landmarks`` defaults to frontal points inside each box (nose aside where
+    ``looking`` is false; ``None`` counts as looking); a single ``(5, 2)`` set is repeated
+    for every face. ``columns`` become ``data``; a scalar column (``gender="female"``,
+    ``hat=0.9``) is repeated for every face. ``looking`` shapes the landmarks only: pass a
+    ``looking`` data column through ``Faces.with_columns``.
     """
-    boxes = row_of_boxes(boxes) if isinstance(boxes, int) else np.asarray(boxes, np.float32).reshape(-1, 4)
+    if isinstance(boxes, int):
+        boxes = row_of_boxes(boxes)
+    boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
     n = len(boxes)
     if landmarks is None:
         landmarks = landmarks_in(boxes, True if looking is None else looking)
