@@ -64,7 +64,8 @@ def test_header_names_the_file_its_hash_and_versions() -> None:
 @pytest.mark.parametrize(
     ("row", "expected"),
     [
-        ("eyewear", "| eyewear | 0.912 (0.862–0.942) | 0.900 (0.850–0.930) | 0.500 | 0.750 | 20 / 60 | sunglasses 0.880 |"),
+        ("eyewear",
+         "| eyewear | 0.912 (0.862–0.942) | 0.900 (0.850–0.930) | 0.500 | 0.750 | 20 / 60 | sunglasses 0.880 |"),
         ("beard", "| beard | 0.801 (0.751–0.831) | 0.800 (0.750–0.830) | – | 0.750 | 10 / 70 | – |"),
         ("hat", "| hat | 0.700 (0.650–0.730) | 0.650 (0.600–0.680) | 0.500 | 0.750 | 5 / 75 | cap 0.950 |"),
     ],
