@@ -19,7 +19,7 @@ import adlens.training.recipe as recipe
 from adlens.errors import InvalidInputError
 from adlens.training.attributes import Examples, LabelledImage
 from adlens.training.card import model_card
-from adlens.training.recipe import HEAD_FILENAME, AttributeTraining, TrainedHead, save_attribute_head
+from adlens.training.recipe import HEAD_FILENAME, AttributeTraining, save_attribute_head, train_attribute_head
 
 DIMENSIONS = 16
 
@@ -88,7 +88,7 @@ def small(**fields: Any) -> AttributeTraining:
 
 def test_training_report(stand_ins: dict[str, Any]) -> None:
     config = small(products=Path("shop"), extra=Path("faces"), seed=4, synthetic_per_face=2.0, mirror=False)
-    trained = train_quietly(config)
+    trained = train_attribute_head(config)
     build = stand_ins["build"]
     assert build["featurizer"] == ("featurizer", None)
     assert build["accessories"] == {"sunglasses": ["sunglasses from shop"] * 2, "cap": ["cap from shop"] * 2}
@@ -113,13 +113,9 @@ def test_training_report(stand_ins: dict[str, Any]) -> None:
     json.dumps(report)  # the report is plain JSON
 
 
-def train_quietly(config: AttributeTraining) -> TrainedHead:
-    return recipe.train_attribute_head(config)
-
-
 def test_without_synthetic_rows_there_is_one_variant(stand_ins: dict[str, Any]) -> None:
     stand_ins["examples"] = tiny_examples(synthetic=False)
-    trained = train_quietly(small())
+    trained = train_attribute_head(small())
     assert stand_ins["build"]["accessories"] == {} and stand_ins["build"]["extra"] == []
     assert list(trained.report["cross_validation"]) == ["recipe"]
     assert trained.report["counts"]["synthetic_share"] == 0.0
@@ -136,7 +132,7 @@ def test_synthetic_rows_are_weighted_in_the_final_fit(stand_ins: dict[str, Any],
         return fit(self, X, Y, sample_weight)
 
     monkeypatch.setattr(recipe.AttributeHead, "fit", recording_fit)
-    trained = train_quietly(small(synthetic_weight=0.3, C=0.5))
+    trained = train_attribute_head(small(synthetic_weight=0.3, C=0.5))
     examples = stand_ins["examples"]
     np.testing.assert_allclose(seen[-1], np.where(examples.synthetic, 0.3, 1.0))
     assert trained.head.C == 0.5 and trained.head.n_features_in_ == DIMENSIONS
@@ -152,18 +148,18 @@ def test_synthetic_rows_are_weighted_in_the_final_fit(stand_ins: dict[str, Any],
 def test_bad_labels_are_refused(tmp_path: Path, labels_csv: str, message: str) -> None:
     (tmp_path / "labels.csv").write_text(labels_csv)
     with pytest.raises(InvalidInputError, match=message):
-        train_quietly(AttributeTraining(tmp_path))
+        train_attribute_head(AttributeTraining(tmp_path))
 
 
 def test_no_labelled_image_is_refused(stand_ins: dict[str, Any]) -> None:
     stand_ins["images"] = []
     with pytest.raises(InvalidInputError, match=r"no labelled images in utk/labels\.csv"):
-        train_quietly(small())
+        train_attribute_head(small())
     assert "build" not in stand_ins  # refused before any photo is read
 
 
 def test_save_writes_the_head_its_report_and_its_card(stand_ins: dict[str, Any], tmp_path: Path) -> None:
-    trained = train_quietly(small(products=Path("shop")))
+    trained = train_attribute_head(small(products=Path("shop")))
     out = tmp_path / "new" / "weights"
     paths = save_attribute_head(trained, out)
     assert paths == {"onnx": out / HEAD_FILENAME, "json": out / "face_attributes_head.json",
