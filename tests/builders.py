@@ -35,7 +35,7 @@ def make_faces(
     *,
     scores: float | Any = 0.9,
     landmarks: Any | None = None,
-    looking: bool | Sequence[bool] | None = True,
+    looking: Any = True,
     **columns: Any,
 ) -> Faces:
     """Synthetic `Faces`: ``boxes`` is a count (a row of 50-px squares) or ``(n, 4)`` ``x, y, w, h``.

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from cryptography.fernet import Fernet
+from pydantic import SecretStr
 
 from adlens.crypto import KEY_FILE, EmbeddingCipher, key_path
 from adlens.errors import StoreError
@@ -16,7 +17,7 @@ from adlens.settings import Settings
 
 def settings(folder: Path, key: str = "") -> Settings:
     """Settings with their own data folder and ``gallery_key`` (empty: the key file)."""
-    return Settings(data_dir=folder, gallery_key=key)
+    return Settings(data_dir=folder, gallery_key=SecretStr(key))
 
 
 @pytest.mark.parametrize(
@@ -103,7 +104,7 @@ def test_a_key_file_made_by_another_process_wins(tmp_path: Path, monkeypatch: py
     config = settings(tmp_path)
     winner = Fernet.generate_key()
     real_exists = Path.exists
-    calls = []
+    calls: list[Path] = []
 
     def exists_then_race(path: Path) -> bool:
         if path == key_path(config) and not calls:

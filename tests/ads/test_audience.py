@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 import pytest
@@ -18,7 +19,7 @@ def faces_with(landmarks: list[np.ndarray], ages: list[float] | None = None, wid
                emotion: np.ndarray | None = None) -> Faces:
     n = len(landmarks)
     boxes = [[0, 0, w, w * 1.2] for w in widths or [100.0] * n]
-    columns = {} if ages is None else {"age": np.array(ages, np.float32), "gender": "male"}
+    columns: dict[str, Any] = {} if ages is None else {"age": np.array(ages, np.float32), "gender": "male"}
     if emotion is not None:
         columns["emotion"] = emotion
     return make_faces(boxes, landmarks=np.reshape(landmarks, (n, 5, 2)), scores=1.0, **columns)

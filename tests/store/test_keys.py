@@ -114,5 +114,6 @@ def test_one_transaction_for_several_calls(store: Store) -> None:
     with store.transaction() as session:
         store.add_api_key("k1", digest("s"), "admin", session=session)
         store.revoke_api_key("k1", session=session)
-        assert store.api_key_by_hash(digest("s"), session=session).revoked_at is not None
+        found = store.api_key_by_hash(digest("s"), session=session)
+        assert found is not None and found.revoked_at is not None
     assert not store.list_api_keys()[0].active

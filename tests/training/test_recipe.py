@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -83,7 +84,7 @@ def stand_ins(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
 
 
 def small(**fields: Any) -> AttributeTraining:
-    return AttributeTraining(**{"data": Path("utk"), "folds": 3, "bootstrap": 20} | fields)
+    return replace(AttributeTraining(Path("utk"), folds=3, bootstrap=20), **fields)
 
 
 def test_training_report(stand_ins: dict[str, Any]) -> None:
