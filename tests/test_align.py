@@ -5,10 +5,7 @@ import pytest
 
 from adlens.align import DLIB_CHIP_TEMPLATE, CropSpec, align_faces, crop_faces
 from adlens.faces import Faces
-
-
-def one_face(box, landmarks) -> Faces:
-    return Faces(np.array([box], np.float32), np.array([0.9]), np.array([landmarks], np.float32))
+from builders import make_faces
 
 
 def gradient_image(height=300, width=400) -> np.ndarray:
@@ -18,7 +15,7 @@ def gradient_image(height=300, width=400) -> np.ndarray:
 
 def test_align_on_template_is_identity():
     image = gradient_image()
-    faces = one_face([0, 0, 150, 150], DLIB_CHIP_TEMPLATE)
+    faces = make_faces([0, 0, 150, 150], landmarks=DLIB_CHIP_TEMPLATE)
     chip = align_faces(image, faces)[0]
     np.testing.assert_allclose(chip.astype(int), image[:150, :150].astype(int), atol=1)
 
@@ -26,7 +23,7 @@ def test_align_on_template_is_identity():
 def test_align_undoes_scale_and_shift():
     image = gradient_image(600, 800)
     landmarks = DLIB_CHIP_TEMPLATE * 2 + [100, 50]
-    chip = align_faces(image, one_face([100, 50, 300, 300], landmarks))[0]
+    chip = align_faces(image, make_faces([100, 50, 300, 300], landmarks=landmarks))[0]
     expected = image[50:350:2, 100:400:2]
     assert np.abs(chip.astype(int) - expected.astype(int)).mean() < 3
 
@@ -42,7 +39,7 @@ def test_align_undoes_scale_and_shift():
 def test_crop_shapes(spec, shape):
     image = gradient_image()
     landmarks = [[20, 20], [40, 20], [30, 30], [22, 40], [38, 40]]
-    faces = Faces(np.array([[10, 10, 40, 40], [350, 250, 60, 60]], np.float32), np.ones(2), np.array([landmarks] * 2))
+    faces = make_faces([[10, 10, 40, 40], [350, 250, 60, 60]], landmarks=landmarks)
     crops = crop_faces(image, faces, spec)
     assert crops.shape == shape and crops.dtype == np.uint8
 
@@ -50,7 +47,7 @@ def test_crop_shapes(spec, shape):
 def test_crop_at_image_edge_replicates_border():
     image = np.zeros((100, 100, 3), np.uint8)
     image[:, :5] = 255  # white left edge
-    faces = one_face([0, 20, 40, 40], [[10, 30], [30, 30], [20, 40], [12, 50], [28, 50]])
+    faces = make_faces([0, 20, 40, 40], landmarks=[[10, 30], [30, 30], [20, 40], [12, 50], [28, 50]])
     crop = crop_faces(image, faces, CropSpec(64, pad=0.5))[0]
     assert crop[:, 0].mean() > 200, "outside the image, the edge is replicated"
 

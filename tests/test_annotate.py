@@ -5,6 +5,7 @@ import numpy as np
 from adlens.annotate import LabelLayout, annotate, layout_labels
 from adlens.columns import face_labels
 from adlens.faces import Faces
+from builders import make_faces
 
 
 def test_annotate_draws_on_a_copy():
@@ -35,12 +36,9 @@ def crowd(boxes: np.ndarray, seed: int = 0) -> tuple[Faces, list[list[str]]]:
     n = len(boxes)
     rng = np.random.default_rng(seed)
     emotion = rng.dirichlet(np.ones(7), n).astype(np.float32)
-    faces = Faces(
-        boxes, np.full(n, 0.9), boxes[:, None, :2] + boxes[:, None, 2:] / 2 + np.zeros((n, 5, 2)),
-        data={"emotion": emotion, "age": rng.uniform(5, 80, n), "gender": rng.choice(["male", "female"], n),
-              "gender_confidence": rng.uniform(0.5, 1, n), "eyewear": rng.random(n), "beard": rng.random(n),
-              "hat": rng.random(n)},
-    )
+    faces = make_faces(boxes, emotion=emotion, age=rng.uniform(5, 80, n), gender=rng.choice(["male", "female"], n),
+                       gender_confidence=rng.uniform(0.5, 1, n), eyewear=rng.random(n), beard=rng.random(n),
+                       hat=rng.random(n))
     return faces, [face_labels(faces, i) for i in range(n)]
 
 
@@ -166,8 +164,7 @@ def test_labels_avoid_the_title():
 def test_annotate_grows_the_canvas_for_a_legend():
     image = np.zeros((200, 200, 3), np.uint8)
     boxes = grid_boxes(2, 2, face=100, step_x=100, step_y=100, margin=0)
-    faces = Faces(boxes, np.full(4, 0.9), np.full((4, 5, 2), 50.0),
-                  data={"age": np.array([20.0, 30.0, 40.0, 50.0])})
+    faces = make_faces(boxes, age=[20.0, 30.0, 40.0, 50.0])
     drawn = annotate(image, faces)
     assert drawn.shape[0] >= 200 and drawn.shape[1] > 200
     assert drawn[:, 200:].sum() > 0  # the legend is drawn

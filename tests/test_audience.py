@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 import pytest
 
 from adlens.audience import FEATURE_NAMES, Audience, attention, distance
 from adlens.faces import EMOTIONS, Faces
+from builders import make_faces
 
 FRONTAL = np.array([[30, 40], [70, 40], [50, 60], [35, 80], [65, 80]], dtype=np.float32)
 
@@ -16,12 +18,11 @@ FRONTAL = np.array([[30, 40], [70, 40], [50, 60], [35, 80], [65, 80]], dtype=np.
 def faces_with(landmarks: list[np.ndarray], ages: list[float] | None = None, widths: list[float] | None = None,
                emotion: np.ndarray | None = None) -> Faces:
     n = len(landmarks)
-    widths = widths or [100.0] * n
-    boxes = np.array([[0, 0, w, w * 1.2] for w in widths], dtype=np.float32).reshape(n, 4)
-    data = {} if ages is None else {"age": np.array(ages, np.float32), "gender": np.array(["male"] * n)}
+    boxes = [[0, 0, w, w * 1.2] for w in widths or [100.0] * n]
+    columns: dict[str, Any] = {} if ages is None else {"age": np.array(ages, np.float32), "gender": "male"}
     if emotion is not None:
-        data["emotion"] = emotion
-    return Faces(boxes, np.ones(n), np.stack(landmarks) if n else np.zeros((0, 5, 2)), None, data)
+        columns["emotion"] = emotion
+    return make_faces(boxes, landmarks=np.reshape(landmarks, (n, 5, 2)), scores=1.0, **columns)
 
 
 @pytest.mark.parametrize(("nose_shift", "expected"), [(0.0, 1.0), (14.0, 0.5), (40.0, 0.0)])

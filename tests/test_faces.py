@@ -8,41 +8,31 @@ import numpy as np
 import pytest
 
 from adlens.faces import EMOTIONS, Faces, age_bracket
+from builders import landmarks_in, make_faces
 
 # --------------------------------------------------------------------------- helpers
 
 
-def landmarks_for(boxes: np.ndarray) -> np.ndarray:
-    """Five plausible landmarks inside each ``x, y, w, h`` box."""
-    boxes = np.asarray(boxes, dtype=np.float32).reshape(-1, 4)
-    relative = np.array([[0.3, 0.4], [0.7, 0.4], [0.5, 0.6], [0.35, 0.8], [0.65, 0.8]], dtype=np.float32)
-    return boxes[:, None, :2] + relative[None] * boxes[:, None, 2:]
-
-
-def make_faces(sizes: list[tuple[float, float]], **extra: Any) -> Faces:
+def sized(sizes: list[tuple[float, float]], **extra: Any) -> Faces:
     """Faces with boxes of the given ``(w, h)``, placed side by side, scores 0.9, 0.8, …"""
-    n = len(sizes)
-    boxes = np.array([[20.0 * i, 10.0 * i, w, h] for i, (w, h) in enumerate(sizes)], dtype=np.float32).reshape(n, 4)
-    scores = np.linspace(0.9, 0.5, n, dtype=np.float32) if n else np.zeros(0)
-    return Faces(boxes, scores, landmarks_for(boxes), **extra)
+    boxes = np.array([[20.0 * i, 10.0 * i, w, h] for i, (w, h) in enumerate(sizes)], np.float32).reshape(-1, 4)
+    return make_faces(boxes, scores=np.linspace(0.9, 0.5, len(sizes)), **extra)
 
 
 def three_faces() -> Faces:
     """Three faces (areas 100, 400, 225) with embeddings and three data columns."""
-    return make_faces(
+    return sized(
         [(10, 10), (20, 20), (15, 15)],
         embeddings=np.arange(3 * 4, dtype=np.float32).reshape(3, 4),
-        data={
-            "age": np.array([8.0, 30.0, 70.0]),
-            "gender": np.array(["female", "male", "female"]),
-            "emotion": np.eye(7)[[3, 0, 6]],
-        },
+        age=np.array([8.0, 30.0, 70.0]),
+        gender=np.array(["female", "male", "female"]),
+        emotion=np.eye(7)[[3, 0, 6]],
     )
 
 
 def good_arrays(n: int = 2) -> dict[str, Any]:
     boxes = np.tile(np.array([[1.0, 2.0, 10.0, 12.0]]), (n, 1))
-    return {"boxes": boxes, "scores": np.full(n, 0.9), "landmarks": landmarks_for(boxes)}
+    return {"boxes": boxes, "scores": np.full(n, 0.9), "landmarks": landmarks_in(boxes)}
 
 
 def with_value(array: np.ndarray, index: tuple[int, ...], value: float) -> np.ndarray:
@@ -142,7 +132,7 @@ def test_with_columns_checks_the_length() -> None:
 
 
 def test_with_embeddings() -> None:
-    faces = make_faces([(10, 10), (20, 20)])
+    faces = sized([(10, 10), (20, 20)])
     assert faces.embeddings is None
     out = faces.with_embeddings(np.ones((2, 128), dtype=np.float64))
     assert out.embeddings is not None
@@ -239,7 +229,7 @@ def test_getitem_empty_index_list_selects_nothing() -> None:
 
 
 def test_getitem_without_embeddings_keeps_none() -> None:
-    faces = make_faces([(10, 10), (20, 20)])
+    faces = sized([(10, 10), (20, 20)])
     assert faces[0].embeddings is None
     assert faces[[1, 0]].embeddings is None
 
@@ -269,7 +259,7 @@ AREA_CASES = [
 
 @pytest.mark.parametrize(("sizes", "largest", "order"), AREA_CASES)
 def test_largest_and_sorted_by_area(sizes: list[tuple[float, float]], largest: int, order: list[int]) -> None:
-    faces = make_faces(sizes)
+    faces = sized(sizes)
     np.testing.assert_allclose(faces.areas, [w * h for w, h in sizes])
     big = faces.largest()
     assert len(big) == 1
@@ -302,7 +292,7 @@ EQUALITY_CASES = [
     (three_faces(), three_faces(), True),
     (three_faces()[[0]], three_faces()[0], True),
     (three_faces(), three_faces()[[0, 1, 2]], True),
-    (make_faces([(10, 10), (20, 20)]), make_faces([(10, 10), (20, 20)]), True),
+    (sized([(10, 10), (20, 20)]), sized([(10, 10), (20, 20)]), True),
     (three_faces(), three_faces()[[1, 0, 2]], False),
     (three_faces(), three_faces()[:2], False),
     (three_faces(), Faces.empty(), False),

@@ -11,7 +11,8 @@ import pytest
 from adlens.audience import Audience
 from adlens.ads.inventory import Ad, validate_ad
 from adlens.ads.rules import UNTARGETED, RuleContext, evaluate, evaluate_all
-from adlens.faces import EMOTIONS, Faces
+from adlens.faces import EMOTIONS
+from builders import make_faces
 
 #: Monday 3 June 2024, 09:30 local time (rules read local time from ``now.astimezone()``).
 MONDAY_MORNING = datetime(2024, 6, 3, 9, 30).astimezone()
@@ -45,7 +46,7 @@ def make_audience(
     for name in drop:
         columns.pop(name)
     boxes = np.array([[10.0 + 100 * i, 10.0, 80.0, 80.0] for i in range(n)]).reshape(n, 4)
-    found = Faces(boxes, np.full(n, 0.9), np.zeros((n, 5, 2)), data=columns)
+    found = make_faces(boxes, **columns)
     return Audience.from_faces(found, (640, 480), screen, MONDAY_MORNING, customers)
 
 

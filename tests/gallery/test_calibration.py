@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from adlens.errors import InvalidInputError
-from adlens.faces import Faces
 from adlens.gallery.calibration import THRESHOLDS, Faceset, calibrate, embed_folders, pair_distances, rates
 from adlens.pipeline import Analysis
+from builders import make_faces
 
 
 def unit(*values: float) -> np.ndarray:
@@ -18,13 +18,6 @@ def unit(*values: float) -> np.ndarray:
     vector = np.zeros(128, np.float32)
     vector[: len(values)] = values
     return vector
-
-
-def faces(*vectors: np.ndarray, sizes: tuple[float, ...] = ()) -> Faces:
-    n = len(vectors)
-    sides = sizes or (50.0,) * n
-    boxes = np.array([[0, 0, side, side] for side in sides], np.float32)
-    return Faces(boxes, np.ones(n), np.zeros((n, 5, 2)), np.stack(vectors) if n else None)
 
 
 def test_pairs_and_groups() -> None:
@@ -88,8 +81,8 @@ class StubAnalyzer:
         if stem == "broken":
             return Analysis(str(path), error="not an image"), None
         if stem == "big+small":
-            return Analysis(str(path), faces=faces(unit(1), unit(9), sizes=(80.0, 20.0))), None
-        return Analysis(str(path), faces=faces(unit(float(len(stem))))), None
+            return Analysis(str(path), faces=make_faces([[0, 0, 80, 80], [0, 0, 20, 20]], [unit(1), unit(9)])), None
+        return Analysis(str(path), faces=make_faces(1, [unit(float(len(stem)))])), None
 
 
 def test_embed_folders(tmp_path) -> None:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pytest
 
 from adlens.errors import InvalidInputError
-from adlens.faces import Faces
 from adlens.products.targeting import DEFAULT_RULES, FaceTargeting, Rule, face_products_json, load_rules
 from adlens.products.vectors import AspectIndex
 from adlens.settings import Settings
+from builders import make_faces
 
 CATALOGUE = {
     "sun-m": {"token:sunglasses": 1.0, "token:men": 1.0, "token:black": 1.0},
@@ -21,20 +20,13 @@ CATALOGUE = {
 }
 
 
-def faces(**columns) -> Faces:
-    n = len(next(iter(columns.values())))
-    boxes = np.array([[10 + 60 * i, 10, 50, 50] for i in range(n)], np.float32)
-    data = {k: np.asarray(v, dtype=object if k == "gender" else np.float32) for k, v in columns.items()}
-    return Faces(boxes, np.ones(n, np.float32), np.zeros((n, 5, 2), np.float32), data=data)
-
-
 @pytest.fixture()
 def targeting():
     return FaceTargeting(AspectIndex(list(CATALOGUE), list(CATALOGUE.values())))
 
 
 def test_each_face_gets_what_its_attributes_call_for(targeting):
-    result = targeting.recommend(faces(eyewear=[0.94, 0.1], beard=[0.0, 0.0], hat=[0.2, 0.8],
+    result = targeting.recommend(make_faces(2, eyewear=[0.94, 0.1], beard=[0.0, 0.0], hat=[0.2, 0.8],
                                        gender=["female", "male"]), k=3)
     first, second = result
     assert first.fired == ["eyewear"] and [p.product for p in first.products] == ["sun-w", "sun-m"]
@@ -44,12 +36,12 @@ def test_each_face_gets_what_its_attributes_call_for(targeting):
 
 
 def test_no_rule_fires_and_missing_products(targeting):
-    (only,) = targeting.recommend(faces(eyewear=[0.1], beard=[0.99], hat=[0.0]))
+    (only,) = targeting.recommend(make_faces(1, eyewear=[0.1], beard=[0.99], hat=[0.0]))
     assert only.fired == ["beard"] and only.products == []  # no beard-care product in this catalogue
 
 
 def test_json_form(targeting):
-    found = faces(eyewear=[0.9], beard=[0.0], hat=[0.0])
+    found = make_faces(1, eyewear=[0.9], beard=[0.0], hat=[0.0])
     data = face_products_json(targeting.recommend(found), found, {"sun-m": "Black Shades"})
     assert data[0]["box"] == [10.0, 10.0, 50.0, 50.0]
     item = next(p for p in data[0]["products"] if p["product"] == "sun-m")
@@ -63,7 +55,7 @@ def test_rules_from_json(tmp_path, targeting):
     rules = load_rules(path)
     assert rules == (Rule("beard", ("tshirts",), "bearded", 0.3),)
     custom = FaceTargeting(targeting.index, rules)
-    (face,) = custom.recommend(faces(eyewear=[0.0], beard=[0.5], hat=[0.0]))
+    (face,) = custom.recommend(make_faces(1, eyewear=[0.0], beard=[0.5], hat=[0.0]))
     assert [p.product for p in face.products] == ["tee"] and face.products[0].reasons == ["bearded: p = 0.50"]
     path.write_text("[{}]")
     with pytest.raises(InvalidInputError, match="cannot read targeting rules"):
@@ -83,5 +75,5 @@ def test_default_rules_cover_the_three_attributes():
 def test_threshold_from_the_setting_unless_the_rule_has_one(targeting, setting, rule_threshold, fired):
     rules = tuple(Rule(r.attribute, r.tokens, r.reason, rule_threshold) for r in DEFAULT_RULES)
     custom = FaceTargeting(targeting.index, rules, Settings(attribute_threshold=setting))
-    (face,) = custom.recommend(faces(eyewear=[0.9], beard=[0.0], hat=[0.0]))
+    (face,) = custom.recommend(make_faces(1, eyewear=[0.9], beard=[0.0], hat=[0.0]))
     assert face.fired == fired

@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
-from adlens.faces import Faces
+import builders
 
 #: (photo, seconds) in playing order; None is an empty frame.
 SCENES = (("obama3.jpg", 2.0), ("two_people.jpg", 2.0), (None, 1.0), ("lin-manuel-miranda.png", 2.0))
@@ -99,25 +99,7 @@ def fake_decider():
 
 
 # --- synthetic faces ---------------------------------------------------------------
-def landmarks(box, looking: bool = True) -> np.ndarray:
-    """Five points of a frontal face in ``box`` (nose pushed aside when not looking)."""
-    x, y, w, h = box
-    nose_x = 0.5 if looking else 0.85
-    points = [(0.3, 0.35), (0.7, 0.35), (nose_x, 0.55), (0.35, 0.75), (0.65, 0.75)]
-    return np.array([(x + px * w, y + py * h) for px, py in points])
-
-
-def synthetic_faces(boxes, embeddings=None, looking=None, **columns):
-    """Synthetic faces: ``boxes`` xywh, optional embeddings and data columns."""
-    looking = looking or [True] * len(boxes)
-    return Faces(
-        np.array(boxes, dtype=np.float32).reshape(-1, 4), np.full(len(boxes), 0.9),
-        np.array([landmarks(b, look) for b, look in zip(boxes, looking)]).reshape(-1, 5, 2),
-        None if embeddings is None else np.array(embeddings, dtype=np.float32), columns,
-    )
-
-
 @pytest.fixture(scope="session")
 def make_faces():
-    """:func:`synthetic_faces`: ``make_faces(boxes, embeddings=None, looking=None, **columns)``."""
-    return synthetic_faces
+    """The shared :func:`builders.make_faces`: ``make_faces(boxes, embeddings=None, looking=None, **columns)``."""
+    return builders.make_faces

@@ -14,10 +14,10 @@ from sklearn.metrics import roc_auc_score
 from typer.testing import CliRunner
 
 from adlens.runtime import OrtSession
-from adlens.faces import Faces
 from adlens.training.attributes import Examples, same_face
 from adlens.training.head import INPUT_NAME, OUTPUT_NAME, AttributeHead
 from adlens.training.validation import binary_metrics, bootstrap_auc, cross_validate, stratification_key
+from builders import make_faces
 from helpers import DATA, MODELS, need
 
 FACES = DATA / "face_attributes_utk"
@@ -96,10 +96,6 @@ def test_fit_refuses(case, change, message):
 # --------------------------------------------------------------------------- metrics and folds
 
 
-def faces_at(*boxes: tuple[float, float, float, float]) -> Faces:
-    return Faces(np.array(boxes, np.float32).reshape(-1, 4), np.ones(len(boxes)), np.zeros((len(boxes), 5, 2)))
-
-
 @pytest.mark.parametrize(
     ("boxes", "expected"),
     [
@@ -110,7 +106,7 @@ def faces_at(*boxes: tuple[float, float, float, float]) -> Faces:
     ],
 )
 def test_same_face_is_found_by_place(boxes, expected):
-    found = same_face(faces_at(*boxes), np.array([0, 0, 100, 100]))
+    found = same_face(make_faces(boxes), np.array([0, 0, 100, 100]))
     assert (None if not len(found) else tuple(found.boxes[0])) == expected
 
 

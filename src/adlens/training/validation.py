@@ -70,7 +70,8 @@ def cross_validate(
         head = make_head().fit(examples.features[train], examples.labels[train], weights[train])
         predicted[test] = head.predict_proba(examples.features[real[test]])
         scored = np.isin(examples.source[made], examples.source[real[test]])
-        synthetic_predicted[scored] = head.predict_proba(examples.features[made[scored]])
+        if scored.any():  # scikit-learn refuses to predict zero rows (a fold, or a recipe, without synthetic rows)
+            synthetic_predicted[scored] = head.predict_proba(examples.features[made[scored]])
     return CrossValidation(predicted, truth, synthetic_predicted, examples.kind[made])
 
 
