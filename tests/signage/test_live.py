@@ -11,7 +11,7 @@ import pytest
 from adlens.errors import InvalidImageError
 from adlens.settings import Settings
 from adlens.signage.live import SOURCE, LiveResult, LiveScreens
-from adlens.store.events import PLAY
+from adlens.events import PLAY
 
 TIMEOUT = 5.0
 #: One person at the same place in every frame: frames under the tracker's 2 s max age apart keep one id,
