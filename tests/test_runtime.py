@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from adlens.errors import ModelUnavailableError
-from adlens.registry import get_spec
+from adlens.modelspecs import get_spec
 from adlens.runtime import (
     OrtSession,
     TFLiteSession,

@@ -22,7 +22,8 @@ import numpy as np
 
 from adlens.errors import InvalidInputError, ModelUnavailableError
 from adlens.files import atomic_path
-from adlens.registry import ModelSpec, get_spec, resolve
+from adlens.modelspecs import ModelSpec, get_spec
+from adlens.registry import resolve
 from adlens.settings import Settings, get_settings
 
 if TYPE_CHECKING:
