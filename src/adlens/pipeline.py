@@ -159,6 +159,24 @@ class Analyzer:
         return Analysis(name, decoded.width, decoded.height, faces), decoded
 
 
+def analyzer_for(
+    settings: Settings | None = None,
+    *,
+    embed: bool = True,
+    attributes: Sequence[str] | None = None,
+    detector: str | None = None,
+) -> Analyzer:
+    """The one way a service or command gets its analyser: an :class:`Analyzer` built and loaded.
+
+    Services that find people again (the gallery, the decider, the API, signage)
+    take the default, with identity embeddings; ``attributes=[]`` keeps only the
+    detector (and embedder), ``embed=False`` leaves the embedder out. Loading
+    checks every weight file first, so one ModelUnavailableError names all the
+    missing ones.
+    """
+    return Analyzer(settings, detector=detector, attributes=attributes, embed=embed).load()
+
+
 def full_scale(faces: Faces, decoded: Decoded) -> Faces:
     """``faces`` found in ``decoded.pixels`` with boxes and landmarks in the picture's own coordinates."""
     return faces if decoded.scale == 1 else faces.scaled(decoded.scale)

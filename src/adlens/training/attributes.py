@@ -26,7 +26,7 @@ from adlens.backbone import mobilenet_embeddings
 from adlens.evaluation import Track, read_attribute_labels
 from adlens.faces import Faces
 from adlens.imageio import load_image
-from adlens.pipeline import Analyzer
+from adlens.pipeline import analyzer_for
 from adlens.runtime import TFLiteSession, open_session
 from adlens.settings import Settings
 from adlens.training.synthetic import Accessory, Kind, jpeg_roundtrip, place_cap, place_glasses
@@ -121,7 +121,7 @@ class FaceFeaturizer:
     """The run-time path from a photo to attribute features: largest face → ATTRIBUTE_CROP → MobileNetV1."""
 
     def __init__(self, settings: Settings | None = None) -> None:
-        self.analyzer = Analyzer(settings, attributes=[], embed=False).load()
+        self.analyzer = analyzer_for(settings, embed=False, attributes=[])
         backbone = open_session(BACKBONE, self.analyzer.settings)
         assert isinstance(backbone, TFLiteSession)
         self.backbone = backbone
