@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import io
 
+import numpy as np
 import pytest
 
 from adlens import imagecheck
-from adlens.imagecheck import MAX_JPEG_SCANS, check_header
+from adlens.errors import InvalidImageError
+from adlens.imagecheck import MAX_JPEG_SCANS, check_bgr, check_header
 from imagecorpus import encode, jpeg_claiming, many_scan_jpeg, png16
 from PIL import Image
 
@@ -50,3 +52,43 @@ def test_scans_counted_across_chunk_boundaries(chunk: int, monkeypatch: pytest.M
     assert frame is not None
     scans, size = imagecheck._scan_count(io.BytesIO(data), frame[3])
     assert scans == 40 and size == len(data) - frame[3]
+
+
+# --------------------------------------------------------------------------- decoded arrays (check_bgr)
+
+BGR_CASES = [
+    (np.zeros((4, 5, 3), np.uint8), None),
+    (np.zeros((1, 1, 3), np.uint8), None),
+    (np.zeros((4, 5), np.uint8), "(4, 5)"),
+    (np.zeros((4, 5, 4), np.uint8), "(4, 5, 4)"),
+    (np.zeros((4, 5, 3), np.float32), "(4, 5, 3)"),
+    ("x.jpg", "None"),
+]
+
+
+@pytest.mark.parametrize(("image", "shape_in_message"), BGR_CASES, ids=["ok", "1x1", "grey", "bgra", "float", "path"])
+def test_check_bgr(image, shape_in_message):
+    if shape_in_message is None:
+        assert check_bgr(image) is None
+        return
+    with pytest.raises(InvalidImageError, match="use load_image") as info:
+        check_bgr(image)
+    assert shape_in_message in info.value.message
+
+
+@pytest.mark.parametrize("model", ["detector", "attributes", "embedder"])
+def test_every_model_refuses_through_check_bgr(model):
+    """The same refusal, before any weights are read, whichever model sees the bad array."""
+    from adlens.attributes import create_attribute_model
+    from adlens.detectors import create_detector
+    from adlens.embed import DlibEmbedder
+    from adlens.faces import Faces
+
+    bad = np.zeros((4, 5), np.uint8)
+    call = {
+        "detector": lambda: create_detector("yunet").detect(bad),
+        "attributes": lambda: create_attribute_model("age-mobilenet").predict(bad, Faces.empty()),
+        "embedder": lambda: DlibEmbedder().embed(bad, Faces.empty()),
+    }[model]
+    with pytest.raises(InvalidImageError, match=r"expected a uint8 BGR image of shape \(H, W, 3\), got \(4, 5\)"):
+        call()

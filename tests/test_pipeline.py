@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from adlens.errors import UnknownNameError
-from adlens.pipeline import Analyzer, StageTimer
+from adlens.pipeline import Analyzer, StageTimer, analyzer_for
 
 
 def test_stages_timed(analyzer, faces_small):
@@ -43,6 +43,28 @@ def test_bad_file_becomes_error_and_run_goes_on(analyzer, faces_small, tmp_path)
 def test_no_attributes(faces_small):
     faces = Analyzer(attributes=[]).analyze(faces_small / "obama-240p.jpg")
     assert len(faces) == 1 and faces.data == {} and faces.embeddings is None
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "embedder", "stages"),
+    [
+        ({}, True, ["emotion", "age", "gender", "eyewear_beard_hat"]),
+        ({"attributes": []}, True, []),
+        ({"embed": False, "attributes": ["age-mobilenet"]}, False, ["age"]),
+        ({"embed": False, "attributes": [], "detector": "dlib"}, False, []),
+    ],
+    ids=["service", "faces-only", "no-embed", "dlib"],
+)
+def test_analyzer_for_builds_and_loads(kwargs, embedder, stages):
+    from adlens.model import Model
+
+    analyzer = analyzer_for(**kwargs)
+    assert isinstance(analyzer, Analyzer)
+    assert (analyzer.embedder is not None) is embedder
+    assert [model.stage_name() for model in analyzer.attribute_models] == stages
+    assert analyzer.detector.name == kwargs.get("detector", "yunet")
+    models: list[Model] = [analyzer.detector, *analyzer.attribute_models, *filter(None, [analyzer.embedder])]
+    assert all(model.loaded for model in models)
 
 
 def test_unknown_names_refused():

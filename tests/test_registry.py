@@ -1,4 +1,4 @@
-"""Tests for adlens.registry: specs against ../shared, lookup order, sha256 checks, downloads over loopback."""
+"""Tests for adlens.registry: lookup order, sha256 checks, downloads over loopback (through adlens.download)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from adlens import registry
+from adlens import download, modelspecs, registry
 from adlens.errors import ModelUnavailableError, UnknownNameError
-from adlens.registry import MODELS, ModelSpec, ModelState
+from adlens.modelspecs import MODELS, ModelSpec
+from adlens.registry import ModelState
 from adlens.settings import Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -28,16 +29,6 @@ needs_shared = pytest.mark.skipif(not SHARED_MODELS.is_dir(), reason=f"shared mo
 
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def parse_source_txt(path: Path) -> dict[str, str]:
-    """The ``key: value`` lines of a ``.source.txt`` file (first colon splits)."""
-    fields: dict[str, str] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        key, sep, value = line.partition(":")
-        if sep and key.strip() and " " not in key.strip():
-            fields.setdefault(key.strip(), value.strip())
-    return fields
 
 
 def make_settings(tmp_path: Path, *folders: Path, offline: bool = False) -> Settings:
@@ -53,7 +44,7 @@ def make_settings(tmp_path: Path, *folders: Path, offline: bool = False) -> Sett
 def fake_spec(payload: bytes, url: str = "http://127.0.0.1:9/none", name: str = "test-tiny") -> ModelSpec:
     """A real spec re-pointed at a small synthetic file."""
     return dataclasses.replace(
-        registry.get_spec("yunet-s"),
+        modelspecs.get_spec("yunet-s"),
         name=name,
         filename="tiny_model.onnx",
         sha256=sha256_bytes(payload),
@@ -63,7 +54,7 @@ def fake_spec(payload: bytes, url: str = "http://127.0.0.1:9/none", name: str = 
 
 
 def register(monkeypatch: pytest.MonkeyPatch, spec: ModelSpec) -> ModelSpec:
-    monkeypatch.setitem(registry._BY_NAME, spec.name, spec)
+    monkeypatch.setitem(modelspecs._BY_NAME, spec.name, spec)
     return spec
 
 
@@ -126,37 +117,13 @@ def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
         srv.thread.join(timeout=5)
 
 
-# --------------------------------------------------------------------------- specs vs ../shared
+# --------------------------------------------------------------------------- the shared copies
 
 # Shipped inside a package (dlib's models in face_recognition_models, adlens's own in adlens/weights):
 # always present, never downloaded.
-PACKAGED = [spec for spec in MODELS if spec.format == "dlib" or spec.url == registry.BUNDLED]
+PACKAGED = [spec for spec in MODELS if spec.format == "dlib" or spec.url == modelspecs.BUNDLED]
 NON_DLIB = [spec for spec in MODELS if spec not in PACKAGED]
 DLIB = [spec for spec in MODELS if spec.format == "dlib"]
-
-
-def test_model_names_and_files_are_unique() -> None:
-    assert len({spec.name for spec in MODELS}) == len(MODELS)
-    assert len({spec.filename for spec in MODELS}) == len(MODELS)
-    assert list(registry._BY_NAME) == [spec.name for spec in MODELS]
-
-
-@needs_shared
-@pytest.mark.parametrize("spec", NON_DLIB, ids=lambda s: s.name)
-def test_spec_matches_its_source_txt(spec: ModelSpec) -> None:
-    source = SHARED_MODELS / f"{spec.filename}.source.txt"
-    if not source.is_file():
-        pytest.skip(f"no {source.name} in {SHARED_MODELS}")
-    fields = parse_source_txt(source)
-    assert spec.sha256 == fields["sha256"]
-    assert spec.url == fields["raw_url"]
-    assert spec.size_bytes == int(fields["size_bytes"])
-
-
-def test_every_downloadable_spec_has_a_pinned_https_url() -> None:
-    for spec in NON_DLIB:
-        assert spec.url.startswith("https://raw.githubusercontent.com/"), spec.name
-        assert len(spec.sha256) == 64 and int(spec.sha256, 16) >= 0
 
 
 @needs_shared
@@ -168,38 +135,6 @@ def test_shared_copy_is_present_and_verified(spec: ModelSpec, tmp_path: Path) ->
     assert registry.state(spec, settings) == (ModelState.PRESENT, SHARED_MODELS / spec.filename)
     assert registry.resolve(spec.name, settings) == SHARED_MODELS / spec.filename
     assert not (tmp_path / "cache").exists()
-
-
-# --------------------------------------------------------------------------- get_spec / specs
-
-NAME_CASES = [
-    ("yunet-s", "yunet_s_640_640.onnx", None),
-    ("dlib-landmarks-5", "shape_predictor_5_face_landmarks.dat", None),
-    ("nope", None, UnknownNameError),
-    ("", None, UnknownNameError),
-    ("YUNET-S", None, UnknownNameError),
-]
-
-
-@pytest.mark.parametrize(("name", "filename", "error"), NAME_CASES)
-def test_get_spec(name: str, filename: str | None, error: type[Exception] | None) -> None:
-    if error is None:
-        assert registry.get_spec(name).filename == filename
-        return
-    with pytest.raises(error) as info:
-        registry.get_spec(name)
-    message = str(info.value)
-    assert repr(name) in message
-    for spec in MODELS:
-        assert spec.name in message
-    assert isinstance(info.value, KeyError)
-
-
-def test_specs() -> None:
-    assert registry.specs() == list(MODELS)
-    assert [s.name for s in registry.specs(["yunet-n", "yunet-s"])] == ["yunet-n", "yunet-s"]
-    with pytest.raises(UnknownNameError):
-        registry.specs(["yunet-s", "nope"])
 
 
 # --------------------------------------------------------------------------- lookup order and state
@@ -287,18 +222,11 @@ def test_state_ignores_a_folder_with_the_model_name(tmp_path: Path) -> None:
     assert registry.state(spec, make_settings(tmp_path, tmp_path / "a")) == (ModelState.MISSING, None)
 
 
-def test_sha256_of(tmp_path: Path) -> None:
-    path = write(tmp_path, "x.bin", PAYLOAD)
-    assert registry.sha256_of(path) == sha256_bytes(PAYLOAD)
-    path.write_bytes(CORRUPT)  # another size: the remembered hash must not be reused
-    assert registry.sha256_of(path) == sha256_bytes(CORRUPT)
-
-
 # --------------------------------------------------------------------------- unavailable
 
 
 def test_missing_and_offline_names_file_url_and_cache(tmp_path: Path) -> None:
-    spec = registry.get_spec("yunet-s")
+    spec = modelspecs.get_spec("yunet-s")
     settings = make_settings(tmp_path, tmp_path / "empty", offline=True)
     with pytest.raises(ModelUnavailableError) as info:
         registry.resolve("yunet-s", settings)
@@ -419,7 +347,7 @@ def test_dlib_specs_resolve_from_the_package(spec: ModelSpec, tmp_path: Path) ->
 
 def test_dlib_corrupt_copy_in_user_folder_falls_back_to_package(tmp_path: Path) -> None:
     package = _dlib_package_dir()
-    spec = registry.get_spec("dlib-landmarks-5")
+    spec = modelspecs.get_spec("dlib-landmarks-5")
     write(tmp_path / "a", spec.filename, CORRUPT)
     settings = make_settings(tmp_path, tmp_path / "a")
     assert registry.resolve(spec.name, settings) == package / spec.filename
@@ -427,7 +355,7 @@ def test_dlib_corrupt_copy_in_user_folder_falls_back_to_package(tmp_path: Path) 
 
 def test_dlib_never_downloads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _dlib_package_dir()
-    spec = register(monkeypatch, dataclasses.replace(registry.get_spec("dlib-landmarks-5"), sha256="0" * 64))
+    spec = register(monkeypatch, dataclasses.replace(modelspecs.get_spec("dlib-landmarks-5"), sha256="0" * 64))
     settings = make_settings(tmp_path, tmp_path / "empty", offline=False)
     with pytest.raises(ModelUnavailableError, match="reinstall") as info:
         registry.resolve(spec.name, settings)
@@ -438,7 +366,7 @@ def test_dlib_never_downloads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 
 def test_bundled_model_resolves_from_the_package(tmp_path: Path) -> None:
     settings = make_settings(tmp_path, tmp_path / "empty", offline=True)
-    spec = registry.get_spec("face-attributes-head")
+    spec = modelspecs.get_spec("face-attributes-head")
     path = registry.resolve(spec.name, settings)
     assert path.parent.name == "weights" and path.name == spec.filename
     assert not (tmp_path / "cache").exists()
@@ -464,7 +392,7 @@ def test_require_offline_names_every_missing_model_and_the_fix(tmp_path: Path) -
     message = info.value.message
     assert message.startswith("5 model files this needs are unavailable:")
     for name in FACE_MODELS:
-        spec = registry.get_spec(name)
+        spec = modelspecs.get_spec(name)
         assert spec.name in message and spec.filename in message and spec.url in message
     assert "adlens models pull" in message and "ADLENS_MODELS" in message and "ADLENS_OFFLINE=1" in message
     assert str(settings.model_cache_dir) in message and str(tmp_path / "empty") in message
@@ -495,8 +423,8 @@ def test_require_stops_downloading_when_the_network_fails(tmp_path: Path, monkey
     second = register(monkeypatch, dataclasses.replace(
         fake_spec(PAYLOAD, "http://127.0.0.1:1/b.onnx", name="test-b"), filename="b.onnx"))
     fetched: list[str] = []
-    real_fetch = registry._fetch
-    monkeypatch.setattr(registry, "_fetch", lambda url, *args: (fetched.append(url), real_fetch(url, *args)))
+    real_fetch = download.fetch
+    monkeypatch.setattr(download, "fetch", lambda url, *args: (fetched.append(url), real_fetch(url, *args)))
     with pytest.raises(ModelUnavailableError) as info:
         registry.require([first.name, second.name], make_settings(tmp_path, tmp_path / "empty"))
     message = info.value.message
@@ -506,7 +434,7 @@ def test_require_stops_downloading_when_the_network_fails(tmp_path: Path, monkey
 
 
 def test_require_packaged_model_says_reinstall(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    spec = register(monkeypatch, dataclasses.replace(fake_spec(PAYLOAD, registry.BUNDLED, name="test-own"),
+    spec = register(monkeypatch, dataclasses.replace(fake_spec(PAYLOAD, modelspecs.BUNDLED, name="test-own"),
                                                      filename="not_shipped.onnx"))
     with pytest.raises(ModelUnavailableError) as info:
         registry.require([spec.name], make_settings(tmp_path, tmp_path / "empty"))
@@ -518,19 +446,3 @@ def test_require_packaged_model_says_reinstall(tmp_path: Path, monkeypatch: pyte
 def test_require_unknown_name() -> None:
     with pytest.raises(UnknownNameError):
         registry.require(["nope"])
-
-
-# --------------------------------------------------------------------------- one name per model
-
-
-def test_attribute_models_and_settings_use_the_registry_names() -> None:
-    from adlens.attributes import ALIASES, ATTRIBUTE_MODELS, create_attribute_model
-
-    for name, cls in ATTRIBUTE_MODELS.items():
-        assert registry.get_spec(name).name == name == cls.name
-    defaults = Settings()
-    for name in (defaults.emotion_model, defaults.age_model, defaults.gender_model, defaults.face_attributes_model):
-        assert registry.get_spec(name).name == name
-    # the former default of ADLENS_FACE_ATTRIBUTES_MODEL still works where a setting stored it
-    assert ALIASES == {"face-attributes": "face-attributes-head"}
-    assert type(create_attribute_model("face-attributes")) is ATTRIBUTE_MODELS["face-attributes-head"]

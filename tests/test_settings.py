@@ -55,6 +55,11 @@ DEFAULTS = [
     ("age_model", "age-mobilenet"),
     ("gender_model", "gender-mobilenet"),
     ("ort_threads", 0),
+    ("ort_inter_threads", 1),
+    ("ort_providers", "CPUExecutionProvider"),
+    ("ort_provider_list", ["CPUExecutionProvider"]),
+    ("ort_graph_optimization", "all"),
+    ("ort_execution_mode", "sequential"),
 ]
 
 
@@ -97,6 +102,15 @@ ENV_CASES = [
     ("ADLENS_DETECTOR_SCORE_THRESHOLD", "1.5", "detector_score_threshold", None, ValidationError),
     ("ADLENS_DETECTOR_MAX_SIDE", "32", "detector_max_side", None, ValidationError),
     ("ADLENS_MODELS", "  /a/b  ", "models", "/a/b", None),
+    ("ADLENS_ORT_THREADS", "4", "ort_threads", 4, None),
+    ("ADLENS_ORT_THREADS", "-1", "ort_threads", None, ValidationError),
+    ("ADLENS_ORT_INTER_THREADS", "2", "ort_inter_threads", 2, None),
+    ("ADLENS_ORT_PROVIDERS", "CUDAExecutionProvider, ,CPUExecutionProvider", "ort_provider_list",
+     ["CUDAExecutionProvider", "CPUExecutionProvider"], None),
+    ("ADLENS_ORT_GRAPH_OPTIMIZATION", "extended", "ort_graph_optimization", "extended", None),
+    ("ADLENS_ORT_GRAPH_OPTIMIZATION", "max", "ort_graph_optimization", None, ValidationError),
+    ("ADLENS_ORT_EXECUTION_MODE", "parallel", "ort_execution_mode", "parallel", None),
+    ("ADLENS_ORT_EXECUTION_MODE", "async", "ort_execution_mode", None, ValidationError),
     ("ADLENS_NOT_A_SETTING", "1", "max_pixels", 50_000_000, None),  # unknown variables are ignored
     ("MAX_PIXELS", "1234", "max_pixels", 50_000_000, None),  # the prefix is required
 ]

@@ -2,37 +2,36 @@
 
 from __future__ import annotations
 
-import threading
+from typing import Any
 
 import numpy as np
 
 from adlens.align import rgb_chips
-from adlens.detectors.base import check_bgr
 from adlens.faces import Faces
+from adlens.imagecheck import check_bgr
+from adlens.model import Model
 from adlens.registry import resolve
-from adlens.settings import Settings, get_settings
+from adlens.settings import Settings
 
 
-class DlibEmbedder:
-    """dlib ``face_recognition_model_v1`` (99.38% on LFW); distance < 0.6 means same person."""
+class DlibEmbedder(Model):
+    """dlib ``face_recognition_model_v1`` (99.38% on LFW); distance < 0.6 means same person.
+
+    The weights come from the ``face_recognition_models`` package, through the registry.
+    """
 
     name = "dlib"
     dimensions = 128
     required_models = ("dlib-face-embedding",)
 
     def __init__(self, settings: Settings | None = None) -> None:
-        self.settings = settings or get_settings()
-        self._model = None
-        self._lock = threading.Lock()
+        super().__init__(settings)
+        self._model: Any = None
 
-    def load(self) -> DlibEmbedder:
-        """Load the weights from ``face_recognition_models`` (idempotent)."""
-        with self._lock:
-            if self._model is None:
-                import dlib
+    def _load(self) -> None:
+        import dlib
 
-                self._model = dlib.face_recognition_model_v1(str(resolve("dlib-face-embedding", self.settings)))
-        return self
+        self._model = dlib.face_recognition_model_v1(str(resolve("dlib-face-embedding", self.settings)))
 
     def embed_chips(self, chips: np.ndarray) -> np.ndarray:
         """Embeddings ``(n, 128)`` of aligned RGB 150×150 chips."""

@@ -1,4 +1,7 @@
-"""Cheap checks of encoded image headers, before any decoder allocates or loops.
+"""Cheap checks of images: encoded headers before any decoder runs, decoded arrays before any model.
+
+Every model validates its input through :func:`check_bgr`, so a wrong array is refused
+the same way, with the same message, whichever model sees it first.
 
 A decoder trusts the size a header claims and allocates for it; a progressive
 JPEG is decoded once per scan. :func:`check_header` reads the few bytes that
@@ -13,6 +16,10 @@ from __future__ import annotations
 import struct
 from typing import BinaryIO
 
+import numpy as np
+
+from adlens.errors import InvalidImageError
+
 # No photo needs more: encoders write 1 (baseline) to about 10-20 scans (progressive). libjpeg-turbo's
 # own optional limit is 500; each scan is a pass over the whole picture.
 MAX_JPEG_SCANS = 100
@@ -21,6 +28,13 @@ _SOF = frozenset({0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0x
 _ARITHMETIC = frozenset({0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF})
 _STANDALONE = frozenset({0x01, *range(0xD0, 0xD9)})
 _CHUNK = 1 << 20
+
+
+def check_bgr(image: np.ndarray) -> None:
+    """Raise :class:`InvalidImageError` unless ``image`` is a uint8 ``(H, W, 3)`` array."""
+    if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
+        shape = getattr(image, "shape", None)
+        raise InvalidImageError(f"expected a uint8 BGR image of shape (H, W, 3), got {shape} (use load_image)")
 
 
 def check_header(fh: BinaryIO, max_pixels: int) -> tuple[str, bool] | None:

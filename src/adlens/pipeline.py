@@ -2,8 +2,9 @@
 
 This is the only module that wires stages together. :class:`Analyzer` holds
 the loaded models (load once, share across threads) and returns one `Faces`
-per image; :meth:`Analyzer.analyze_file` turns a bad file into an
-:class:`Analysis` with an error, so a run over many files never stops.
+per image; :func:`analyzer_for` is how services and commands get one, loaded.
+:meth:`Analyzer.analyze_file` turns a bad file into an :class:`Analysis` with
+an error, so a run over many files never stops.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from adlens.embed import DlibEmbedder
 from adlens.errors import AdlensError
 from adlens.faces import Faces
 from adlens.imageio import Decoded, decode_image, display_name
+from adlens.model import Model
 from adlens.registry import require
 from adlens.settings import Settings, get_settings
 
@@ -102,7 +104,7 @@ class Analyzer:
     @property
     def required_models(self) -> list[str]:
         """Registry names of every model this analyzer loads."""
-        components = [self.detector, *self.attribute_models, *([self.embedder] if self.embedder else [])]
+        components: list[Model] = [self.detector, *self.attribute_models, *filter(None, [self.embedder])]
         return list(dict.fromkeys(name for component in components for name in component.required_models))
 
     def load(self) -> Self:
@@ -158,6 +160,24 @@ class Analyzer:
         except AdlensError as error:
             return Analysis(name, decoded.width, decoded.height, error=error.message), decoded
         return Analysis(name, decoded.width, decoded.height, faces), decoded
+
+
+def analyzer_for(
+    settings: Settings | None = None,
+    *,
+    embed: bool = True,
+    attributes: Sequence[str] | None = None,
+    detector: str | None = None,
+) -> Analyzer:
+    """The one way a service or command gets its analyser: an :class:`Analyzer` built and loaded.
+
+    Services that find people again (the gallery, the decider, the API, signage)
+    take the default, with identity embeddings; ``attributes=[]`` keeps only the
+    detector (and embedder), ``embed=False`` leaves the embedder out. Loading
+    checks every weight file first, so one ModelUnavailableError names all the
+    missing ones.
+    """
+    return Analyzer(settings, detector=detector, attributes=attributes, embed=embed).load()
 
 
 def full_scale(faces: Faces, decoded: Decoded) -> Faces:

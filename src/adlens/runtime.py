@@ -4,24 +4,30 @@
 ONNX files run in ONNX Runtime, TFLite files in LiteRT (``ai-edge-litert``),
 Keras HDF5 files are converted to ONNX once (cached under
 ``ADLENS_CACHE_DIR``/converted, keyed by the source file's sha256) and then
-run in ONNX Runtime. Threads and providers come from the settings.
+run in ONNX Runtime. Threads, providers, graph optimisation and execution
+mode come from the settings (``ADLENS_ORT_*``), through :func:`session_options`
+and :func:`session_providers`.
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from adlens.errors import InvalidInputError, ModelUnavailableError
-from adlens.registry import ModelSpec, get_spec, resolve
+from adlens.files import atomic_path
+from adlens.modelspecs import ModelSpec, get_spec
+from adlens.registry import resolve
 from adlens.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    import onnxruntime as ort
 
 CONVERTER_VERSION = 1
 """Bump when the converter's output changes, so cached conversions are redone."""
@@ -33,23 +39,63 @@ class Session(Protocol):
     def run(self, batch: np.ndarray) -> np.ndarray: ...
 
 
+_OPTIMIZATION = {"disable": "ORT_DISABLE_ALL", "basic": "ORT_ENABLE_BASIC", "extended": "ORT_ENABLE_EXTENDED",
+                 "all": "ORT_ENABLE_ALL"}
+_EXECUTION = {"sequential": "ORT_SEQUENTIAL", "parallel": "ORT_PARALLEL"}
+
+
+def session_options(settings: Settings | None = None) -> ort.SessionOptions:
+    """ONNX Runtime session options from the settings: threads, graph optimisation and execution mode.
+
+    A thread count of 0 leaves ONNX Runtime's own default (one thread per core); only
+    errors are logged, so loading a model prints nothing.
+    """
+    import onnxruntime as ort
+
+    settings = settings or get_settings()
+    options = ort.SessionOptions()
+    level = _OPTIMIZATION[settings.ort_graph_optimization]
+    options.graph_optimization_level = getattr(ort.GraphOptimizationLevel, level)
+    options.execution_mode = getattr(ort.ExecutionMode, _EXECUTION[settings.ort_execution_mode])
+    options.log_severity_level = 3
+    if settings.ort_threads:
+        options.intra_op_num_threads = settings.ort_threads
+    if settings.ort_inter_threads:
+        options.inter_op_num_threads = settings.ort_inter_threads
+    return options
+
+
+def session_providers(settings: Settings | None = None) -> list[str]:
+    """The execution providers of ``ADLENS_ORT_PROVIDERS`` this onnxruntime has, in the order given.
+
+    A provider the installed onnxruntime lacks is skipped rather than failing the load
+    (the same settings then work on a machine without a GPU); with none left, the CPU.
+    """
+    import onnxruntime as ort
+
+    settings = settings or get_settings()
+    available = set(ort.get_available_providers())
+    chosen = [name for name in dict.fromkeys(settings.ort_provider_list) if name in available]
+    return chosen or ["CPUExecutionProvider"]
+
+
 class OrtSession:
-    """ONNX Runtime session with the project's options (CPU, threads from settings)."""
+    """ONNX Runtime session with the options and providers of the settings."""
 
     def __init__(self, path: Path, settings: Settings | None = None) -> None:
         import onnxruntime as ort
 
         settings = settings or get_settings()
-        options = ort.SessionOptions()
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.log_severity_level = 3
-        if settings.ort_threads:
-            options.intra_op_num_threads = settings.ort_threads
-        options.inter_op_num_threads = 1
         self.path = path
-        self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self._session = ort.InferenceSession(str(path), session_options(settings),
+                                             providers=session_providers(settings))
         self._input = self._session.get_inputs()[0].name
         self._output = self._session.get_outputs()[0].name
+
+    @property
+    def providers(self) -> list[str]:
+        """The providers this session runs on, as ONNX Runtime reports them."""
+        return list(self._session.get_providers())
 
     def run(self, batch: np.ndarray) -> np.ndarray:
         return self._session.run([self._output], {self._input: np.ascontiguousarray(batch, np.float32)})[0]
@@ -141,15 +187,8 @@ def ensure_onnx(spec: ModelSpec, settings: Settings | None = None) -> Path:
         return target
     from adlens.convert.keras import convert_keras_h5
 
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, partial = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    os.close(handle)
-    try:
+    with atomic_path(target, "the converted model") as partial:
         convert_keras_h5(source, partial)
-        os.replace(partial, target)
-    finally:
-        if os.path.exists(partial):
-            os.unlink(partial)
     return target
 
 

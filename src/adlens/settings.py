@@ -177,7 +177,26 @@ class Settings(BaseSettings):
     )
 
     # --- runtime ----------------------------------------------------------
-    ort_threads: int = Field(default=0, ge=0, description="ONNX Runtime intra-op threads (0 = auto).")
+    ort_threads: int = Field(
+        default=0, ge=0, description="Threads one inference may use, in ONNX Runtime (intra-op) and LiteRT "
+        "(0 = the runtime's default: one per core).",
+    )
+    ort_inter_threads: int = Field(
+        default=1, ge=0, description="ONNX Runtime threads running independent graph nodes at once; used in the "
+        "parallel execution mode only (0 = ONNX Runtime's default).",
+    )
+    ort_providers: str = Field(
+        default="CPUExecutionProvider",
+        description="Comma-separated ONNX Runtime execution providers, in order of preference; those this "
+        "onnxruntime lacks are skipped, and CPUExecutionProvider is used when none is left.",
+    )
+    ort_graph_optimization: Literal["disable", "basic", "extended", "all"] = Field(
+        default="all", description="ONNX Runtime graph optimisation level.",
+    )
+    ort_execution_mode: Literal["sequential", "parallel"] = Field(
+        default="sequential", description="ONNX Runtime execution mode: nodes one after another, or independent "
+        "nodes at once on ort_inter_threads threads.",
+    )
 
     @field_validator("models", "media_roots")
     @classmethod
@@ -188,6 +207,11 @@ class Settings(BaseSettings):
     def model_dirs(self) -> list[Path]:
         """The folders of ``ADLENS_MODELS``, in order, empty entries dropped."""
         return _folders(self.models)
+
+    @property
+    def ort_provider_list(self) -> list[str]:
+        """The providers of ``ADLENS_ORT_PROVIDERS``, in order, empty entries dropped."""
+        return [name.strip() for name in self.ort_providers.split(",") if name.strip()]
 
     @property
     def media_root_dirs(self) -> list[Path]:

@@ -10,7 +10,8 @@ import pytest
 
 from adlens.attributes.face_attributes import FACE_ATTRIBUTES, FaceAttributes
 from adlens.imageio import load_image
-from adlens.registry import ModelState, get_spec, state
+from adlens.modelspecs import get_spec
+from adlens.registry import ModelState, state
 from helpers import DATA, MODELS, need
 
 FACES = DATA / "face_attributes_utk"
@@ -95,11 +96,12 @@ def test_shipped_head_meets_the_cross_validated_floor_and_matches_the_registry()
     import json
 
     from adlens import registry
+    from adlens.download import sha256_of
 
     weights = Path(registry.__file__).resolve().parent / "weights"
     metrics = json.loads((weights / "face_attributes_head.json").read_text())
     aucs = {name: row["auc"] for name, row in metrics["cross_validation"]["recipe"].items()}
     assert aucs["eyewear"] >= 0.93 and aucs["beard"] >= 0.93 and 0 < aucs["hat"] <= 1
-    spec = registry.get_spec("face-attributes-head")
-    assert registry.sha256_of(weights / spec.filename) == spec.sha256
+    spec = get_spec("face-attributes-head")
+    assert sha256_of(weights / spec.filename) == spec.sha256
     assert (weights / "face_attributes_head.md").read_text().count("AUC") >= 3

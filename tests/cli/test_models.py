@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from adlens import registry
+from adlens import modelspecs
 from adlens.cli import app
 from adlens.settings import get_settings
 
@@ -19,8 +19,8 @@ SHARED_MODELS = (REPO_ROOT / ".." / "shared" / "models").resolve()
 needs_shared = pytest.mark.skipif(not SHARED_MODELS.is_dir(), reason=f"shared models folder {SHARED_MODELS} missing")
 
 # Shipped inside a package (dlib's models, adlens's own weights): always present, never downloaded.
-PACKAGED = [spec for spec in registry.MODELS if spec.format == "dlib" or spec.url == registry.BUNDLED]
-NON_DLIB = [spec for spec in registry.MODELS if spec not in PACKAGED]
+PACKAGED = [spec for spec in modelspecs.MODELS if spec.format == "dlib" or spec.url == modelspecs.BUNDLED]
+NON_DLIB = [spec for spec in modelspecs.MODELS if spec not in PACKAGED]
 
 # --------------------------------------------------------------------------- helpers
 
@@ -77,7 +77,7 @@ def test_list_shows_every_model_present(env: Env) -> None:
     env.set(models=[SHARED_MODELS], offline=True)
     code, output = invoke("models", "list")
     assert code == 0, output
-    for spec in registry.MODELS:
+    for spec in modelspecs.MODELS:
         row = row_of(output, spec.name)
         assert "present" in row, row
         assert spec.filename in row
@@ -106,8 +106,8 @@ def test_list_piped_cuts_nothing(env: Env, monkeypatch: pytest.MonkeyPatch) -> N
     assert code == 0 and "…" not in output
     lines = output.splitlines()
     assert lines[0].split("\t") == ["name", "task", "file", "state", "licence", "location"]
-    assert len(lines) == 1 + len(registry.MODELS)
-    for line, spec in zip(lines[1:], registry.MODELS, strict=True):
+    assert len(lines) == 1 + len(modelspecs.MODELS)
+    for line, spec in zip(lines[1:], modelspecs.MODELS, strict=True):
         name, task, filename, state, licence, _ = line.split("\t")
         assert (name, task, filename, licence) == (spec.name, spec.task, spec.filename, spec.licence)
         assert state in ("present", "missing", "corrupt")
@@ -121,7 +121,7 @@ def test_verify_all_present(env: Env) -> None:
     env.set(models=[SHARED_MODELS], offline=True)
     code, output = invoke("models", "verify")
     assert code == 0, output
-    for spec in registry.MODELS:
+    for spec in modelspecs.MODELS:
         assert row_of(output, spec.name).lstrip().startswith("present")
 
 
@@ -174,7 +174,7 @@ def test_path_unknown_name_exits_2(env: Env) -> None:
     assert code == 2
     assert "unknown model 'nope'" in output
     assert "known models" in output
-    for spec in registry.MODELS:
+    for spec in modelspecs.MODELS:
         assert spec.name in output
 
 
@@ -182,7 +182,7 @@ def test_path_missing_offline_exits_1(env: Env) -> None:
     env.set(models=[env.empty], offline=True)
     code, output = invoke("models", "path", "yunet-s")
     assert code == 1
-    assert registry.get_spec("yunet-s").url in output
+    assert modelspecs.get_spec("yunet-s").url in output
     assert not env.cache.exists()
 
 
@@ -198,7 +198,7 @@ def test_path_name_with_markup_exits_2(env: Env) -> None:
 
 def test_pull_offline_empty_cache_exits_1(env: Env) -> None:
     env.set(models=[env.empty], offline=True)
-    spec = registry.get_spec("yunet-s")
+    spec = modelspecs.get_spec("yunet-s")
     code, output = invoke("models", "pull", "yunet-s")
     assert code == 1
     assert spec.url in output
@@ -212,7 +212,7 @@ def test_pull_offline_reports_each_failure(env: Env) -> None:
     code, output = invoke("models", "pull", "yunet-s", "yunet-n")
     assert code == 1
     for name in ("yunet-s", "yunet-n"):
-        assert registry.get_spec(name).url in output
+        assert modelspecs.get_spec(name).url in output
 
 
 @needs_shared
@@ -247,6 +247,6 @@ def test_first_run_without_models_names_every_missing_one(command: list[str], en
     assert code == 1, output
     needed = ["yunet-s", "emotion-mini-xception", "age-mobilenet", "gender-mobilenet", "mobilenet-v1-embedding"]
     for name in needed:
-        assert name in output and registry.get_spec(name).filename in output
+        assert name in output and modelspecs.get_spec(name).filename in output
     assert "adlens models pull" in output and "ADLENS_MODELS" in output
     assert "imagenet-labels" not in output  # only what this command needs

@@ -42,9 +42,9 @@ class ModelFaces:
         naming the file, and :class:`~adlens.errors.InvalidImageError` for an unreadable photo.
         """
         if self.analyzer is None:
-            from adlens.pipeline import Analyzer
+            from adlens.pipeline import analyzer_for
 
-            self.analyzer = Analyzer(self.settings or get_settings(), embed=True, attributes=[]).load()
+            self.analyzer = analyzer_for(self.settings or get_settings(), attributes=[])
         faces = self.analyzer.analyze(Path(path))
         if len(faces) == 0:
             raise NoFaceFoundError(f"no face found in the model face {path}")

@@ -83,9 +83,9 @@ class Service:
             store = open_store(settings.store_url)
         self.store = store
         if analyzer is None:
-            from adlens.pipeline import Analyzer
+            from adlens.pipeline import analyzer_for
 
-            analyzer = Analyzer(settings, embed=True).load()
+            analyzer = analyzer_for(settings)
         self.models_loaded = analyzer is not False
         self.analyzer: Any = SharedAnalyzer(analyzer) if analyzer is not False else _Missing(
             "the vision models were not loaded in this server")

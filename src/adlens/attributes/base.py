@@ -8,25 +8,26 @@ the pipeline.
 
 from __future__ import annotations
 
-import threading
-from abc import ABC, abstractmethod
-from typing import ClassVar, Self
+from abc import abstractmethod
+from typing import Any, ClassVar
 
 import numpy as np
 
 from adlens.align import CropSpec, crop_faces
-from adlens.detectors.base import check_bgr
 from adlens.faces import Faces
+from adlens.imagecheck import check_bgr
+from adlens.model import Model
 from adlens.runtime import Session, open_session
-from adlens.settings import Settings, get_settings
+from adlens.settings import Settings
 
 
-class AttributeModel(ABC):
+class AttributeModel(Model):
     """One model that adds columns (``columns``) to every face.
 
     Subclasses set ``name`` (the factory's key), ``model_name`` (the registry's),
     ``crop``, ``columns`` and ``output_width``, and implement :meth:`_preprocess` and
-    :meth:`_postprocess`.
+    :meth:`_postprocess`; one made of several networks overrides :meth:`_open` and
+    ``required_models`` (default: ``(model_name,)``).
     """
 
     name: ClassVar[str]
@@ -43,22 +44,22 @@ class AttributeModel(ABC):
     def stage_name(cls) -> str:
         return cls.stage or cls.columns[0]
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # One network per model unless the class says otherwise: its own registry name.
+        if "model_name" in cls.__dict__ and "required_models" not in cls.__dict__:
+            cls.required_models = (cls.model_name,)
+
     def __init__(self, settings: Settings | None = None) -> None:
-        self.settings = settings or get_settings()
+        super().__init__(settings)
         self._session: Session | None = None
-        self._lock = threading.Lock()
 
-    @property
-    def required_models(self) -> tuple[str, ...]:
-        """Registry names of the weights :meth:`load` reads (checked all at once before loading)."""
-        return (self.model_name,)
+    def _load(self) -> None:
+        self._session = self._open()
 
-    def load(self) -> Self:
-        """Resolve and load the weights (idempotent)."""
-        with self._lock:
-            if self._session is None:
-                self._session = open_session(self.model_name, self.settings)
-        return self
+    def _open(self) -> Session:
+        """The loaded network(s), run as one session on preprocessed batches."""
+        return open_session(self.model_name, self.settings)
 
     def predict(self, image: np.ndarray, faces: Faces) -> Faces:
         """``faces`` with this model's columns, computed on ``image`` (uint8 BGR)."""

@@ -4,7 +4,7 @@ The crop reaches above the face (a hat) and around it (frames); MobileNetV1's
 1,024-d embedding of it (the registry's ``mobilenet-v1-embedding``, Apache-2.0)
 is L2-normalised and fed to a small ONNX head shipped with adlens
 (``face-attributes-head``), which gives one probability per attribute. The
-same :func:`crop_features` is used to train the head (``adlens train
+same :func:`~adlens.backbone.mobilenet_embeddings` is used to train the head (``adlens train
 attributes``), so training and inference see identical inputs.
 """
 
@@ -14,27 +14,18 @@ import numpy as np
 
 from adlens.align import CropSpec
 from adlens.attributes.base import AttributeModel
+from adlens.backbone import EMBEDDING_MODEL, mobilenet_embeddings
 from adlens.columns import ATTRIBUTE_NAMES
 from adlens.runtime import OrtSession, TFLiteSession, open_session
 
 FACE_ATTRIBUTES = ATTRIBUTE_NAMES
 """The head's outputs, in order: the attributes declared in :data:`adlens.columns.ATTRIBUTES`."""
-BACKBONE = "mobilenet-v1-embedding"
+BACKBONE = EMBEDDING_MODEL
 HEAD = "face-attributes-head"
 
 #: Twice the face box's side, centred 0.3 box sides above the face's centre: forehead,
 #: hat and ears are in, and the chin still is.
 ATTRIBUTE_CROP = CropSpec(size=224, pad=0.5, shift_y=-0.3)
-
-
-def crop_features(backbone: TFLiteSession, crops: np.ndarray) -> np.ndarray:
-    """L2-normalised backbone features ``(n, 1024)`` float32 of RGB crops cut as :data:`ATTRIBUTE_CROP`."""
-    if len(crops) == 0:
-        return np.zeros((0, 1024), dtype=np.float32)
-    features = backbone.run(np.ascontiguousarray(crops, dtype=np.uint8), dequantize=True)
-    features = features.reshape(len(crops), -1).astype(np.float32)
-    norms = np.linalg.norm(features, axis=1, keepdims=True)
-    return features / np.maximum(norms, 1e-12)
 
 
 class _FeaturesThenHead:
@@ -45,7 +36,7 @@ class _FeaturesThenHead:
         self.head = head
 
     def run(self, batch: np.ndarray) -> np.ndarray:
-        return self.head.run(crop_features(self.backbone, batch))
+        return self.head.run(mobilenet_embeddings(self.backbone, batch))
 
 
 class FaceAttributes(AttributeModel):
@@ -58,19 +49,13 @@ class FaceAttributes(AttributeModel):
     output_width = len(FACE_ATTRIBUTES)
     batch_size = 32
     stage = "eyewear_beard_hat"
+    required_models = (BACKBONE, HEAD)
 
-    @property
-    def required_models(self) -> tuple[str, ...]:
-        return (BACKBONE, HEAD)
-
-    def load(self) -> FaceAttributes:
-        with self._lock:
-            if self._session is None:
-                backbone = open_session(BACKBONE, self.settings)
-                head = open_session(HEAD, self.settings)
-                assert isinstance(backbone, TFLiteSession) and isinstance(head, OrtSession)
-                self._session = _FeaturesThenHead(backbone, head)
-        return self
+    def _open(self) -> _FeaturesThenHead:
+        backbone = open_session(BACKBONE, self.settings)
+        head = open_session(HEAD, self.settings)
+        assert isinstance(backbone, TFLiteSession) and isinstance(head, OrtSession)
+        return _FeaturesThenHead(backbone, head)
 
     def _preprocess(self, crops: np.ndarray) -> np.ndarray:
         return crops

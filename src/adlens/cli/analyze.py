@@ -18,7 +18,7 @@ from adlens.cli.common import err, handle_errors, out, progress_bar
 from adlens.errors import InvalidInputError
 from adlens.columns import CSV_FIELDS, csv_values, face_records
 from adlens.imageio import Decoded, display_name, iter_image_files, save_image
-from adlens.pipeline import Analysis, Analyzer
+from adlens.pipeline import Analysis, analyzer_for
 
 
 class DetectorName(str, Enum):
@@ -101,7 +101,7 @@ def analyze(
     files = _expand(paths)
     if not files:
         raise InvalidInputError(f"no image files found in {', '.join(map(display_name, paths))}")
-    analyzer = Analyzer(detector=detector.value if detector else None).load()
+    analyzer = analyzer_for(embed=False, detector=detector.value if detector else None)
     targeting = _FaceProducts() if recommend else None
     names = _AnnotatedNames(out_dir) if out_dir is not None else None
     analysed = failed = faces = 0

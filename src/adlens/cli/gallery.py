@@ -121,11 +121,11 @@ def calibrate(
     Genuine pairs are two photos of one person, impostor pairs two different people. The recommendation has the lowest false reject rate while at most 0.1% of impostor pairs match (or the equal-error point).
     """
     from adlens.gallery.calibration import calibrate_folders
-    from adlens.pipeline import Analyzer
+    from adlens.pipeline import analyzer_for
     from adlens.settings import get_settings
 
     settings = get_settings()
-    analyzer = Analyzer(settings, attributes=[], embed=True).load()
+    analyzer = analyzer_for(settings, attributes=[])
     result = calibrate_folders(folder, strangers, analyzer, settings.gallery_threshold, distinct, track=track)
     if json_output:
         write_json(result, None)

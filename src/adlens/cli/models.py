@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from adlens import registry
+from adlens import modelspecs, registry
 from adlens.cli.common import err, handle_errors, out, print_rows
 from adlens.errors import ModelUnavailableError
 from adlens.registry import ModelState
@@ -26,7 +26,7 @@ def list_models() -> None:
     On a terminal a table; piped or redirected, one tab-separated line per model, every value whole.
     """
     rows = []
-    for spec in registry.specs():
+    for spec in modelspecs.specs():
         state, path = registry.state(spec)
         rows.append((spec.name, spec.task, spec.filename, state.value, spec.licence, str(path.parent) if path else ""))
     print_rows(("name", "task", "file", "state", "licence", "location"), rows,
@@ -38,7 +38,7 @@ def list_models() -> None:
 def pull(names: Names = None) -> None:
     """Download the models that are missing (all by default) into the user cache."""
     failed = 0
-    for spec in registry.specs(names):
+    for spec in modelspecs.specs(names):
         try:
             path = registry.resolve(spec.name)
         except ModelUnavailableError as error:
@@ -55,7 +55,7 @@ def pull(names: Names = None) -> None:
 def verify(names: Names = None) -> None:
     """Check each model's sha256; exit 1 if any is missing or corrupt."""
     bad = 0
-    for spec in registry.specs(names):
+    for spec in modelspecs.specs(names):
         state, path = registry.state(spec)
         bad += state is not ModelState.PRESENT
         where = f" ({path})" if path else ""

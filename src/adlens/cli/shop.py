@@ -236,7 +236,7 @@ def recommend_face(
 ) -> None:
     """Catalogue products for each face from what it wears: eyewear → sunglasses, beard → beard care, hat → caps."""
     from adlens.errors import NoFaceFoundError
-    from adlens.pipeline import Analyzer
+    from adlens.pipeline import analyzer_for
     from adlens.products.targeting import DEFAULT_RULES, FaceTargeting, face_products_json, load_rules
 
     shop = _shop()
@@ -249,8 +249,9 @@ def recommend_face(
     from adlens.settings import get_settings
 
     settings = get_settings()
-    analyzer = Analyzer(attributes=[settings.gender_model, settings.face_attributes_model or HEAD])
-    faces = analyzer.load().analyze(image)
+    analyzer = analyzer_for(settings, embed=False, attributes=[settings.gender_model,
+                                                               settings.face_attributes_model or HEAD])
+    faces = analyzer.analyze(image)
     if not len(faces):
         raise NoFaceFoundError(f"no face found in {image}")
     results = FaceTargeting(index, load_rules(rules) if rules else DEFAULT_RULES).recommend(faces, k)

@@ -11,7 +11,7 @@ from rich.table import Table
 from adlens.attributes.face_attributes import HEAD
 from adlens.cli.common import err, handle_errors, out, track, write_json
 from adlens.errors import InvalidInputError, UnknownNameError
-from adlens.registry import get_spec
+from adlens.modelspecs import get_spec
 
 app = typer.Typer(help="Train the models adlens ships (needs the labelled data in ../shared/data).", no_args_is_help=True)
 
@@ -93,6 +93,6 @@ def _check_registry(written: dict[str, object]) -> None:
     if spec.sha256 != written["sha256"]:
         err.print(
             f"note: the registry expects {HEAD} with sha256 {spec.sha256}; to use this file, set its sha256 to "
-            f"{written['sha256']} and its size to {written['bytes']} in src/adlens/registry.py",
+            f"{written['sha256']} and its size to {written['bytes']} in src/adlens/modelspecs.py",
             highlight=False,
         )

@@ -73,9 +73,9 @@ class Decider:
     @property
     def analyzer(self) -> Any:
         if self._analyzer is None:
-            from adlens.pipeline import Analyzer
+            from adlens.pipeline import analyzer_for
 
-            self._analyzer = Analyzer(self.settings, embed=True).load()
+            self._analyzer = analyzer_for(self.settings)
         return self._analyzer
 
     @property

@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-import threading
-from abc import ABC, abstractmethod
-from typing import ClassVar, Self
+from abc import abstractmethod
+from typing import ClassVar
 
 import numpy as np
 
-from adlens.errors import InvalidImageError
 from adlens.faces import Faces
-from adlens.settings import Settings, get_settings
-
-
-def check_bgr(image: np.ndarray) -> None:
-    """Raise :class:`InvalidImageError` unless ``image`` is a uint8 ``(H, W, 3)`` array."""
-    if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
-        shape = getattr(image, "shape", None)
-        raise InvalidImageError(f"expected a uint8 BGR image of shape (H, W, 3), got {shape} (use load_image)")
+from adlens.imagecheck import check_bgr
+from adlens.model import Model
 
 
 def clip_boxes(boxes: np.ndarray, width: int, height: int) -> np.ndarray:
@@ -30,7 +22,7 @@ def clip_boxes(boxes: np.ndarray, width: int, height: int) -> np.ndarray:
     return np.stack([x0, y0, x1 - x0, y1 - y0], axis=1)
 
 
-class Detector(ABC):
+class Detector(Model):
     """Finds every face of an image with its five landmarks.
 
     Subclasses implement :meth:`_load` (read the weights) and :meth:`_detect`
@@ -40,21 +32,6 @@ class Detector(ABC):
     """
 
     name: ClassVar[str]
-    required_models: ClassVar[tuple[str, ...]] = ()
-    """Registry names of the weights :meth:`load` reads (checked all at once before loading)."""
-
-    def __init__(self, settings: Settings | None = None) -> None:
-        self.settings = settings or get_settings()
-        self._loaded = False
-        self._lock = threading.Lock()
-
-    def load(self) -> Self:
-        """Load the weights (idempotent); raises ModelUnavailableError if they are missing."""
-        with self._lock:
-            if not self._loaded:
-                self._load()
-                self._loaded = True
-        return self
 
     def detect(self, image: np.ndarray) -> Faces:
         """All faces in ``image`` (uint8 BGR), largest first."""
@@ -63,9 +40,6 @@ class Detector(ABC):
         faces = self._detect(image)
         keep = np.minimum(faces.boxes[:, 2], faces.boxes[:, 3]) >= self.settings.min_face_size
         return faces[keep].sorted_by_area()
-
-    @abstractmethod
-    def _load(self) -> None: ...
 
     @abstractmethod
     def _detect(self, image: np.ndarray) -> Faces: ...

@@ -133,9 +133,9 @@ class Gallery:
     def analyzer(self) -> Any:
         """The analyser finding and embedding faces (loaded on first use)."""
         if self._analyzer is None:
-            from adlens.pipeline import Analyzer
+            from adlens.pipeline import analyzer_for
 
-            self._analyzer = Analyzer(self.settings, attributes=[], embed=True).load()
+            self._analyzer = analyzer_for(self.settings, attributes=[])
         return self._analyzer
 
     def require_members_mode(self) -> None:

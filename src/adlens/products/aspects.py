@@ -9,23 +9,23 @@ left to the module that reads the product's name and metadata.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Self
 
 import cv2
 import numpy as np
 
+from adlens.backbone import EMBEDDING_MODEL, mobilenet_embeddings
 from adlens.imageio import ImageSource, load_image
+from adlens.model import Model
 from adlens.products.colours import dominant_colours
 from adlens.products.types import Aspects
 from adlens.registry import require, resolve
 from adlens.runtime import TFLiteSession, open_session
-from adlens.settings import Settings, get_settings
+from adlens.settings import Settings
 
 CLASSIFIER = "mobilenet-v2-imagenet"
-EMBEDDER = "mobilenet-v1-embedding"
+EMBEDDER = EMBEDDING_MODEL
 LABELS = "imagenet-labels"
 INPUT_SIZE = 224
 MIN_CONFIDENCE = 0.02
@@ -55,31 +55,23 @@ def to_model_input(bgr: np.ndarray, size: int = INPUT_SIZE) -> np.ndarray:
     return np.ascontiguousarray(canvas[:, :, ::-1])
 
 
-class AspectExtractor:
+class AspectExtractor(Model):
     """Concepts, embedding and dominant colours of product photos, three models loaded once."""
 
     batch_size = 32
-    #: Registry names of the models :meth:`load` needs.
-    required_models: tuple[str, ...] = (LABELS, CLASSIFIER, EMBEDDER)
+    required_models = (LABELS, CLASSIFIER, EMBEDDER)
 
     def __init__(self, settings: Settings | None = None) -> None:
-        self.settings = settings or get_settings()
+        super().__init__(settings)
         self._classifier: TFLiteSession | None = None
         self._embedder: TFLiteSession | None = None
         self._labels: list[str] = []
-        self._lock = threading.Lock()
 
-    def load(self) -> Self:
-        """Resolve and load the classifier, its labels and the embedder (idempotent); a missing
-        model raises :class:`~adlens.errors.ModelUnavailableError` from the registry."""
-        with self._lock:
-            if self._classifier is None:
-                require(self.required_models, self.settings)  # one error names every missing file
-                labels = read_labels(resolve(LABELS, self.settings))
-                classifier = _tflite(CLASSIFIER, self.settings)
-                self._embedder = _tflite(EMBEDDER, self.settings)
-                self._labels, self._classifier = labels, classifier
-        return self
+    def _load(self) -> None:
+        require(self.required_models, self.settings)  # one error names every missing file
+        self._labels = read_labels(resolve(LABELS, self.settings))
+        self._classifier = _tflite(CLASSIFIER, self.settings)
+        self._embedder = _tflite(EMBEDDER, self.settings)
 
     def extract(self, bgr: np.ndarray) -> Aspects:
         """The aspects of one photo (uint8 BGR; grey or BGRA arrays are converted)."""
@@ -118,9 +110,7 @@ class AspectExtractor:
         probabilities = np.concatenate([self._classifier.run(image[None], dequantize=True) for image in batch])
         probabilities = probabilities.reshape(len(batch), -1)
         probabilities /= np.maximum(probabilities.sum(axis=1, keepdims=True), 1e-12)  # undo quantisation drift
-        embeddings = self._embedder.run(batch, dequantize=True).reshape(len(batch), -1)
-        norms = np.linalg.norm(embeddings, axis=1, keepdims=True)
-        return probabilities, (embeddings / np.maximum(norms, 1e-12)).astype(np.float32)
+        return probabilities, mobilenet_embeddings(self._embedder, batch)
 
     def _concepts(self, probabilities: np.ndarray, top_k: int) -> dict[str, float]:
         """Top-k labels by probability, "background" (output 0) left out; labels that share a

@@ -23,7 +23,7 @@ from adlens.products.catalog import CatalogRow, RowProblem, split_problems
 from adlens.products.labels import LABEL_COLUMNS, predict_labels
 from adlens.products.tokens import product_tokens
 from adlens.products.types import Aspects, Prediction, Product
-from adlens.registry import sha256_of
+from adlens.download import sha256_of
 from adlens.settings import Settings, get_settings
 
 BATCH = 32

@@ -108,7 +108,7 @@ class SignageLoop:
         display: where creatives appear; default headless.
         min_play_s: a change of audience replaces the ad only after this many seconds of it.
         analyzer: the vision pipeline; default the decider's when it computes embeddings,
-            else a new ``Analyzer(embed=True)`` (the tracker needs embeddings).
+            else a new one from :func:`~adlens.pipeline.analyzer_for` (the tracker needs embeddings).
         tracker: default ``Tracker()``.
         on_frame: called after each analysed frame with the frame and the active tracks.
         decision_source: what decision events name as their source.
@@ -166,16 +166,15 @@ class SignageLoop:
         return self.summary
 
     def _analyzer(self) -> Any:
-        analyzer = self.analyzer
-        if analyzer is None:
-            own = getattr(self.decider, "analyzer", None)
-            if own is not None and getattr(own, "embedder", None) is not None:
-                analyzer = own
-            else:
-                from adlens.pipeline import Analyzer
+        """The analyser given, else the decider's when it computes embeddings, else a new one."""
+        if self.analyzer is not None:
+            return self.analyzer.load() if hasattr(self.analyzer, "load") else self.analyzer
+        own = getattr(self.decider, "analyzer", None)
+        if own is not None and getattr(own, "embedder", None) is not None:
+            return own.load() if hasattr(own, "load") else own
+        from adlens.pipeline import analyzer_for
 
-                analyzer = Analyzer(self.settings, embed=True)
-        return analyzer.load() if hasattr(analyzer, "load") else analyzer
+        return analyzer_for(self.settings)
 
     def step(self, frame: Frame) -> None:
         """Analyse one frame, follow its faces, and decide anew when the play is over or people changed."""

@@ -2,7 +2,7 @@
 
 Every example goes through the run-time path: YuNet's largest face, the
 :data:`~adlens.attributes.face_attributes.ATTRIBUTE_CROP` crop and
-:func:`~adlens.attributes.face_attributes.crop_features`. Besides the labelled faces there
+:func:`~adlens.backbone.mobilenet_embeddings`. Besides the labelled faces there
 are synthetic ones: sunglasses put on a face labelled eyewear = 0 make an eyewear = 1
 example, a cap put on a face labelled hat = 0 a hat = 1 example, the other labels kept.
 Each synthetic example remembers the face it was made from (``source``), and its random
@@ -21,11 +21,12 @@ from typing import TypeVar
 import numpy as np
 
 from adlens.align import crop_faces
-from adlens.attributes.face_attributes import ATTRIBUTE_CROP, BACKBONE, FACE_ATTRIBUTES, crop_features
+from adlens.attributes.face_attributes import ATTRIBUTE_CROP, BACKBONE, FACE_ATTRIBUTES
+from adlens.backbone import mobilenet_embeddings
 from adlens.evaluation import Track, read_attribute_labels
 from adlens.faces import Faces
 from adlens.imageio import load_image
-from adlens.pipeline import Analyzer
+from adlens.pipeline import analyzer_for
 from adlens.runtime import TFLiteSession, open_session
 from adlens.settings import Settings
 from adlens.training.synthetic import Accessory, Kind, jpeg_roundtrip, place_cap, place_glasses
@@ -120,7 +121,7 @@ class FaceFeaturizer:
     """The run-time path from a photo to attribute features: largest face → ATTRIBUTE_CROP → MobileNetV1."""
 
     def __init__(self, settings: Settings | None = None) -> None:
-        self.analyzer = Analyzer(settings, attributes=[], embed=False).load()
+        self.analyzer = analyzer_for(settings, embed=False, attributes=[])
         backbone = open_session(BACKBONE, self.analyzer.settings)
         assert isinstance(backbone, TFLiteSession)
         self.backbone = backbone
@@ -139,7 +140,7 @@ class FaceFeaturizer:
 
     def features(self, crops: np.ndarray) -> np.ndarray:
         """Features ``(n, 1024)`` of a batch of crops."""
-        return crop_features(self.backbone, crops)
+        return mobilenet_embeddings(self.backbone, crops)
 
 
 def synthetic_count(rng: np.random.Generator, per_face: float) -> int:

@@ -157,6 +157,6 @@ From the project root, with `../shared` in place (`ADLENS_MODELS=../shared/model
 ```
 
 The weights come out the same for the same data and seed; the file's sha256 changes with the
-training date in its metadata, so update `face-attributes-head` in `src/adlens/registry.py`
+training date in its metadata, so update `face-attributes-head` in `src/adlens/modelspecs.py`
 (sha256 and size) after a retrain. Metrics: `face_attributes_head.json`.
 """

@@ -1,0 +1,103 @@
+"""Tests for adlens.modelspecs: the catalogue against ../shared, names, get_spec and specs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from adlens import modelspecs
+from adlens.errors import UnknownNameError
+from adlens.modelspecs import MODELS, ModelSpec
+from adlens.settings import Settings
+from helpers import MODELS as SHARED_MODELS
+
+needs_shared = pytest.mark.skipif(not SHARED_MODELS.is_dir(), reason=f"shared models folder {SHARED_MODELS} missing")
+
+# Shipped inside a package (dlib's models in face_recognition_models, adlens's own in adlens/weights):
+# always present, never downloaded.
+PACKAGED = [spec for spec in MODELS if spec.format == "dlib" or spec.url == modelspecs.BUNDLED]
+NON_DLIB = [spec for spec in MODELS if spec not in PACKAGED]
+
+
+def parse_source_txt(path: Path) -> dict[str, str]:
+    """The ``key: value`` lines of a ``.source.txt`` file (first colon splits)."""
+    fields: dict[str, str] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key.strip() and " " not in key.strip():
+            fields.setdefault(key.strip(), value.strip())
+    return fields
+
+
+def test_model_names_and_files_are_unique() -> None:
+    assert len({spec.name for spec in MODELS}) == len(MODELS)
+    assert len({spec.filename for spec in MODELS}) == len(MODELS)
+    assert list(modelspecs._BY_NAME) == [spec.name for spec in MODELS]
+
+
+@needs_shared
+@pytest.mark.parametrize("spec", NON_DLIB, ids=lambda s: s.name)
+def test_spec_matches_its_source_txt(spec: ModelSpec) -> None:
+    source = SHARED_MODELS / f"{spec.filename}.source.txt"
+    if not source.is_file():
+        pytest.skip(f"no {source.name} in {SHARED_MODELS}")
+    fields = parse_source_txt(source)
+    assert spec.sha256 == fields["sha256"]
+    assert spec.url == fields["raw_url"]
+    assert spec.size_bytes == int(fields["size_bytes"])
+
+
+def test_every_downloadable_spec_has_a_pinned_https_url() -> None:
+    for spec in NON_DLIB:
+        assert spec.url.startswith("https://raw.githubusercontent.com/"), spec.name
+        assert len(spec.sha256) == 64 and int(spec.sha256, 16) >= 0
+
+
+# --------------------------------------------------------------------------- get_spec / specs
+
+NAME_CASES = [
+    ("yunet-s", "yunet_s_640_640.onnx", None),
+    ("dlib-landmarks-5", "shape_predictor_5_face_landmarks.dat", None),
+    ("nope", None, UnknownNameError),
+    ("", None, UnknownNameError),
+    ("YUNET-S", None, UnknownNameError),
+]
+
+
+@pytest.mark.parametrize(("name", "filename", "error"), NAME_CASES)
+def test_get_spec(name: str, filename: str | None, error: type[Exception] | None) -> None:
+    if error is None:
+        assert modelspecs.get_spec(name).filename == filename
+        return
+    with pytest.raises(error) as info:
+        modelspecs.get_spec(name)
+    message = str(info.value)
+    assert repr(name) in message
+    for spec in MODELS:
+        assert spec.name in message
+    assert isinstance(info.value, KeyError)
+
+
+def test_specs() -> None:
+    assert modelspecs.specs() == list(MODELS)
+    assert [s.name for s in modelspecs.specs(["yunet-n", "yunet-s"])] == ["yunet-n", "yunet-s"]
+    with pytest.raises(UnknownNameError):
+        modelspecs.specs(["yunet-s", "nope"])
+
+
+
+# --------------------------------------------------------------------------- one name per model
+
+
+def test_attribute_models_and_settings_use_the_registry_names() -> None:
+    from adlens.attributes import ALIASES, ATTRIBUTE_MODELS, create_attribute_model
+
+    for name, cls in ATTRIBUTE_MODELS.items():
+        assert modelspecs.get_spec(name).name == name == cls.name
+    defaults = Settings()
+    for name in (defaults.emotion_model, defaults.age_model, defaults.gender_model, defaults.face_attributes_model):
+        assert modelspecs.get_spec(name).name == name
+    # the former default of ADLENS_FACE_ATTRIBUTES_MODEL still works where a setting stored it
+    assert ALIASES == {"face-attributes": "face-attributes-head"}
+    assert type(create_attribute_model("face-attributes")) is ATTRIBUTE_MODELS["face-attributes-head"]
