@@ -167,14 +167,14 @@ class SignageLoop:
 
     def _analyzer(self) -> Any:
         """The analyser given, else the decider's when it computes embeddings, else a new one."""
-        if self.analyzer is not None:
-            return self.analyzer.load() if hasattr(self.analyzer, "load") else self.analyzer
-        own = getattr(self.decider, "analyzer", None)
-        if own is not None and getattr(own, "embedder", None) is not None:
-            return own.load() if hasattr(own, "load") else own
-        from adlens.pipeline import analyzer_for
+        analyzer = self.analyzer
+        if analyzer is None:
+            analyzer = getattr(self.decider, "analyzer", None)
+            if analyzer is None or getattr(analyzer, "embedder", None) is None:
+                from adlens.pipeline import analyzer_for
 
-        return analyzer_for(self.settings)
+                return analyzer_for(self.settings)
+        return analyzer.load() if hasattr(analyzer, "load") else analyzer
 
     def step(self, frame: Frame) -> None:
         """Analyse one frame, follow its faces, and decide anew when the play is over or people changed."""
