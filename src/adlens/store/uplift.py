@@ -38,7 +38,8 @@ from sqlalchemy.orm import Session
 
 from adlens.errors import InvalidInputError, NotFoundError
 from adlens.store.base import StoreBase, check_id, chunks
-from adlens.store.models import CustomerRow, UpliftCampaignRow, UpliftScoreRow, UTCDateTime
+from adlens.store.models import CustomerRow, UpliftCampaignRow, UpliftScoreRow
+from adlens.store.sqltypes import UTCDateTime
 from adlens.times import utcnow
 
 #: Rows per INSERT (an executemany): large enough to be fast, small enough for steady progress.
