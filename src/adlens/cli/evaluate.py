@@ -8,8 +8,10 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from adlens import evaluation
 from adlens.cli.common import handle_errors, out, track, write_json
+from adlens.evaluation.attributes import evaluate_attributes
+from adlens.evaluation.demographics import evaluate_age_gender, evaluate_emotion
+from adlens.evaluation.verification import evaluate_verification
 
 app = typer.Typer(help="Measure accuracy on labelled data.", no_args_is_help=True)
 
@@ -30,7 +32,7 @@ def emotion(
     model: Annotated[str | None, typer.Option(help="Emotion model (default: ADLENS_EMOTION_MODEL).")] = None,
 ) -> None:
     """Emotion accuracy on a FER-layout folder (one sub-folder per class; crops fed directly)."""
-    result = evaluation.evaluate_emotion(folder, model, track=track)
+    result = evaluate_emotion(folder, model, track=track)
     out.print(f"model {result['model']}: accuracy {result['accuracy']:.4f} on {result['n']} images")
     table = Table("true \\ predicted", *result["labels"], "recall")
     for label, row in zip(result["labels"], result["confusion"], strict=True):
@@ -51,7 +53,7 @@ def age_gender(
 
     The ethnicity in the file names is used only to report fairness; adlens never infers it.
     """
-    result = evaluation.evaluate_age_gender(folder, track=track, detect=detect)
+    result = evaluate_age_gender(folder, track=track, detect=detect)
     out.print(
         f"age MAE {result['age_mae']:.2f} years, gender accuracy {result['gender_accuracy']:.4f} "
         f"on {result['n']} images ({result['mode']}; {result['no_face']} without a detected face)"
@@ -71,7 +73,7 @@ def verify(
     json_file: JsonOption = None,
 ) -> None:
     """Same-person accuracy on labelled pairs at the configured threshold."""
-    result = evaluation.evaluate_verification(pairs, root, track=track)
+    result = evaluate_verification(pairs, root, track=track)
     out.print(
         f"accuracy {result['accuracy']:.4f} on {result['judged']} of {result['n']} pairs "
         f"(threshold {result['threshold']}): TP {result['tp']}  FP {result['fp']}  FN {result['fn']}  TN {result['tn']}"
@@ -128,7 +130,7 @@ def attributes(
     threshold: Annotated[float, typer.Option(min=0.0, max=1.0, help="Probability that counts as present.")] = 0.5,
 ) -> None:
     """Eyewear, beard and hat: ROC AUC, precision and recall at the threshold, per attribute."""
-    result = evaluation.evaluate_attributes(folder, labels, track=track, threshold=threshold)
+    result = evaluate_attributes(folder, labels, track=track, threshold=threshold)
     out.print(f"model {result['model']} on {result['n_images']} images ({result['no_face']} without a detected face)",
               highlight=False)
     table = Table("attribute", "n", "positives", "ROC AUC", f"precision @{threshold:g}", f"recall @{threshold:g}")
