@@ -35,3 +35,13 @@ def simulated_campaign(folder: Path, n: int, seed: int, name: str = "campaign.cs
     from adlens.uplift.tables import read_table, write_table
 
     return read_table(write_table(simulate(n, seed).campaign, folder / name))
+
+
+def scored_uplift(store, campaign: str = "spring", **uplift: float) -> int:
+    """Save ``uplift`` (customer id → value) under ``campaign`` in ``store``."""
+    return store.save_uplift_scores(campaign, list(uplift), list(uplift.values()), model="t-learner.joblib")
+
+
+def segment_ids(store) -> list[int]:
+    """The ids of ``store``'s taste segments, in order."""
+    return [s.id for s in store.list_segments()]

@@ -3,7 +3,8 @@
 :func:`corpus` returns a few hundred ``(name, bytes)`` pairs: the repros of issue 14, wrong headers of
 every format Pillow knows, truncations, bit flips, huge claimed sizes, a progressive JPEG with thousands of
 scans, 16-bit, CMYK, alpha and EXIF-rotated pictures. The fuzz tests feed them to the library, the CLI
-and the API; :func:`jpeg_claiming`, :func:`many_scan_jpeg` and :func:`png16` also serve the bound tests.
+and the API; :func:`jpeg_claiming`, :func:`many_scan_jpeg`, :func:`png16`, :func:`raw_png` and :func:`marked`
+also serve the decoding tests.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import numpy as np
 from PIL import Image
 
 SEED = 14
+#: Pure red in OpenCV's channel order.
+BGR_RED = (0, 0, 255)
 
 
 def encode(im: Image.Image, fmt: str, **kw: Any) -> bytes:
@@ -31,14 +34,31 @@ def png_chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
+def raw_png(width: int, height: int, depth: int, colour: int, rows: bytes = b"") -> bytes:
+    """A PNG built by hand: IHDR with any size, IDAT holding ``rows`` (may be empty)."""
+    return _png(width, height, depth, colour, zlib.compress(rows) if rows else b"")
+
+
 def png16(width: int, height: int) -> bytes:
     """A 16-bit greyscale PNG of a horizontal ramp, built row by row (a 7000×7000 one is a few hundred KB)."""
     row = b"\x00" + np.linspace(0, 65535, width).astype(">u2").tobytes()
     packer = zlib.compressobj(9)
     data = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
-    ihdr = struct.pack(">IIBBBBB", width, height, 16, 0, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", data)
-            + png_chunk(b"IEND", b""))
+    return _png(width, height, 16, 0, data)
+
+
+def _png(width: int, height: int, depth: int, colour: int, idat: bytes) -> bytes:
+    """Signature, IHDR, the compressed ``idat`` (no IDAT chunk when empty) and IEND."""
+    ihdr = struct.pack(">IIBBBBB", width, height, depth, colour, 0, 0, 0)
+    chunks = png_chunk(b"IHDR", ihdr) + (png_chunk(b"IDAT", idat) if idat else b"")
+    return b"\x89PNG\r\n\x1a\n" + chunks + png_chunk(b"IEND", b"")
+
+
+def marked(width: int = 40, height: int = 20) -> Image.Image:
+    """Grey image with a pure red block in its top-left corner."""
+    im = Image.new("RGB", (width, height), (128, 128, 128))
+    im.paste((255, 0, 0), (0, 0, 8, 8))
+    return im
 
 
 def _noise(width: int, height: int, mode: str = "RGB", seed: int = SEED) -> Image.Image:

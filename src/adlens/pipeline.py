@@ -25,7 +25,8 @@ from adlens.detectors import Detector, create_detector
 from adlens.embed import DlibEmbedder
 from adlens.errors import AdlensError
 from adlens.faces import Faces
-from adlens.imageio import Decoded, decode_image, display_name
+from adlens.imagedecode import Decoded
+from adlens.imageio import decode_image, display_name
 from adlens.model import Model
 from adlens.registry import require
 from adlens.settings import Settings, get_settings

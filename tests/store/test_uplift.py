@@ -1,4 +1,4 @@
-"""Predicted uplift in the store, on SQLite and PostgreSQL: saving, replacing, segments, targets, erasure."""
+"""Predicted uplift in the store, on SQLite and PostgreSQL: saving, replacing, campaigns, erasure."""
 
 from __future__ import annotations
 
@@ -9,32 +9,13 @@ import pytest
 
 from adlens.errors import InvalidInputError, NotFoundError
 from adlens.store import Store
-from adlens.store.uplift import CustomerUplift, SegmentUplift
-
-
-def scored(store: Store, campaign: str = "spring", **uplift: float) -> int:
-    """Save ``uplift`` (customer id → value) under ``campaign``."""
-    return store.save_uplift_scores(campaign, list(uplift), list(uplift.values()), model="t-learner.joblib")
-
-
-@pytest.fixture
-def segmented(store: Store) -> Store:
-    """Customers a, b (segment 0), c, d (segment 1), e (no segment), scored under "spring"; f is not scored."""
-    for customer in "abcdef":
-        store.add_customer(customer)
-    store.replace_segments([{"label": "sporty"}, {"label": "classic"}], {"a": 0, "b": 0, "c": 1, "d": 1})
-    scored(store, a=0.30, b=0.10, c=-0.05, d=-0.15, e=0.02)
-    return store
-
-
-def segment_ids(store: Store) -> list[int]:
-    return [s.id for s in store.list_segments()]
+from helpers import scored_uplift, segment_ids
 
 
 def test_save_registers_customers_and_keeps_figures(store: Store) -> None:
     store.add_customer("known")
     before = store.generation("uplift")
-    assert scored(store, known=0.2, new1=-0.1, new2=0.05) == 3
+    assert scored_uplift(store, known=0.2, new1=-0.1, new2=0.05) == 3
     assert store.generation("uplift") != before
     assert store.customer_ids() == {"known", "new1", "new2"}
     assert store.uplift_scores("spring", ["new1", "known", "stranger"]) == pytest.approx({"new1": -0.1, "known": 0.2})
@@ -50,9 +31,9 @@ def test_save_registers_customers_and_keeps_figures(store: Store) -> None:
 
 
 def test_saving_again_replaces_the_campaign_and_leaves_others(store: Store) -> None:
-    scored(store, a=0.1, b=0.2)
-    scored(store, "autumn", a=-0.3)
-    scored(store, b=0.4, c=0.0)
+    scored_uplift(store, a=0.1, b=0.2)
+    scored_uplift(store, "autumn", a=-0.3)
+    scored_uplift(store, b=0.4, c=0.0)
     assert store.uplift_scores("spring", "abc") == pytest.approx({"b": 0.4, "c": 0.0})
     assert store.uplift_scores("autumn", "abc") == pytest.approx({"a": -0.3})
     spring = store.get_uplift_campaign("spring")
@@ -61,7 +42,7 @@ def test_saving_again_replaces_the_campaign_and_leaves_others(store: Store) -> N
 
 
 def test_a_failed_save_changes_nothing(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
-    scored(store, a=0.1)
+    scored_uplift(store, a=0.1)
     monkeypatch.setattr("adlens.store.uplift.BATCH", 2)
     generation = store.generation("uplift")
 
@@ -111,71 +92,8 @@ def test_invalid_scores_are_refused_and_nothing_is_written(store: Store, campaig
     assert store.customer_ids() == set() and store.list_uplift_campaigns() == []
 
 
-def test_segment_means_count_scored_members_only(segmented: Store) -> None:
-    sporty, classic = segment_ids(segmented)
-    means = segmented.segment_uplift("spring")
-    assert means.keys() == {sporty, classic}
-    assert means[sporty] == (pytest.approx(0.2), 2)
-    assert means[classic] == (pytest.approx(-0.1), 2)
-    assert segmented.segment_uplift("unknown") == {}
-
-
-def test_new_segments_move_the_segments_generation(segmented: Store) -> None:
-    before = segmented.generation("segments")
-    segmented.replace_segments([{"label": "all"}], {"a": 0, "c": 0})
-    assert segmented.generation("segments") != before
-    (only,) = segment_ids(segmented)
-    assert segmented.segment_uplift("spring") == {only: (pytest.approx(0.125), 2)}
-
-
-@pytest.mark.parametrize(("minimum", "maximum", "limit", "expected"), [
-    (None, None, None, ["a", "b", "e", "c", "d"]),
-    (0.05, None, None, ["a", "b"]),
-    (None, 0.0, None, ["c", "d"]),
-    (-0.1, 0.1, None, ["b", "e", "c"]),  # bounds are inclusive
-    (None, None, 2, ["a", "b"]),
-    (0.5, None, None, []),
-])
-def test_customer_targets_best_first(segmented: Store, minimum: float | None, maximum: float | None,
-                                     limit: int | None, expected: list[str]) -> None:
-    targets = segmented.uplift_targets("spring", minimum, maximum, limit=limit)
-    assert [t.customer_id for t in targets] == expected
-    assert all(isinstance(t, CustomerUplift) for t in targets)
-
-
-def test_customer_target_carries_its_segment(segmented: Store) -> None:
-    sporty, _ = segment_ids(segmented)
-    best, *_, unsegmented = segmented.uplift_targets("spring", -0.1)
-    assert best == CustomerUplift("a", pytest.approx(0.30), sporty)
-    assert unsegmented.customer_id == "c"
-    assert segmented.uplift_targets("spring", 0.0, 0.05)[0].to_dict() == {"customer": "e", "uplift": 0.02,
-                                                                        "segment": None}
-
-
-def test_segment_targets(segmented: Store) -> None:
-    sporty, classic = segment_ids(segmented)
-    everyone = segmented.uplift_targets("spring", by="segment")
-    assert everyone == [SegmentUplift(sporty, pytest.approx(0.2), 2), SegmentUplift(classic, pytest.approx(-0.1), 2)]
-    assert [s.segment_id for s in segmented.uplift_targets("spring", 0.0, by="segment")] == [sporty]
-    assert [s.segment_id for s in segmented.uplift_targets("spring", maximum=0.0, by="segment")] == [classic]
-    assert segmented.uplift_targets("spring", by="segment", limit=1)[0].to_dict() == {
-        "segment": sporty, "mean_uplift": 0.2, "customers": 2}
-
-
-@pytest.mark.parametrize(("arguments", "error", "message"), [
-    ({"campaign": "autumn"}, NotFoundError, "unknown uplift campaign 'autumn'"),
-    ({"minimum": 0.2, "maximum": 0.1}, InvalidInputError, "minimum uplift 0.2 is above the maximum 0.1"),
-    ({"minimum": math.nan}, InvalidInputError, "finite number"),
-    ({"by": "store"}, InvalidInputError, "by 'customer' or 'segment'"),
-    ({"limit": 0}, InvalidInputError, "at least 1"),
-])
-def test_bad_target_queries(segmented: Store, arguments: dict, error: type[Exception], message: str) -> None:
-    with pytest.raises(error, match=message):
-        segmented.uplift_targets(**{"campaign": "spring"} | arguments)
-
-
 def test_erasure_removes_scores_and_keeps_campaign_figures_true(segmented: Store) -> None:
-    scored(segmented, "autumn", a=0.5, f=-0.5)
+    scored_uplift(segmented, "autumn", a=0.5, f=-0.5)
     generation = segmented.generation("uplift")
     segmented.remove_customer("a")
     assert segmented.generation("uplift") != generation
@@ -201,7 +119,7 @@ def test_erasing_an_unscored_customer_leaves_the_uplift_generation(segmented: St
 
 
 def test_forget_a_campaign(segmented: Store) -> None:
-    scored(segmented, "autumn", a=0.5)
+    scored_uplift(segmented, "autumn", a=0.5)
     assert segmented.remove_uplift_campaign("spring") == 5
     assert [c.name for c in segmented.list_uplift_campaigns()] == ["autumn"]
     assert segmented.uplift_scores("spring", "abcde") == {}

@@ -8,47 +8,12 @@ import pytest
 from sklearn.base import clone
 
 from adlens.errors import InvalidInputError
-from adlens.uplift.nextpurchase import (NextPurchaseModel, evaluate, fit_next_purchase, split_features,
-                                        stratified_holdout)
+from adlens.uplift.nextpurchase import NextPurchaseModel, fit_next_purchase, stratified_holdout
 from adlens.uplift.persist import load_model, save_model
+from purchases import BRANDS, purchases, true_stay
 
-BRANDS = np.array(["Apple", "Samsung", "Xiaomi", "Nokia"], dtype=object)
-#: Logit of staying at age 45; every year older adds AGE_SLOPE.
-LOYALTY = np.array([1.2, 0.6, 0.0, -0.8])
-AGE_SLOPE = 0.03
-
-
-def true_stay(brand: np.ndarray, age: np.ndarray) -> np.ndarray:
-    return 1 / (1 + np.exp(-(LOYALTY[brand] + AGE_SLOPE * (age - 45))))
-
-
-def purchases(n: int, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
-    """A purchases table as text (like a CSV) and each row's true P(stay)."""
-    rng = np.random.default_rng(seed)
-    age = rng.integers(18, 80, n)
-    residence = rng.choice(["city", "town", "village"], n, p=[0.5, 0.3, 0.2])
-    brand = rng.choice(len(BRANDS), n, p=[0.35, 0.35, 0.2, 0.1])
-    p_stay = true_stay(brand, age)
-    # leavers pick among the other brands; city dwellers favour Apple, villagers Nokia
-    taste = np.where((residence == "city")[:, None], [3.0, 2, 2, 0.5], [1.0, 2, 2, 1.5])
-    taste[np.arange(n), brand] = 0
-    taste /= taste.sum(axis=1, keepdims=True)
-    other = (taste.cumsum(axis=1) > rng.random(n)[:, None]).argmax(axis=1)
-    bought = np.where(rng.random(n) < p_stay, brand, other)
-    frame = pd.DataFrame({"customer_id": [f"c{i}" for i in range(n)], "age": age.astype(str),
-                          "residence": residence, "manufacturer": BRANDS[brand],
-                          "next_manufacturer": BRANDS[bought]})
-    return frame, p_stay
-
-
-@pytest.fixture(scope="module")
-def fitted():
-    frame, _ = purchases(8000, seed=1)
-    return fit_next_purchase(frame, validation=0.25, seed=3)
-
-
-def test_recovers_loyalty_per_brand(fitted):
-    model, _ = fitted
+def test_recovers_loyalty_per_brand(next_fit):
+    model, _ = next_fit
     fresh, p_stay = purchases(6000, seed=2)
     stay = model.stay_proba(fresh)
     for brand in BRANDS:
@@ -56,8 +21,8 @@ def test_recovers_loyalty_per_brand(fitted):
         assert stay[owners].mean() == pytest.approx(p_stay[owners].mean(), abs=0.04), brand
 
 
-def test_loyalty_grows_with_age(fitted):
-    model, _ = fitted
+def test_loyalty_grows_with_age(next_fit):
+    model, _ = next_fit
     rows = pd.DataFrame({"manufacturer": np.repeat(BRANDS, 2), "age": [25, 70] * len(BRANDS),
                          "residence": "town"})
     stay = model.stay_proba(rows).reshape(len(BRANDS), 2)
@@ -65,20 +30,8 @@ def test_loyalty_grows_with_age(fitted):
     assert stay[:, 0] == pytest.approx(true_stay(np.arange(4), np.full(4, 25)), abs=0.1)
 
 
-def test_beats_both_baselines_held_out(fitted):
-    model, evaluation = fitted
-    assert evaluation.rows == pytest.approx(2000, abs=4) and evaluation.unknown == 0
-    base = evaluation.baselines
-    assert evaluation.model.log_loss < base["transition"].log_loss < base["shares"].log_loss
-    assert evaluation.model.accuracy >= base["stay"].accuracy - 0.01
-    assert evaluation.model.top2_accuracy > base["shares"].top2_accuracy
-    assert base["stay"].log_loss is None
-    assert model.evaluation_ == evaluation.to_dict()
-    assert set(model.evaluation_) == {"rows", "unknown_next", "log_loss", "accuracy", "top2_accuracy", "baselines"}
-
-
-def test_scikit_learn_contract(fitted):
-    model, _ = fitted
+def test_scikit_learn_contract(next_fit):
+    model, _ = next_fit
     params = {"current": "manufacturer", "features": ("age",), "categorical": None, "C": 0.5, "n_knots": 4,
               "interactions": False, "max_iter": 200, "random_state": 7}
     fresh = NextPurchaseModel(**params)
@@ -100,20 +53,6 @@ def test_without_features_it_is_the_transition_matrix():
     rows = pd.DataFrame({"manufacturer": observed.index})
     assert model.predict_proba(rows) == pytest.approx(observed[list(model.classes_)].to_numpy(), abs=0.01)
     assert model.evaluation_ is None
-
-
-@pytest.mark.parametrize(("categorical", "expected"), [
-    (None, (["residence"], ["age"])),
-    (["residence", "age"], (["age", "residence"], [])),
-    (["residence"], (["residence"], ["age"])),
-    (["region"], (["region"], ["age", "residence"])),
-])
-def test_split_features(categorical, expected):
-    frame = pd.DataFrame({"manufacturer": ["a", "b"], "age": ["30", "x"], "residence": ["city", "town"],
-                          "region": ["1", "2"]})
-    features = ["age", "residence"] + (["region"] if categorical == ["region"] else [])
-    categorical_, numeric = split_features(frame, "manufacturer", features, categorical, "t")
-    assert (sorted(categorical_), numeric) == (sorted(expected[0]), expected[1])
 
 
 def _edit(frame: pd.DataFrame, column: str, row: int, value: object) -> pd.DataFrame:
@@ -144,8 +83,8 @@ def test_errors_name_columns_and_lines(change, kwargs, message):
     assert message in error.value.message
 
 
-def test_non_numeric_age_at_predict_time(fitted):
-    model, _ = fitted
+def test_non_numeric_age_at_predict_time(next_fit):
+    model, _ = next_fit
     frame, _ = purchases(10)
     with pytest.raises(InvalidInputError, match=r"scores.csv: column 'age' is not numeric \(line 3"):
         model.predict_proba(_edit(frame, "age", 1, "n/a"), source="scores.csv")
@@ -155,8 +94,8 @@ def test_non_numeric_age_at_predict_time(fitted):
         model.predict_proba(frame.to_numpy())
 
 
-def test_unseen_brands(fitted):
-    model, _ = fitted
+def test_unseen_brands(next_fit):
+    model, _ = next_fit
     rows = pd.DataFrame({"manufacturer": ["Nothing", "Apple"], "age": ["30", "30"], "residence": ["moon", "city"]})
     proba = model.predict_proba(rows)
     assert np.allclose(proba.sum(axis=1), 1)
@@ -174,15 +113,6 @@ def test_a_brand_only_bought_next():
     assert evaluation.unknown == 0
 
 
-def test_evaluate_counts_next_brands_the_model_never_saw(fitted):
-    model, _ = fitted
-    frame, _ = purchases(100, seed=5)
-    frame.loc[:9, "next_manufacturer"] = "Fairphone"
-    result = evaluate(model, frame)
-    assert result.rows == 100 and result.unknown == 10
-    assert np.isfinite(result.model.log_loss) and result.model.accuracy <= 0.9
-
-
 def test_stratified_holdout_keeps_every_brand_in_training():
     labels = np.array(["a"] * 10 + ["b"] * 5 + ["c"])
     held = stratified_holdout(labels, 0.2, seed=0)
@@ -191,8 +121,8 @@ def test_stratified_holdout_keeps_every_brand_in_training():
     assert not stratified_holdout(labels, 0.0, seed=0).any()
 
 
-def test_save_load_round_trip_and_wrong_kind(fitted, tmp_path):
-    model, _ = fitted
+def test_save_load_round_trip_and_wrong_kind(next_fit, tmp_path):
+    model, _ = next_fit
     frame, _ = purchases(50, seed=9)
     path = save_model(model, tmp_path / "next.model", "next-purchase")
     loaded = load_model(path, "next-purchase")

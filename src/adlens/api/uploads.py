@@ -22,7 +22,8 @@ from starlette.datastructures import UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from adlens.errors import AdlensError, InvalidImageError, InvalidInputError
-from adlens.imageio import Decoded, decode_image, display_name
+from adlens.imagedecode import Decoded
+from adlens.imageio import decode_image, display_name
 from adlens.media import hide_paths, real_path
 from adlens.times import utcnow
 

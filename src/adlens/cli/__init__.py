@@ -14,7 +14,7 @@ from adlens.cli import ads, catalog, decide, demo, evaluate, gallery, models, re
 from adlens.cli.analyze import analyze
 from adlens.cli.common import PlainHelpGroup, distance_meaning, handle_errors, handle_errors_exit_2, out
 from adlens.errors import NoFaceFoundError
-from adlens.evaluation import FaceEmbeddings
+from adlens.evaluation.verification import FaceEmbeddings
 from adlens.samples import write_sample
 from adlens.settings import get_settings
 

@@ -17,7 +17,8 @@ from adlens.annotate import annotate
 from adlens.cli.common import err, handle_errors, out, progress_bar
 from adlens.errors import InvalidInputError
 from adlens.columns import CSV_FIELDS, csv_values, face_records
-from adlens.imageio import Decoded, display_name, iter_image_files, save_image
+from adlens.imagedecode import Decoded
+from adlens.imageio import display_name, iter_image_files, save_image
 from adlens.pipeline import Analysis, analyzer_for
 
 

@@ -8,9 +8,11 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from adlens import evaluation
 from adlens.columns import ATTRIBUTE_NAMES
 from adlens.cli.common import handle_errors, out, track, write_json
+from adlens.evaluation.attributes import evaluate_attributes
+from adlens.evaluation.demographics import evaluate_age_gender, evaluate_emotion
+from adlens.evaluation.verification import evaluate_verification
 
 app = typer.Typer(help="Measure accuracy on labelled data.", no_args_is_help=True)
 
@@ -31,7 +33,7 @@ def emotion(
     model: Annotated[str | None, typer.Option(help="Emotion model (default: ADLENS_EMOTION_MODEL).")] = None,
 ) -> None:
     """Emotion accuracy on a FER-layout folder (one sub-folder per class; crops fed directly)."""
-    result = evaluation.evaluate_emotion(folder, model, track=track)
+    result = evaluate_emotion(folder, model, track=track)
     out.print(f"model {result['model']}: accuracy {result['accuracy']:.4f} on {result['n']} images")
     table = Table("true \\ predicted", *result["labels"], "recall")
     for label, row in zip(result["labels"], result["confusion"], strict=True):
@@ -52,7 +54,7 @@ def age_gender(
 
     The ethnicity in the file names is used only to report fairness; adlens never infers it.
     """
-    result = evaluation.evaluate_age_gender(folder, track=track, detect=detect)
+    result = evaluate_age_gender(folder, track=track, detect=detect)
     out.print(
         f"age MAE {result['age_mae']:.2f} years, gender accuracy {result['gender_accuracy']:.4f} "
         f"on {result['n']} images ({result['mode']}; {result['no_face']} without a detected face)"
@@ -72,7 +74,7 @@ def verify(
     json_file: JsonOption = None,
 ) -> None:
     """Same-person accuracy on labelled pairs at the configured threshold."""
-    result = evaluation.evaluate_verification(pairs, root, track=track)
+    result = evaluate_verification(pairs, root, track=track)
     out.print(
         f"accuracy {result['accuracy']:.4f} on {result['judged']} of {result['n']} pairs "
         f"(threshold {result['threshold']}): TP {result['tp']}  FP {result['fp']}  FN {result['fn']}  TN {result['tn']}"
@@ -131,7 +133,7 @@ def attributes(
         show_default=False)] = None,
 ) -> None:
     """Eyewear, beard and hat: ROC AUC, precision and recall at the threshold, per attribute."""
-    result = evaluation.evaluate_attributes(folder, labels, track=track, threshold=threshold)
+    result = evaluate_attributes(folder, labels, track=track, threshold=threshold)
     out.print(f"model {result['model']} on {result['n_images']} images ({result['no_face']} without a detected face)",
               highlight=False)
     cut = result["threshold"]

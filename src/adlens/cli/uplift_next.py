@@ -135,7 +135,7 @@ def report(
 ) -> None:
     """Write an HTML report: the loyalty matrix, loyalty per brand observed vs predicted, loyalty by age."""
     from adlens.files import write_text_atomic
-    from adlens.uplift.loyalty import loyalty_report
+    from adlens.uplift.loyalty_report import loyalty_report
     from adlens.uplift.persist import load_model
     from adlens.uplift.tables import read_table
 

@@ -34,7 +34,7 @@ class OffersResult:
 def run_offers(folder: Path, seed: int = 7, say: Callable[[str], None] = lambda _: None) -> OffersResult:
     """Simulate, fit, evaluate and report (see the module docstring); returns the paths and numbers."""
     from adlens.files import write_text_atomic
-    from adlens.uplift.loyalty import loyalty_report
+    from adlens.uplift.loyalty_report import loyalty_report
     from adlens.uplift.model import KIND, fit_campaign, top_share
     from adlens.uplift.nextpurchase import fit_next_purchase
     from adlens.uplift.persist import save_model

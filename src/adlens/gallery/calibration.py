@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from adlens.errors import InvalidInputError
-from adlens.evaluation import Track, no_track
+from adlens.evaluation.common import Track, no_track
 from adlens.imageio import iter_image_files
 
 

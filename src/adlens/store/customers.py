@@ -28,10 +28,9 @@ from adlens.store.models import (
     GalleryMemberRow,
     ProductRow,
     SegmentRow,
-    to_utc,
-    utcnow,
 )
 from adlens.store.uplift import forget_customer_uplift
+from adlens.times import to_utc, utcnow
 
 
 @dataclass(frozen=True)

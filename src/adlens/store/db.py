@@ -30,6 +30,7 @@ from adlens.store.keys import KeysMixin
 from adlens.store.products import ProductsMixin
 from adlens.store.segments import SegmentsMixin
 from adlens.store.uplift import UpliftMixin
+from adlens.store.uplift_queries import UpliftQueriesMixin
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -38,7 +39,7 @@ _MIGRATION_LOCK = 0x61646C656E73
 
 
 class Store(ProductsMixin, CustomersMixin, SegmentsMixin, EventsMixin, BanditMixin, AdsMixin, GalleryMixin,
-            KeysMixin, UpliftMixin):
+            KeysMixin, UpliftMixin, UpliftQueriesMixin):
     """The store: catalogue, customers, feedback, segments, gallery, ads, events, arms, API keys, uplift: one database.
 
     ``Store(url)`` only builds the engine; :func:`open_store` returns one migrated to

@@ -23,9 +23,8 @@ from adlens.store.models import (
     FaceEmbeddingRow,
     FeedbackRow,
     GalleryMemberRow,
-    to_utc,
-    utcnow,
 )
+from adlens.times import to_utc, utcnow
 
 #: Embeddings kept per member: the newest ones, as a face changes over the years.
 MAX_EMBEDDINGS = 10

@@ -1,8 +1,9 @@
 """The store's tables as SQLAlchemy 2 declarative classes.
 
 The Alembic migrations (``migrations/versions/``) create exactly these tables; a
-test compares the two after an upgrade, so a change here needs a new migration. Constraint names follow :data:`NAMING_CONVENTION` so they are
-the same on SQLite and PostgreSQL and later migrations can refer to them.
+test compares the two after an upgrade, so a change here needs a new migration. Constraint
+names follow :data:`~adlens.store.sqltypes.NAMING_CONVENTION` so they are the same on SQLite
+and PostgreSQL and later migrations can refer to them.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -26,41 +26,10 @@ from sqlalchemy import (
     String,
     Text,
 )
-from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-from sqlalchemy.types import TypeDecorator
 
-from adlens.times import to_utc, utcnow
-
-NAMING_CONVENTION = {
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """A timestamp stored in UTC and always read back timezone-aware.
-
-    SQLite has no timezone type (SQLAlchemy stores a naive string) and PostgreSQL
-    returns ``timestamptz`` in the session's zone; normalising both ways gives the
-    same aware UTC values on every backend, and makes SQLite's strings sort by time.
-    """
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        value = to_utc(value)
-        # SQLite's DATETIME drops the offset without converting, hence UTC wall time first.
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        return None if value is None else to_utc(value)
+from adlens.store.sqltypes import NAMING_CONVENTION, UTCDateTime
+from adlens.times import utcnow
 
 
 class Base(DeclarativeBase):

@@ -2,7 +2,7 @@
 
 An uplift model scores customers (``adlens uplift score … --save CAMPAIGN``); the scores
 are kept per campaign so that offers can target customers, or taste segments, whose
-predicted uplift lies within bounds. Saving replaces a campaign's scores as a whole, in
+predicted uplift lies within bounds (the queries are in :mod:`adlens.store.uplift_queries`). Saving replaces a campaign's scores as a whole, in
 one transaction, and registers customers the store does not know yet. A campaign row
 keeps its figures (how many customers, their mean uplift, how many above 0), which
 erasing a customer adjusts.
@@ -14,39 +14,22 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, overload
+from typing import Any
 
 import numpy as np
-from sqlalchemy import (
-    JSON,
-    Column,
-    Connection,
-    Dialect,
-    Float,
-    String,
-    Table,
-    bindparam,
-    delete,
-    func,
-    insert,
-    literal,
-    select,
-)
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from adlens.errors import InvalidInputError, NotFoundError
-from adlens.store.base import StoreBase, check_id, chunks
-from adlens.store.models import CustomerRow, UpliftCampaignRow, UpliftScoreRow, UTCDateTime
+from adlens.store.base import StoreBase, check_id
+from adlens.store.bulk import insert_customers, insert_scores
+from adlens.store.models import UpliftCampaignRow, UpliftScoreRow
 from adlens.times import utcnow
 
 #: Rows per INSERT (an executemany): large enough to be fast, small enough for steady progress.
 BATCH = 10_000
 #: How many offending ids or rows an error message names.
 SHOWN = 5
-
-By = Literal["customer", "segment"]
 
 
 @dataclass(frozen=True)
@@ -74,30 +57,12 @@ class UpliftCampaign:
                 "share_positive": None if share is None else round(share, 6)}
 
 
-@dataclass(frozen=True)
-class CustomerUplift:
-    """One scored customer: their predicted uplift and their taste segment (if any)."""
-
-    customer_id: str
-    uplift: float
-    segment_id: int | None
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready."""
-        return {"customer": self.customer_id, "uplift": round(self.uplift, 6), "segment": self.segment_id}
-
-
-@dataclass(frozen=True)
-class SegmentUplift:
-    """One taste segment: the mean predicted uplift of its scored customers, and how many they are."""
-
-    segment_id: int
-    mean_uplift: float
-    customers: int
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready."""
-        return {"segment": self.segment_id, "mean_uplift": round(self.mean_uplift, 6), "customers": self.customers}
+def campaign_row(session: Session, name: str) -> UpliftCampaignRow:
+    """The row of campaign ``name``; :class:`~adlens.errors.NotFoundError` if it has no stored scores."""
+    row = session.get(UpliftCampaignRow, name)
+    if row is None:
+        raise NotFoundError(f"unknown uplift campaign {name!r}")
+    return row
 
 
 def _to_campaign(row: UpliftCampaignRow) -> UpliftCampaign:
@@ -136,14 +101,6 @@ def _checked_values(uplift: Sequence[float] | np.ndarray, ids: list[str]) -> np.
     return values
 
 
-def _check_bounds(minimum: float | None, maximum: float | None) -> None:
-    for bound in (minimum, maximum):
-        if bound is not None and not np.isfinite(bound):
-            raise InvalidInputError(f"an uplift bound must be a finite number, not {bound!r}")
-    if minimum is not None and maximum is not None and minimum > maximum:
-        raise InvalidInputError(f"the minimum uplift {minimum:g} is above the maximum {maximum:g}")
-
-
 def forget_customer_uplift(session: Session, customer_id: str) -> bool:
     """Delete ``customer_id``'s scores and take them out of their campaigns' figures (erasure).
 
@@ -169,73 +126,8 @@ def forget_customer_uplift(session: Session, customer_id: str) -> bool:
     return True
 
 
-def _executemany(connection: Connection, table: Table, names: Sequence[str], rows: list[tuple[Any, ...]],
-                 on_conflict_ignore: str | None = None) -> None:
-    """Insert ``rows`` (tuples of the columns ``names``) into ``table`` through the driver's own executemany.
-
-    SQLAlchemy's executemany processes every value of every row in Python, which costs
-    more than the insert itself at a million rows; so the values must be ready for the
-    driver already (text, floats, and constants processed once, see :func:`_driver_value`).
-    ``on_conflict_ignore`` names a key column whose conflicts are skipped (SQLite).
-    """
-    if not rows:
-        return
-    values = {name: bindparam(name) for name in names}
-    if on_conflict_ignore is not None:
-        statement: Any = sqlite.insert(table).values(values).on_conflict_do_nothing(index_elements=[on_conflict_ignore])
-    else:
-        statement = insert(table).values(values)
-    compiled = statement.compile(dialect=connection.dialect)
-    if not compiled.positional:
-        connection.exec_driver_sql(compiled.string, [dict(zip(names, row, strict=True)) for row in rows])
-        return
-    order = [names.index(name) for name in compiled.positiontup or []]
-    if order != list(range(len(names))):
-        rows = [tuple(row[i] for i in order) for row in rows]
-    connection.exec_driver_sql(compiled.string, rows)
-
-
-def _driver_value(column: Column[Any], value: Any, dialect: Dialect) -> Any:
-    """``value`` as the driver receives it for ``column`` (what SQLAlchemy would do per row)."""
-    process = column.type.dialect_impl(dialect).bind_processor(dialect)
-    return value if process is None else process(value)
-
-
-def _unnest(name: str, item: Any) -> Any:
-    return func.unnest(bindparam(name, type_=ARRAY(item)))
-
-
-def _insert_customers(connection: Connection, ids: Sequence[str]) -> None:
-    """Register the customers among ``ids`` the store lacks (another process may add some meanwhile)."""
-    customers = CustomerRow.__table__
-    now, dialect = utcnow(), connection.dialect
-    if dialect.name == "postgresql":
-        # The ids as one array parameter: an executemany costs a round trip per row.
-        rows = select(_unnest("ids", String), literal(now, UTCDateTime), literal({}, JSON), literal(0))
-        statement = postgresql.insert(customers).from_select(["id", "created_at", "profile", "feedback_count"], rows)
-        connection.execute(statement.on_conflict_do_nothing(index_elements=["id"]), {"ids": list(ids)})
-        return
-    known = set(connection.scalars(select(CustomerRow.id).where(CustomerRow.id.in_(ids))))
-    created = _driver_value(customers.c.created_at, now, dialect)
-    profile = _driver_value(customers.c.profile, {}, dialect)
-    _executemany(connection, customers, ("id", "created_at", "profile", "feedback_count"),
-                 [(c, created, profile, 0) for c in ids if c not in known],
-                 on_conflict_ignore="id" if dialect.name == "sqlite" else None)
-
-
-def _insert_scores(connection: Connection, campaign: str, ids: Sequence[str], values: list[float]) -> None:
-    scores = UpliftScoreRow.__table__
-    if connection.dialect.name == "postgresql":
-        rows = select(literal(campaign, String), _unnest("ids", String), _unnest("values", Float))
-        statement = insert(scores).from_select(["campaign", "customer_id", "uplift"], rows)
-        connection.execute(statement, {"ids": list(ids), "values": values})
-        return
-    _executemany(connection, scores, ("campaign", "customer_id", "uplift"),
-                 [(campaign, c, v) for c, v in zip(ids, values, strict=True)])
-
-
 class UpliftMixin(StoreBase):
-    """Predicted uplift per customer under named campaigns; its segment means; targets within bounds."""
+    """Predicted uplift per customer under named campaigns: saving, listing and removing campaigns."""
 
     def save_uplift_scores(
         self,
@@ -273,43 +165,13 @@ class UpliftMixin(StoreBase):
             done = 0
             for start in range(0, len(ids), BATCH):
                 part = ids[start : start + BATCH]
-                _insert_customers(connection, part)
-                _insert_scores(connection, campaign, part, values[start : start + BATCH].tolist())
+                insert_customers(connection, part)
+                insert_scores(connection, campaign, part, values[start : start + BATCH].tolist())
                 done += len(part)
                 if progress is not None:
                     progress(done)
             self._changes(s, "uplift")
         return done
-
-    def uplift_scores(self, campaign: str, customer_ids: Iterable[str],
-                      session: Session | None = None) -> dict[str, float]:
-        """``{customer id: predicted uplift}`` under ``campaign`` for those of ``customer_ids`` it scored.
-
-        An unknown campaign scored nobody: the answer is empty (a decision must not fail
-        on a campaign not scored yet).
-        """
-        wanted = sorted(set(customer_ids))
-        found: dict[str, float] = {}
-        with self._connection(session) as connection:
-            for part in chunks(wanted):
-                query = select(UpliftScoreRow.customer_id, UpliftScoreRow.uplift).where(
-                    UpliftScoreRow.campaign == campaign, UpliftScoreRow.customer_id.in_(part))
-                found.update((c, float(u)) for c, u in connection.execute(query))
-        return found
-
-    def segment_uplift(self, campaign: str, session: Session | None = None) -> dict[int, tuple[float, int]]:
-        """``{segment id: (mean predicted uplift, scored customers)}`` under ``campaign``.
-
-        Only customers in a segment count; an unknown campaign gives ``{}``.
-        """
-        query = (
-            select(CustomerRow.segment_id, func.avg(UpliftScoreRow.uplift), func.count())
-            .join(CustomerRow, CustomerRow.id == UpliftScoreRow.customer_id)
-            .where(UpliftScoreRow.campaign == campaign, CustomerRow.segment_id.is_not(None))
-            .group_by(CustomerRow.segment_id)
-        )
-        with self._connection(session) as connection:
-            return {int(segment): (float(mean), int(n)) for segment, mean, n in connection.execute(query)}
 
     def list_uplift_campaigns(self) -> list[UpliftCampaign]:
         """Every campaign with stored scores, by name."""
@@ -320,10 +182,7 @@ class UpliftMixin(StoreBase):
     def get_uplift_campaign(self, name: str, session: Session | None = None) -> UpliftCampaign:
         """The campaign ``name``; :class:`~adlens.errors.NotFoundError` if it has no stored scores."""
         with self._session(session) as s:
-            row = s.get(UpliftCampaignRow, name)
-            if row is None:
-                raise NotFoundError(f"unknown uplift campaign {name!r}")
-            return _to_campaign(row)
+            return _to_campaign(campaign_row(s, name))
 
     def remove_uplift_campaign(self, name: str, session: Session | None = None) -> int:
         """Delete campaign ``name`` and its scores; returns how many scores went.
@@ -331,65 +190,8 @@ class UpliftMixin(StoreBase):
         :class:`~adlens.errors.NotFoundError` when there is no such campaign.
         """
         with self._session(session) as s:
-            if s.get(UpliftCampaignRow, name) is None:
-                raise NotFoundError(f"unknown uplift campaign {name!r}")
+            campaign_row(s, name)
             removed = s.execute(delete(UpliftScoreRow).where(UpliftScoreRow.campaign == name)).rowcount
             s.execute(delete(UpliftCampaignRow).where(UpliftCampaignRow.name == name))
             self._changes(s, "uplift")
             return int(removed or 0)
-
-    @overload
-    def uplift_targets(self, campaign: str, minimum: float | None = None, maximum: float | None = None,
-                       by: Literal["customer"] = "customer", limit: int | None = None) -> list[CustomerUplift]: ...
-
-    @overload
-    def uplift_targets(self, campaign: str, minimum: float | None = None, maximum: float | None = None, *,
-                       by: Literal["segment"], limit: int | None = None) -> list[SegmentUplift]: ...
-
-    def uplift_targets(self, campaign: str, minimum: float | None = None, maximum: float | None = None,
-                       by: By = "customer", limit: int | None = None) -> list[CustomerUplift] | list[SegmentUplift]:
-        """Whom to target: customers (``by="customer"``) or segments (their mean) with uplift in bounds, best first.
-
-        ``minimum`` and ``maximum`` are inclusive; ``None`` leaves that side open. Ties
-        are ordered by id; ``limit`` keeps the first ones. An unknown campaign is a
-        :class:`~adlens.errors.NotFoundError`; bounds in the wrong order, an unknown
-        ``by`` or a ``limit`` below 1 an :class:`~adlens.errors.InvalidInputError`.
-        """
-        _check_bounds(minimum, maximum)
-        if by not in ("customer", "segment"):
-            raise InvalidInputError(f"targets are by 'customer' or 'segment', not {by!r}")
-        if limit is not None and limit < 1:
-            raise InvalidInputError(f"the limit must be at least 1, not {limit}")
-        if by == "segment":
-            mean = func.avg(UpliftScoreRow.uplift)
-            query = (
-                select(CustomerRow.segment_id, mean, func.count())
-                .join(CustomerRow, CustomerRow.id == UpliftScoreRow.customer_id)
-                .where(UpliftScoreRow.campaign == campaign, CustomerRow.segment_id.is_not(None))
-                .group_by(CustomerRow.segment_id)
-                .order_by(mean.desc(), CustomerRow.segment_id)
-            )
-            if minimum is not None:
-                query = query.having(mean >= minimum)
-            if maximum is not None:
-                query = query.having(mean <= maximum)
-        else:
-            query = (
-                select(UpliftScoreRow.customer_id, UpliftScoreRow.uplift, CustomerRow.segment_id)
-                .join(CustomerRow, CustomerRow.id == UpliftScoreRow.customer_id)
-                .where(UpliftScoreRow.campaign == campaign)
-                .order_by(UpliftScoreRow.uplift.desc(), UpliftScoreRow.customer_id)
-            )
-            if minimum is not None:
-                query = query.where(UpliftScoreRow.uplift >= minimum)
-            if maximum is not None:
-                query = query.where(UpliftScoreRow.uplift <= maximum)
-        if limit is not None:
-            query = query.limit(limit)
-        with self.transaction() as s:
-            if s.get(UpliftCampaignRow, campaign) is None:
-                raise NotFoundError(f"unknown uplift campaign {campaign!r}")
-            rows = s.execute(query).all()
-        if by == "segment":
-            return [SegmentUplift(int(segment), float(mean), int(n)) for segment, mean, n in rows]
-        return [CustomerUplift(c, float(u), segment) for c, u, segment in rows]

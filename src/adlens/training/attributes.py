@@ -23,7 +23,8 @@ import numpy as np
 from adlens.align import crop_faces
 from adlens.attributes.face_attributes import ATTRIBUTE_CROP, BACKBONE, FACE_ATTRIBUTES
 from adlens.backbone import mobilenet_embeddings
-from adlens.evaluation import Track, read_attribute_labels
+from adlens.evaluation.attributes import read_attribute_labels
+from adlens.evaluation.common import Track
 from adlens.faces import Faces
 from adlens.imageio import load_image
 from adlens.pipeline import analyzer_for

@@ -21,7 +21,7 @@ import onnx
 from adlens import __version__
 from adlens.attributes.face_attributes import ATTRIBUTE_CROP, BACKBONE, FACE_ATTRIBUTES, HEAD
 from adlens.errors import InvalidInputError
-from adlens.evaluation import Track
+from adlens.evaluation.common import Track
 from adlens.settings import Settings
 from adlens.training.attributes import (
     FaceFeaturizer,

@@ -17,7 +17,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
 from adlens.attributes.face_attributes import FACE_ATTRIBUTES
-from adlens.evaluation import Track
+from adlens.evaluation.common import Track
 from adlens.training.attributes import KIND_LABEL, Examples, untracked
 
 

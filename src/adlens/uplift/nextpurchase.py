@@ -9,7 +9,8 @@ probabilities and fits a million rows in seconds: each row has a dozen non-zeros
 
 :func:`fit_next_purchase` validates a table, holds out a stratified share of it to
 compare the model with two baselines (the brands' overall shares; the observed
-transition matrix P(next | current)) and refits on every row.
+transition matrix P(next | current), see :mod:`adlens.uplift.nextscores`) and refits
+on every row. The brand and feature columns are read by :mod:`adlens.uplift.brands`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -30,18 +30,14 @@ from sklearn.preprocessing import OneHotEncoder, SplineTransformer
 from sklearn.utils.validation import check_is_fitted
 
 from adlens.errors import InvalidInputError
-from adlens.uplift.tables import lines, numeric_column, require_columns
+from adlens.uplift.brands import brand_values, factorize, slots, split_features
+from adlens.uplift.nextscores import Evaluation, evaluate
+from adlens.uplift.tables import numeric_column, require_columns
 
 if TYPE_CHECKING:
     import pandas as pd
 
 KIND = "next-purchase"
-#: A feature is taken as numeric (unless named categorical) when at least this share of its cells are numbers.
-NUMERIC_SHARE = 0.5
-#: Pseudo-count pulling the transition baseline's rows towards the overall shares (a brand with 3 owners).
-SMOOTHING = 1.0
-#: Probabilities are clipped here for the log loss, as scikit-learn does.
-EPSILON = 1e-15
 
 log = logging.getLogger(__name__)
 
@@ -96,11 +92,11 @@ class NextPurchaseModel(ClassifierMixin, BaseEstimator):
         targets = brand_values(y, "next brand", source, getattr(y, "name", None) or "y")
         if len(targets) != len(current):
             raise InvalidInputError(f"{len(targets)} next brands for {len(current)} rows")
-        classes, codes = _factorize(targets)
+        classes, codes = factorize(targets)
         if len(classes) < 2:
             raise InvalidInputError(f"{source}: every next brand is {classes[0]!r}; a model of what customers buy "
                                     "next needs at least two brands")
-        self.brands_, _ = _factorize(current)
+        self.brands_, _ = factorize(current)
         self.encoder_ = self._feature_encoder().fit(inputs) if categorical or numeric else None
         design = self._design(current, inputs)
         self.estimator_ = LogisticRegression(C=self.C, max_iter=self.max_iter, random_state=self.random_state)
@@ -180,61 +176,6 @@ class NextPurchaseModel(ClassifierMixin, BaseEstimator):
         return sp.hstack([brands, features, crossed], format="csr")
 
 
-@dataclass(frozen=True)
-class Scores:
-    """How well one predictor did: log loss (``None`` where it gives no probabilities), accuracy, top-2."""
-
-    log_loss: float | None
-    accuracy: float
-    top2_accuracy: float | None
-
-
-@dataclass(frozen=True)
-class Evaluation:
-    """The model against its baselines on ``rows`` rows (``unknown``: next brands it never saw, always wrong).
-
-    Baselines: ``shares`` (every row gets the brands' overall shares in training),
-    ``transition`` (the training rows' P(next | current), smoothed towards the shares),
-    ``stay`` (everyone buys their current brand again: an accuracy only).
-    """
-
-    rows: int
-    unknown: int
-    model: Scores
-    baselines: dict[str, Scores]
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain data for JSON: the model's scores at the top level, the baselines by name."""
-        return {"rows": self.rows, "unknown_next": self.unknown, **asdict(self.model),
-                "baselines": {name: asdict(scores) for name, scores in self.baselines.items()}}
-
-
-def evaluate(model: NextPurchaseModel, frame: pd.DataFrame, next: str | None = None,
-             source: str = "the table") -> Evaluation:
-    """Score ``model`` on ``frame`` (which has its next brands in column ``next``) against the baselines.
-
-    The baselines come from the model's own training counts, so on held-out rows the
-    comparison is fair. Rows whose next brand the model never saw count as wrong and
-    are left out of the log losses (their probability would be zero).
-    """
-    check_is_fitted(model, "estimator_")
-    next = next or model.target_ or "next_manufacturer"
-    require_columns(frame, [next], source)
-    targets = brand_values(frame[next], "next brand", source, next)
-    proba = model.predict_proba(frame, source=source)
-    current = brand_values(frame[model.current], "current brand", source, model.current)
-    truth = slots(model.classes_, targets)
-    shares = model.transitions_.sum(axis=0) / model.transitions_.sum()
-    counts = np.vstack([model.transitions_, np.zeros((1, len(shares)))])  # last row (-1): an unknown brand
-    transition = (counts + SMOOTHING * shares) / (counts.sum(axis=1, keepdims=True) + SMOOTHING)
-    slot = slots(model.brands_, current)
-    return Evaluation(
-        rows=len(targets), unknown=int((truth < 0).sum()), model=_scores(proba, truth),
-        baselines={"shares": _scores(np.broadcast_to(shares, proba.shape), truth),
-                   "transition": _scores(transition[slot], truth),
-                   "stay": Scores(None, float(np.mean(targets == current)), None)})
-
-
 def fit_next_purchase(frame: pd.DataFrame, current: str = "manufacturer", next: str = "next_manufacturer",
                       features: Sequence[str] = ("age", "residence"), categorical: Sequence[str] | None = None,
                       validation: float = 0.2, seed: int = 0, C: float = 1.0, source: str = "the table",
@@ -286,43 +227,6 @@ def stratified_holdout(labels: np.ndarray, share: float, seed: int) -> np.ndarra
     return held
 
 
-def split_features(frame: pd.DataFrame, current: str, features: Sequence[str], categorical: Sequence[str] | None,
-                   source: str) -> tuple[list[str], list[str]]:
-    """The features as ``(categorical, numeric)`` column lists, in the order given.
-
-    With ``categorical`` named, every other feature is numeric; without, a feature is
-    numeric when most of its cells are numbers (the rest then fail with their lines).
-    """
-    import pandas as pd
-
-    names = list(dict.fromkeys([*features, *(categorical or ())]))
-    if current in names:
-        raise InvalidInputError(f"the current brand column {current!r} is already in the model: leave it out of "
-                                "the features")
-    require_columns(frame, [current, *names], source)
-    if categorical is not None:
-        return [c for c in names if c in categorical], [c for c in names if c not in categorical]
-    numeric = []
-    for column in names:
-        cells = frame[column].dropna()
-        numbers = pd.to_numeric(cells, errors="coerce").notna().sum()
-        if len(cells) and numbers >= NUMERIC_SHARE * len(cells):
-            numeric.append(column)
-    return [c for c in names if c not in numeric], numeric
-
-
-def brand_values(values: Any, role: str, source: str, column: str) -> np.ndarray:
-    """``values`` as stripped text (an object array); an empty cell is an error naming its lines."""
-    import pandas as pd
-
-    series = pd.Series(np.asarray(values, dtype=object)).reset_index(drop=True)
-    text = series.astype(str).str.strip()
-    empty = (series.isna() | (text == "")).to_numpy()
-    if empty.any():
-        raise InvalidInputError(f"{source}: the {role} column {column!r} is empty on {lines(empty)}")
-    return text.to_numpy(dtype=object)
-
-
 def _frame(X: Any) -> pd.DataFrame:
     import pandas as pd
 
@@ -337,36 +241,7 @@ def _named(values: np.ndarray, name: str) -> pd.Series:
     return pd.Series(values, name=name)
 
 
-def slots(known: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """The position of each of ``values`` in ``known`` (distinct), -1 where it is not there."""
-    import pandas as pd
-
-    return pd.Index(known).get_indexer(values)
-
-
-def _factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The sorted distinct ``values`` and each value's position among them (hashing: fast on text)."""
-    import pandas as pd
-
-    codes, distinct = pd.factorize(values, sort=True)
-    return np.asarray(distinct, dtype=object), codes
-
-
 def _pick(proba: np.ndarray, classes: np.ndarray, brands: np.ndarray) -> np.ndarray:
     """``proba[i, column of brands[i]]``, NaN where ``brands[i]`` is not a class."""
     slot = slots(classes, brands)
     return np.where(slot >= 0, proba[np.arange(len(brands)), np.maximum(slot, 0)], np.nan)
-
-
-def _scores(proba: np.ndarray, truth: np.ndarray) -> Scores:
-    """Log loss over rows with a known truth (``truth`` ≥ 0), accuracy and top-2 over all rows."""
-    known = truth >= 0
-    rows = np.flatnonzero(known)
-    p_true = proba[rows, truth[rows]]
-    above = (proba[rows] > p_true[:, None]).sum(axis=1)
-    tied_before = ((proba[rows] == p_true[:, None]) & (np.arange(proba.shape[1]) < truth[rows, None])).sum(axis=1)
-    rank = above + tied_before  # 0 where argmax picks the truth
-    n = len(truth)
-    loss = float(-np.mean(np.log(np.clip(p_true, EPSILON, 1)))) if len(rows) else None
-    return Scores(log_loss=loss, accuracy=float((rank < 1).sum() / n) if n else 0.0,
-                  top2_accuracy=float((rank < 2).sum() / n) if n else 0.0)

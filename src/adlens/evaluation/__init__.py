@@ -1,0 +1,8 @@
+"""Accuracy evaluations on labelled folders, one module per kind of model.
+
+:mod:`~adlens.evaluation.demographics` (emotion, age and gender),
+:mod:`~adlens.evaluation.verification` (same person or not) and
+:mod:`~adlens.evaluation.attributes` (eyewear, beard, hat). Each function returns a
+plain dict (the ``--json`` of ``adlens eval ...``) and takes a ``track`` wrapper for
+progress reporting (:func:`~adlens.evaluation.common.no_track` by default).
+"""

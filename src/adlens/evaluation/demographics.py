@@ -1,0 +1,140 @@
+"""Accuracy of the demographic models on labelled folders: emotion (FER layout), age and gender (UTKFace names).
+
+Each function returns a plain dict (the ``--json`` of ``adlens eval ...``).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from adlens.attributes import create_attribute_model
+from adlens.detectors import create_detector
+from adlens.errors import InvalidInputError
+from adlens.evaluation.common import Track, chip_face, load_or_skip, no_track
+from adlens.faces import EMOTIONS
+from adlens.imageio import iter_image_files
+from adlens.settings import Settings, get_settings
+
+
+def _confusion(truth: np.ndarray, predicted: np.ndarray, classes: int) -> np.ndarray:
+    matrix = np.zeros((classes, classes), dtype=np.int64)
+    np.add.at(matrix, (truth, predicted), 1)
+    return matrix
+
+
+def evaluate_emotion(
+    folder: Path, model: str | None = None, settings: Settings | None = None, track: Track = no_track
+) -> dict[str, Any]:
+    """Accuracy of an emotion model on a FER-layout folder (one sub-folder per class).
+
+    Crops are fed directly (no detection): grey, resized to the model's input.
+    """
+    settings = settings or get_settings()
+    emotion = create_attribute_model(model or settings.emotion_model, settings)
+    folders = sorted(p for p in Path(folder).iterdir() if p.is_dir() and not p.name.startswith("."))
+    unknown = [p.name for p in folders if p.name not in EMOTIONS]
+    if not folders or unknown:
+        raise InvalidInputError(
+            f"{folder} must hold one folder per emotion ({', '.join(EMOTIONS)}); "
+            + (f"unknown folders: {', '.join(unknown)}" if unknown else "found none")
+        )
+    files = [(f, EMOTIONS.index(p.name)) for p in folders for f in iter_image_files([p])]
+    size = emotion.crop.size
+    crops, labels, skipped = [], [], []
+    for path, label in track(files, "emotion", len(files)):
+        image = load_or_skip(path, settings, skipped)
+        if image is None:
+            continue
+        gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+        crops.append(cv2.resize(gray, (size, size), interpolation=cv2.INTER_LINEAR)[..., None])
+        labels.append(label)
+    if not crops:
+        raise InvalidInputError(f"no readable image under {folder}")
+    probabilities = emotion.predict_crops(np.stack(crops))["emotion"]
+    truth, predicted = np.asarray(labels), probabilities.argmax(axis=1)
+    confusion = _confusion(truth, predicted, len(EMOTIONS))
+    support = confusion.sum(axis=1)
+    return {
+        "model": emotion.name,
+        "n": int(len(truth)),
+        "accuracy": float((truth == predicted).mean()),
+        "per_class": {
+            label: {"n": int(support[k]), "recall": float(confusion[k, k] / support[k]) if support[k] else None}
+            for k, label in enumerate(EMOTIONS)
+        },
+        "labels": list(EMOTIONS),
+        "confusion": confusion.tolist(),
+        "skipped": skipped,
+    }
+
+
+_UTK_NAME = re.compile(r"^(\d+)_([01])_(\d)_")
+_UTK_GENDER = ("male", "female")
+_UTK_GROUPS = ("white", "black", "asian", "indian", "others")
+
+
+def evaluate_age_gender(
+    folder: Path, settings: Settings | None = None, track: Track = no_track, *, detect: bool = False
+) -> dict[str, Any]:
+    """Age MAE and gender accuracy on UTKFace-named files, overall and per gender × group.
+
+    By default each file is taken as the aligned face chip it is (crops fed
+    directly, as the models were trained); with ``detect`` the full pipeline
+    runs instead (detector, then each model's own crop), and a chip where no
+    face is found is taken whole (counted in ``no_face``). The group
+    (ethnicity) label is read from the file name only to report fairness;
+    adlens never infers it.
+    """
+    settings = settings or get_settings()
+    detector = create_detector(None, settings)
+    age_model = create_attribute_model(settings.age_model, settings)
+    gender_model = create_attribute_model(settings.gender_model, settings)
+    files, ignored = [], []
+    for path in iter_image_files([folder]):
+        match = _UTK_NAME.match(path.name)
+        (files if match else ignored).append((path, match))
+    if not files:
+        raise InvalidInputError(f"no UTKFace-named file (AGE_GENDER_RACE_...) under {folder}")
+    rows, skipped, no_face = [], [], 0
+    for path, match in track(files, "age & gender", len(files)):
+        image = load_or_skip(path, settings, skipped)
+        if image is None:
+            continue
+        face = detector.detect(image).largest() if detect else chip_face(image)
+        if not len(face):
+            face, no_face = chip_face(image), no_face + 1
+        face = gender_model.predict(image, age_model.predict(image, face))
+        age, gender, race = int(match.group(1)), int(match.group(2)), int(match.group(3))
+        rows.append((age, float(face.data["age"][0]), _UTK_GENDER[gender], face.data["gender"][0], race))
+    true_age = np.array([r[0] for r in rows], dtype=np.float64)
+    predicted_age = np.array([r[1] for r in rows])
+    gender_right = np.array([r[2] == r[3] for r in rows])
+    genders = np.array([r[2] for r in rows])
+    races = np.array([r[4] for r in rows])
+    groups = {}
+    for gender in _UTK_GENDER:
+        for k, group in enumerate(_UTK_GROUPS):
+            mask = (genders == gender) & (races == k)
+            if mask.any():
+                groups[f"{gender}/{group}"] = {
+                    "n": int(mask.sum()),
+                    "age_mae": float(np.abs(true_age - predicted_age)[mask].mean()),
+                    "gender_accuracy": float(gender_right[mask].mean()),
+                }
+    return {
+        "mode": "pipeline" if detect else "chips",
+        "age_model": age_model.name,
+        "gender_model": gender_model.name,
+        "n": len(rows),
+        "age_mae": float(np.abs(true_age - predicted_age).mean()),
+        "gender_accuracy": float(gender_right.mean()),
+        "groups": groups,
+        "no_face": no_face,
+        "ignored_names": [str(p) for p, _ in ignored],
+        "skipped": skipped,
+    }

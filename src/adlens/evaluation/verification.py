@@ -1,0 +1,93 @@
+"""Face verification accuracy on labelled pairs: is it the same person, at the configured match threshold."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from adlens.detectors import create_detector
+from adlens.embed import DlibEmbedder
+from adlens.errors import AdlensError, InvalidInputError
+from adlens.evaluation.common import Track, no_track
+from adlens.imageio import load_image
+from adlens.settings import Settings, get_settings
+
+
+def read_pairs(pairs_csv: Path) -> list[tuple[str, str, bool]]:
+    """Rows ``file_x, file_y, Decision`` (Yes/No) of a verification CSV."""
+    try:
+        with open(pairs_csv, newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            missing = {"file_x", "file_y", "Decision"} - set(reader.fieldnames or ())
+            if missing:
+                raise InvalidInputError(f"{pairs_csv}: missing column(s) {', '.join(sorted(missing))}")
+            pairs = []
+            for line, row in enumerate(reader, start=2):
+                decision = (row["Decision"] or "").strip().lower()
+                if decision not in ("yes", "no"):
+                    raise InvalidInputError(f"{pairs_csv}:{line}: Decision must be Yes or No, got {row['Decision']!r}")
+                pairs.append((row["file_x"].strip(), row["file_y"].strip(), decision == "yes"))
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        raise InvalidInputError(f"cannot read {pairs_csv}: {error}") from error
+    return pairs
+
+
+class FaceEmbeddings:
+    """The embedding of the largest face of each file, computed once per file."""
+
+    def __init__(self, settings: Settings | None = None, detector: str | None = None) -> None:
+        self.settings = settings or get_settings()
+        self.detector = create_detector(detector, self.settings)
+        self.embedder = DlibEmbedder(self.settings)
+        self._cache: dict[str, np.ndarray | None] = {}
+
+    def largest(self, source: Any) -> np.ndarray | None:
+        """The embedding of the largest face, ``None`` when there is no face."""
+        key = str(source)
+        if key not in self._cache:
+            image = load_image(source, max_pixels=self.settings.max_pixels)
+            faces = self.detector.detect(image).largest()
+            self._cache[key] = self.embedder.embed(image, faces).embeddings[0] if len(faces) else None
+        return self._cache[key]
+
+
+def evaluate_verification(
+    pairs_csv: Path, root: Path, settings: Settings | None = None, track: Track = no_track
+) -> dict[str, Any]:
+    """Same-person accuracy on labelled pairs at the configured match threshold."""
+    settings = settings or get_settings()
+    pairs = read_pairs(pairs_csv)
+    embeddings = FaceEmbeddings(settings)
+    threshold = settings.match_threshold
+    tp = fp = fn = tn = 0
+    no_face: list[dict[str, str]] = []
+    for file_x, file_y, same in track(pairs, "pairs", len(pairs)):
+        try:
+            ex, ey = embeddings.largest(Path(root) / file_x), embeddings.largest(Path(root) / file_y)
+        except AdlensError as error:
+            no_face.append({"file_x": file_x, "file_y": file_y, "reason": error.message})
+            continue
+        if ex is None or ey is None:
+            missing = file_x if ex is None else file_y
+            no_face.append({"file_x": file_x, "file_y": file_y, "reason": f"no face in {missing}"})
+            continue
+        predicted = float(np.linalg.norm(ex - ey)) <= threshold
+        tp += predicted and same
+        fp += predicted and not same
+        fn += (not predicted) and same
+        tn += (not predicted) and not same
+    judged = tp + fp + fn + tn
+    return {
+        "n": len(pairs),
+        "judged": judged,
+        "threshold": threshold,
+        "accuracy": (tp + tn) / judged if judged else 0.0,
+        "tp": tp,
+        "fp": fp,
+        "fn": fn,
+        "tn": tn,
+        "no_face": no_face,
+    }
