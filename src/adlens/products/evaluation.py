@@ -137,6 +137,6 @@ def _dominant_colour_score(
     column: str, test: Sequence[str], labels: dict[str, dict[str, Any]], aspects: dict[str, Aspects]
 ) -> dict[str, Any]:
     scored = [i for i in test if str(labels[i].get(column) or "").strip() and aspects[i].colours]
-    hits = [max(aspects[i].colours, key=aspects[i].colours.get) == str(labels[i][column]).strip().lower()
+    hits = [max(aspects[i].colours, key=aspects[i].colours.__getitem__) == str(labels[i][column]).strip().lower()
             for i in scored]
     return {"dominant_colour_accuracy": round(float(np.mean(hits)), 4) if hits else None}
