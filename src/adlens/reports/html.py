@@ -70,7 +70,7 @@ _COLUMNS: Sequence[tuple[str, Callable[[Exposure], str]]] = (
     ("watch rate", lambda e: "–" if e.watch_rate is None else f"{e.watch_rate:.0%}"),
     ("dwell", lambda e: _duration(e.dwell)),
     ("attention", lambda e: _duration(e.attention)),
-    ("top emotion", lambda e: max(e.emotions, key=e.emotions.get) if e.emotions else "–"),
+    ("top emotion", lambda e: max(e.emotions, key=e.emotions.__getitem__) if e.emotions else "–"),
     ("rewards", lambda e: _number(e.rewards)),
     ("mean reward", lambda e: _number(e.reward_mean, 3)),
 )
