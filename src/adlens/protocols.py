@@ -10,7 +10,7 @@ no import runs back up the stages.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -20,9 +20,10 @@ from adlens.faces import Faces
 
 if TYPE_CHECKING:
     from adlens.pipeline import StageTimer
+    from adlens.products.types import Aspects
     from adlens.store.events import Event
 
-__all__ = ["EventLog", "ImageAnalyzer", "MemberGallery"]
+__all__ = ["AspectSource", "EventLog", "ImageAnalyzer", "MemberGallery"]
 
 
 class ImageAnalyzer(Protocol):
@@ -52,6 +53,14 @@ class EventLog(Protocol):
     def count_events(self, kind: str, since: datetime | None = None, ad_id: str | None = None,
                      customer_id: str | None = None) -> int:
         """How many ``kind`` events since ``since``, for one ad and/or one member."""
+        ...
+
+
+class AspectSource(Protocol):
+    """Describes product photos: the aspect extractor as the catalogue import and evaluation see it."""
+
+    def extract_batch(self, images: Sequence[np.ndarray]) -> list[Aspects]:
+        """The aspects of each BGR photo, in order."""
         ...
 
 

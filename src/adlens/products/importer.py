@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -23,17 +23,12 @@ from adlens.products.catalog import CatalogRow, RowProblem, split_problems
 from adlens.products.labels import LABEL_COLUMNS, predict_labels
 from adlens.products.tokens import product_tokens
 from adlens.products.types import Aspects, Prediction, Product
+from adlens.protocols import AspectSource
 from adlens.registry import sha256_of
 from adlens.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from adlens.store import Store
-
-
-class AspectSource(Protocol):
-    """What the importer needs of an aspect extractor: aspects for a batch of BGR photos."""
-
-    def extract_batch(self, images: Sequence[np.ndarray]) -> list[Aspects]: ...
 
 BATCH = 32
 

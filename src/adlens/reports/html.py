@@ -13,12 +13,15 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from html import escape
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from adlens.files import write_text_atomic
 from adlens.reports import page, plots
 from adlens.reports.metrics import NO_AD, Exposure, Metrics, load_metrics
 from adlens.times import utcnow
+
+if TYPE_CHECKING:
+    from adlens.protocols import EventLog
 
 SECTIONS = ("Summary", "Audience over time", "Demographics", "Emotion response per ad", "Decisions by reason",
             "Bandit learning curve", "Per-ad metrics", "Per-screen metrics")
@@ -117,7 +120,7 @@ def _sections(metrics: Metrics) -> list[str]:
     ]
 
 
-def write_report(store: Any, out_path: str | os.PathLike[str], since: datetime | None = None,
+def write_report(store: EventLog, out_path: str | os.PathLike[str], since: datetime | None = None,
                  until: datetime | None = None) -> Path:
     """Write the HTML report of the store's events from ``since`` to ``until`` to ``out_path``; returns the path."""
     return write_html(load_metrics(store, since, until), out_path)

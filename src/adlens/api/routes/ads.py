@@ -29,6 +29,7 @@ from adlens.times import read_limit, utcnow
 if TYPE_CHECKING:
     from adlens.ads.importer import ImportReport
     from adlens.api.service import Service
+    from adlens.protocols import EventLog
     from adlens.store import Store
 
 router = APIRouter(prefix="/v1/ads", tags=["ads"])
@@ -55,7 +56,7 @@ _NO_PERFORMANCE = {"decisions": 0, "impressions": 0, "plays": 0, "seconds": 0.0,
                    "watch_rate": None, "rewards": 0, "reward_mean": None}
 
 
-def _performance(store: Store, days: float) -> dict[str, dict[str, Any]]:
+def _performance(store: EventLog, days: float) -> dict[str, dict[str, Any]]:
     from adlens.reports.metrics import load_metrics
 
     since = utcnow() - timedelta(days=days)
