@@ -3,7 +3,8 @@
 A consumer types its collaborator with the narrowest Protocol here instead of ``Any``, so tests
 can pass a small fake and mypy still checks every call. The concrete classes
 (:class:`~adlens.pipeline.Analyzer`, :class:`~adlens.store.Store`,
-:class:`~adlens.gallery.Gallery`) satisfy them structurally: none of them imports this module.
+:class:`~adlens.gallery.Gallery`, :class:`~adlens.products.aspects.AspectExtractor`) satisfy them
+structurally, without subclassing.
 Concrete types appear here only under ``TYPE_CHECKING``, so importing it loads nothing heavy and
 no import runs back up the stages.
 """
