@@ -20,6 +20,7 @@ demo: $(VENV)/.installed-demo
 
 test: $(VENV)/.installed-test
 	tools/ensure-chromium
+	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest
 
 bench: $(VENV)/.installed-test

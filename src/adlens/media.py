@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from adlens.settings import Settings
 
@@ -67,7 +67,13 @@ def upload_roots(settings: Settings) -> list[Path]:
     return [data / kind for kind in UPLOAD_KINDS] + settings.media_root_dirs
 
 
-def served_file(path: str | None, settings: Settings, store: Any) -> Path | None:
+class MediaFolders(Protocol):
+    """Where the folders of local imports are recorded (the store)."""
+
+    def media_folders(self) -> set[str]: ...
+
+
+def served_file(path: str | None, settings: Settings, store: MediaFolders) -> Path | None:
     """The file at ``path`` if the server may send it, else ``None`` (missing or not allowed: the same answer).
 
     Allowed: a file under :func:`upload_roots`, or directly in a folder a local import

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -28,6 +28,10 @@ from adlens.api.schemas import AudienceIn
 from adlens.api.service import Service
 from adlens.settings import Settings, get_settings
 
+if TYPE_CHECKING:
+    from adlens.protocols import ImageAnalyzer
+    from adlens.store import Store
+
 log = logging.getLogger("adlens.api")
 
 #: Where Swagger UI's own files are served from (see :func:`_install_docs`).
@@ -38,7 +42,8 @@ DESCRIPTION = """Faces in, the right ad out, privately. Every route but `/health
 **screen** (analyse, decide, reward, ads), **analyst** (reports, metrics, ads, catalogue, customers, segments)."""
 
 
-def create_app(settings: Settings | None = None, *, store: Any = None, analyzer: Any = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, store: Store | None = None,
+               analyzer: ImageAnalyzer | Literal[False] | None = None) -> FastAPI:
     """The adlens API app.
 
     Args:

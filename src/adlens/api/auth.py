@@ -13,7 +13,7 @@ also counted per client address, before the key is looked up: guessing keys is s
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.routing import APIRoute
@@ -23,17 +23,20 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from adlens.errors import AuthenticationError, PermissionDeniedError
 from adlens.store.keys import ApiKey
 
+if TYPE_CHECKING:
+    from adlens.api.service import Service
+
 bearer = HTTPBearer(auto_error=False, description="An API key made with `adlens keys create ROLE`.")
 
 ADMIN, SCREEN, ANALYST = "admin", "screen", "analyst"
 
 
-def get_service(request: Request) -> Any:
+def get_service(request: Request) -> Service:
     """The app's :class:`~adlens.api.service.Service`."""
     return request.app.state.service
 
 
-def authenticate(service: Any, scope: Scope, token: str | None, allowed: frozenset[str]) -> ApiKey:
+def authenticate(service: Service, scope: Scope, token: str | None, allowed: frozenset[str]) -> ApiKey:
     """The key ``token`` names, if active, within its rate limit and of a role in ``allowed``.
 
     The client's address must be within its budget of failed checks before the key is

@@ -13,10 +13,18 @@ import hashlib
 import secrets
 import threading
 import time
-from typing import Any
+from typing import Protocol
 
 from adlens.errors import AuthenticationError
 from adlens.store.keys import ROLES, ApiKey
+
+
+class KeyStore(Protocol):
+    """Where key hashes live: the store's API-key table."""
+
+    def add_api_key(self, key_id: str, secret_sha256: str, role: str, name: str = "") -> ApiKey: ...
+
+    def api_key_by_hash(self, secret_sha256: str) -> ApiKey | None: ...
 
 PREFIX = "adl"
 #: Seconds a checked key is trusted before the store is asked again (so a revocation
@@ -29,7 +37,7 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
-def create_key(store: Any, role: str, name: str = "") -> str:
+def create_key(store: KeyStore, role: str, name: str = "") -> str:
     """Make a key for ``role``, store its hash, and return the key itself (the only time it exists)."""
     key_id = secrets.token_hex(6)
     key = f"{PREFIX}_{key_id}_{secrets.token_urlsafe(32)}"
@@ -40,7 +48,7 @@ def create_key(store: Any, role: str, name: str = "") -> str:
 class KeyChecker:
     """Checks presented keys against the store, remembering answers for :data:`CACHE_SECONDS`."""
 
-    def __init__(self, store: Any, cache_seconds: float = CACHE_SECONDS) -> None:
+    def __init__(self, store: KeyStore, cache_seconds: float = CACHE_SECONDS) -> None:
         self.store = store
         self.cache_seconds = cache_seconds
         self._cache: dict[str, tuple[float, ApiKey | None]] = {}

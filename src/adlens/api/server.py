@@ -29,7 +29,7 @@ KEEP_ALIVE_SECONDS = 5
 MAX_HEADER_BYTES = 64 * 1024
 
 
-class HeaderTimeoutProtocol(_Protocol):  # type: ignore[misc, valid-type]
+class HeaderTimeoutProtocol(_Protocol):
     """uvicorn's HTTP protocol, closing a connection whose next request's headers take too long or are too long.
 
     The clock starts when the connection opens and again after each response; it is

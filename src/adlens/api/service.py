@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -18,7 +18,17 @@ from adlens.api.limits import RateLimiter
 from adlens.api.metrics import Metrics
 from adlens.errors import ModelUnavailableError
 from adlens.faces import Faces
+from adlens.protocols import ImageAnalyzer
 from adlens.settings import Settings
+
+if TYPE_CHECKING:
+    from adlens.decision import Decider
+    from adlens.gallery.service import Gallery
+    from adlens.pipeline import StageTimer
+    from adlens.products.importer import CatalogImporter
+    from adlens.products.service import Shop
+    from adlens.signage.live import LiveScreens
+    from adlens.store import Store
 
 
 class SharedAnalyzer:
@@ -28,15 +38,15 @@ class SharedAnalyzer:
     documented as thread-safe, so requests queue here rather than run models at once.
     """
 
-    def __init__(self, analyzer: Any) -> None:
+    def __init__(self, analyzer: ImageAnalyzer) -> None:
         self._analyzer = analyzer
         self._lock = threading.Lock()
 
-    def analyze(self, source: Any, timer: Any = None) -> Faces:
+    def analyze(self, source: Any, timer: StageTimer | None = None) -> Faces:
         with self._lock:
             return self._analyzer.analyze(source, timer)
 
-    def analyze_array(self, image: np.ndarray, timer: Any = None) -> Faces:
+    def analyze_array(self, image: np.ndarray, timer: StageTimer | None = None) -> Faces:
         with self._lock:
             return self._analyzer.analyze_array(image, timer)
 
@@ -74,8 +84,8 @@ class Service:
             loads one; ``False`` runs without models (image routes answer 503).
     """
 
-    def __init__(self, settings: Settings, store: Any = None, analyzer: Any = None,
-                 metrics: Metrics | None = None) -> None:
+    def __init__(self, settings: Settings, store: Store | None = None,
+                 analyzer: ImageAnalyzer | Literal[False] | None = None, metrics: Metrics | None = None) -> None:
         self.settings = settings
         if store is None:
             from adlens.store import open_store
@@ -87,7 +97,7 @@ class Service:
 
             analyzer = analyzer_for(settings)
         self.models_loaded = analyzer is not False
-        self.analyzer: Any = SharedAnalyzer(analyzer) if analyzer is not False else _Missing(
+        self.analyzer: ImageAnalyzer = SharedAnalyzer(analyzer) if analyzer is not False else _Missing(
             "the vision models were not loaded in this server")
         self.keys = KeyChecker(store)
         self.limiter = RateLimiter(settings.api_rate_limit, settings.api_rate_burst)
@@ -99,31 +109,31 @@ class Service:
         self.metrics = metrics or Metrics()
 
     @cached_property
-    def decider(self) -> Any:
+    def decider(self) -> Decider:
         from adlens.decision import Decider
 
         return Decider(self.store, self.settings, analyzer=self.analyzer, gallery=self.gallery)
 
     @cached_property
-    def gallery(self) -> Any:
+    def gallery(self) -> Gallery:
         from adlens.gallery.service import Gallery
 
         return Gallery(self.store, self.settings, analyzer=self.analyzer)
 
     @cached_property
-    def shop(self) -> Any:
+    def shop(self) -> Shop:
         from adlens.products.service import Shop
 
         return Shop(self.store, self.settings)
 
     @cached_property
-    def catalog_importer(self) -> Any:
+    def catalog_importer(self) -> CatalogImporter:
         from adlens.products.importer import CatalogImporter
 
         return CatalogImporter(self.store, settings=self.settings)
 
     @cached_property
-    def screens(self) -> Any:
+    def screens(self) -> LiveScreens:
         from adlens.signage.live import LiveScreens
 
         return LiveScreens(self.decider, self.store, self.analyzer, self.settings)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -14,6 +14,9 @@ from adlens.ads.loading import load_inventory
 from adlens.ads.rules import describe
 from adlens.cli.common import err, handle_errors, out, progress_bar, write_json
 
+if TYPE_CHECKING:
+    from adlens.store import Store
+
 app = typer.Typer(help="The ad inventory: import it from YAML or JSON, list it, show or remove an ad.",
                   no_args_is_help=True)
 
@@ -21,7 +24,7 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 AdArgument = Annotated[str, typer.Argument(metavar="AD", help="Ad id.")]
 
 
-def _store() -> Any:
+def _store() -> Store:
     from adlens.store import open_store
 
     return open_store()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -14,13 +14,16 @@ from adlens.cli.common import err, handle_errors, out, progress_bar, write_json
 from adlens.products.catalog import Columns, RowProblem, parse_rows, read_joined
 from adlens.products.importer import CatalogImporter, ImportReport
 
+if TYPE_CHECKING:
+    from adlens.store import Store
+
 app = typer.Typer(help="Import a product catalogue, list it, look at a product's aspects.", no_args_is_help=True)
 
 #: Line numbers shown per kind of problem; the full list goes to --report.
 SHOWN_LINES = 8
 
 
-def _store() -> Any:
+def _store() -> Store:
     from adlens.store import open_store
 
     return open_store()

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import wraps
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
@@ -17,6 +17,10 @@ from rich.table import Table
 from rich.text import Text
 
 from adlens.errors import AdlensError, InvalidInputError, UnknownNameError
+
+if TYPE_CHECKING:
+    # The click that typer vendors: what its parameters' methods take (typer.Context is narrower).
+    from typer._click import Context
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -64,12 +68,12 @@ class PlainHelpGroup(typer.core.TyperGroup):
 
 
 class _PlainOption(typer.core.TyperOption):
-    def display_type_rich(self, ctx: typer.Context) -> str | None:
+    def display_type_rich(self, ctx: Context) -> str | None:
         return None if self.is_flag else _element_type(super().display_type_rich(ctx))
 
 
 class _PlainArgument(typer.core.TyperArgument):
-    def display_type_rich(self, ctx: typer.Context) -> str | None:
+    def display_type_rich(self, ctx: Context) -> str | None:
         return _element_type(super().display_type_rich(ctx))
 
 

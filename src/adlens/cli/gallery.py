@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from adlens.cli.common import distance_meaning, handle_errors, out, progress_bar, track, write_json
+
+if TYPE_CHECKING:
+    from adlens.gallery.service import Gallery
 
 app = typer.Typer(
     help="The consented customer gallery (ADLENS_MODE=members): enrol, identify, list, delete, calibrate.",
@@ -20,7 +23,7 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 ImageFile = Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="A photo.")]
 
 
-def _gallery() -> Any:
+def _gallery() -> Gallery:
     from adlens.gallery.service import Gallery
     from adlens.store import open_store
 

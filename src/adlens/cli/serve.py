@@ -83,8 +83,8 @@ def keys_list(json_output: Annotated[bool, typer.Option("--json", help="Print JS
         write_json(rows, None)
         return
     table = Table("id", "role", "name", "created (UTC)", "status", title=f"{len(rows)} API keys", title_justify="left")
-    for row in rows:
-        table.add_row(row["id"], row["role"], escape(row["name"]), row["created_at"],
+    for key, row in zip(keys, rows):
+        table.add_row(row["id"], row["role"], escape(key.name), row["created_at"],
                       f"revoked {row['revoked_at']}" if row["revoked_at"] else "active")
     out.print(table)
 

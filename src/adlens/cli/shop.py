@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -13,6 +13,9 @@ from adlens.cli.common import err, handle_errors, out, progress_bar, write_json
 from adlens.products.feedback import parse_time, parse_value, read_feedback
 from adlens.products.types import DISLIKE, LIKE, split_key
 
+if TYPE_CHECKING:
+    from adlens.products.service import Shop
+
 customers_app = typer.Typer(help="Customers who give feedback (ids only: no personal data).",
                             no_args_is_help=True)
 feedback_app = typer.Typer(help="Likes and dislikes: one at a time, or a batch from CSV.", no_args_is_help=True)
@@ -21,7 +24,7 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 TopK = Annotated[int, typer.Option("-k", "--top", min=1, max=1000, help="How many products.")]
 
 
-def _shop() -> Any:
+def _shop() -> Shop:
     from adlens.products.service import Shop
     from adlens.store import open_store
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -16,8 +16,12 @@ from adlens.signage.sources import Frame
 from adlens.signage.tracking import Track
 from adlens.store import open_store
 
+if TYPE_CHECKING:
+    from adlens.decision import Decider
+    from adlens.store import Store
 
-def _make_decider(store: Any) -> Any:
+
+def _make_decider(store: Store) -> Decider:
     """The decision engine on ``store`` (imported here: it loads the bandit and the ads)."""
     from adlens.decision import Decider
 

@@ -11,13 +11,16 @@ import csv
 import io
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from adlens.cli.common import err, handle_errors, out, write_json
+
+if TYPE_CHECKING:
+    from adlens.store import Store
 
 #: Rows a targets table prints when neither ``--limit`` nor ``--out`` is given.
 SHOWN = 20
@@ -33,7 +36,7 @@ class By(str, Enum):
     segment = "segment"
 
 
-def _store() -> Any:
+def _store() -> Store:
     from adlens.store import open_store
 
     return open_store()

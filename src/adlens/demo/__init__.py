@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -26,6 +26,10 @@ from adlens.imageio import save_image
 from adlens.samples import SAMPLES, sample_image
 from adlens.settings import Settings, get_settings
 from adlens.times import utcnow
+
+if TYPE_CHECKING:
+    from adlens.audience import Audience
+    from adlens.decision import Decider
 
 DEMO_DB = "adlens-demo.db"
 SCREENS = ("entrance", "window")
@@ -153,13 +157,13 @@ def _opening(days: int) -> datetime:
     return (utcnow() - timedelta(days=days)).replace(hour=8, minute=0, second=0, microsecond=0)
 
 
-def _simulate_day(decider: Any, audiences: list[Any], days: int, per_hour: int,
+def _simulate_day(decider: Decider, audiences: list[Audience], days: int, per_hour: int,
                   rng: np.random.Generator) -> list[float]:
     """Decisions from ``days`` of opening hours (08–20) at ``per_hour`` a screen, each rewarded by its dwell."""
     from dataclasses import replace
 
     start = _opening(days)
-    rewards = []
+    rewards: list[float] = []
     for day in range(days):
         for minute in range(0, 12 * 60, max(1, 60 // per_hour)):
             for screen in SCREENS:

@@ -14,13 +14,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from adlens.errors import InvalidInputError
 from adlens.evaluation.common import Track, no_track
 from adlens.imageio import iter_image_files
+
+if TYPE_CHECKING:
+    from adlens.pipeline import Analyzer
 
 
 #: Largest false accept rate the recommended threshold may have (0.1%).
@@ -39,7 +42,7 @@ class Faceset:
     skipped: list[dict[str, str]] = field(default_factory=list)
 
 
-def embed_folders(folder: Path, strangers: Path | None, analyzer: Any, track: Track = no_track) -> Faceset:
+def embed_folders(folder: Path, strangers: Path | None, analyzer: Analyzer, track: Track = no_track) -> Faceset:
     """Embed ``folder`` (a sub-folder per person) and ``strangers`` with ``analyzer`` (``embed=True``).
 
     Each person photo contributes its largest face (a bystander must not become a
@@ -50,25 +53,30 @@ def embed_folders(folder: Path, strangers: Path | None, analyzer: Any, track: Tr
     folder = Path(folder)
     if not folder.is_dir():
         raise InvalidInputError(f"{folder}: not a folder")
-    jobs = [(p.name, f) for p in sorted(folder.iterdir()) if p.is_dir() and not p.name.startswith(".")
+    jobs: list[tuple[str | None, Path]] = [(p.name, f) for p in sorted(folder.iterdir()) if p.is_dir() and not p.name.startswith(".")
             for f in iter_image_files([p])]
     if not jobs:
         raise InvalidInputError(f"{folder} holds no person sub-folders with photos")
     if strangers is not None:
         jobs += [(None, f) for f in iter_image_files([strangers])]
     people: dict[str, list[np.ndarray]] = {}
-    others, groups, skipped = [], [], []
+    others: list[np.ndarray] = []
+    groups: list[str] = []
+    skipped: list[dict[str, str]] = []
     for person, path in track(jobs, "embedding faces", len(jobs)):
         analysis, _ = analyzer.analyze_file(path)
         faces = analysis.faces
         if analysis.error or len(faces) == 0:
             skipped.append({"image": str(path), "error": analysis.error or "no face found"})
             continue
+        embeddings = faces.embeddings
+        if embeddings is None:
+            raise InvalidInputError("calibration needs an analyzer with embeddings: Analyzer(embed=True)")
         if person is not None:
-            people.setdefault(person, []).append(faces.largest().embeddings[0])
+            people.setdefault(person, []).append(embeddings[int(np.argmax(faces.areas))])
             continue
         group = str(path.parent.relative_to(strangers)) if strangers is not None and strangers.is_dir() else "."
-        others.extend(faces.embeddings)
+        others.extend(embeddings)
         groups.extend([group] * len(faces))
     stacked = np.asarray(others, dtype=np.float32).reshape(-1, 128)
     return Faceset({p: np.asarray(v, dtype=np.float32) for p, v in people.items()}, stacked, groups, skipped)
@@ -166,7 +174,7 @@ def _summary(values: np.ndarray) -> dict[str, float]:
             "max": round(float(values.max()), 4)}
 
 
-def calibrate_folders(folder: Path, strangers: Path | None, analyzer: Any, current: float,
+def calibrate_folders(folder: Path, strangers: Path | None, analyzer: Analyzer, current: float,
                       distinct_strangers: bool = False, track: Track = no_track) -> dict[str, Any]:
     """Embed the folders, then :func:`calibrate`; adds counts, skipped photos and FAR per stranger group."""
     faceset = embed_folders(folder, strangers, analyzer, track)

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -28,10 +28,14 @@ from adlens.errors import (
 )
 from adlens.faces import Faces
 from adlens.gallery.index import GalleryIndex
+from adlens.protocols import ImageAnalyzer
 from adlens.settings import Settings, get_settings
 from adlens.store.base import check_id
 from adlens.store.gallery import MAX_EMBEDDINGS
 from adlens.times import to_utc, utcnow
+
+if TYPE_CHECKING:
+    from adlens.store import Store
 
 ANONYMOUS_MESSAGE = (
     "the gallery is off in anonymous mode (ADLENS_MODE=anonymous); "
@@ -122,7 +126,7 @@ class Gallery:
             on first use (detector and embedder only) when not given.
     """
 
-    def __init__(self, store: Any, settings: Settings | None = None, analyzer: Any = None) -> None:
+    def __init__(self, store: Store, settings: Settings | None = None, analyzer: ImageAnalyzer | None = None) -> None:
         self.store = store
         self.settings = settings or get_settings()
         self.cipher = EmbeddingCipher(self.settings)
@@ -130,7 +134,7 @@ class Gallery:
         self._cache: _Cache | None = None
 
     @property
-    def analyzer(self) -> Any:
+    def analyzer(self) -> ImageAnalyzer:
         """The analyser finding and embedding faces (loaded on first use)."""
         if self._analyzer is None:
             from adlens.pipeline import analyzer_for
@@ -143,11 +147,14 @@ class Gallery:
         if self.settings.mode != "members":
             raise ConsentRequiredError(ANONYMOUS_MESSAGE)
 
-    def _analyse(self, source: Any) -> Faces:
-        faces: Faces = self.analyzer.analyze(source)
-        if len(faces) and faces.embeddings is None:
+    def _analyse(self, source: Any) -> tuple[Faces, np.ndarray]:
+        """The faces of ``source`` and their embeddings (an empty array when there is no face)."""
+        faces = self.analyzer.analyze(source)
+        if faces.embeddings is not None:
+            return faces, faces.embeddings
+        if len(faces):
             raise InvalidInputError("the gallery's analyzer computes no embeddings: give it Analyzer(embed=True)")
-        return faces
+        return faces, np.empty((0, 0), dtype=np.float32)
 
     # --- enrolment --------------------------------------------------------------
 
@@ -177,12 +184,12 @@ class Gallery:
         vectors, problems = [], []
         for position, source in enumerate(images):
             try:
-                faces = self._analyse(source)
+                faces, embeddings = self._analyse(source)
                 if len(faces) == 0:
                     raise NoFaceFoundError("no face found")
                 if len(faces) > 1:
                     raise MultipleFacesError(f"{len(faces)} faces found; enrolment needs exactly one")
-                vectors.append(faces.embeddings[0])
+                vectors.append(embeddings[0])
             except AdlensError as error:
                 problems.append((names[position] if names else _name(source, position), error))
             if advance is not None:
@@ -206,10 +213,10 @@ class Gallery:
     def identify(self, source: Any) -> list[Match]:
         """Who each face of ``source`` (path, bytes or BGR array) is: a member, or ``None`` for unknown."""
         self.require_members_mode()
-        faces = self._analyse(source)
+        faces, embeddings = self._analyse(source)
         if len(faces) == 0:
             return []
-        found = self.identify_embeddings(faces.embeddings)
+        found = self.identify_embeddings(embeddings)
         return [Match(i, [float(v) for v in faces.boxes[i]], customer, distance)
                 for i, (customer, distance) in enumerate(found)]
 

@@ -65,7 +65,10 @@ def split_problems(items: Iterable[T | RowProblem]) -> tuple[list[T], list[RowPr
     good: list[T] = []
     problems: list[RowProblem] = []
     for item in items:
-        (problems if isinstance(item, RowProblem) else good).append(item)
+        if isinstance(item, RowProblem):
+            problems.append(item)
+        else:
+            good.append(item)
     return good, problems
 
 
@@ -158,11 +161,10 @@ def read_joined(path: Path, joins: Sequence[Path] = ()) -> Iterator[tuple[int, d
         for join, records in zip(joins, extras):
             extra = records[index][1]
             if isinstance(extra, str):
-                merged = None
                 yield line, f"{join.name} line {records[index][0]}: {extra}"
                 break
             merged.update({k: v for k, v in extra.items() if k not in merged})
-        if merged is not None:
+        else:
             yield line, merged
 
 
@@ -278,6 +280,6 @@ def _image_of(
         path = real_path(path if path.is_absolute() else (images or base or Path.cwd()) / path) or path
         return (path, None) if path.is_file() else (None, f"image not found: {path}")
     if by_stem is not None:
-        path = by_stem.get(product_id)
-        return (path, None) if path is not None else (None, f"no image named {product_id}.* in {images}")
+        stem = by_stem.get(product_id)
+        return (stem, None) if stem is not None else (None, f"no image named {product_id}.* in {images}")
     return None, None

@@ -197,7 +197,7 @@ def _as_bgr(image: np.ndarray) -> np.ndarray:
 def _foreground(image: np.ndarray) -> np.ndarray:
     if min(image.shape[:2]) < 3:  # no border to tell a background from
         return np.ones(image.shape[:2], bool)
-    foreground = (~_background(image, to_lab(image))).astype(np.uint8)
+    foreground: np.ndarray = (~_background(image, to_lab(image))).astype(np.uint8)
     foreground = cv2.morphologyEx(foreground, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
     if foreground.mean() < _MIN_FOREGROUND:
         return np.ones(image.shape[:2], bool)
@@ -207,7 +207,7 @@ def _foreground(image: np.ndarray) -> np.ndarray:
 def _product_lab(bgr: np.ndarray, max_samples: int) -> np.ndarray:
     """Lab values (N, 3) of a deterministic subsample of the product's pixels, edges dropped."""
     image = _as_bgr(bgr)
-    mask = _foreground(image).astype(np.uint8)
+    mask: np.ndarray = _foreground(image).astype(np.uint8)
     # The outermost ring of the product mixes with the background (anti-aliasing, JPEG halo);
     # drop it unless that leaves too little of a thin product.
     for size in _EDGE_DROP:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -14,7 +14,11 @@ from adlens.imageio import load_image
 from adlens.products.catalog import image_index, read_records
 from adlens.products.labels import predict_labels
 from adlens.products.types import Aspects
+from adlens.protocols import AspectSource
 from adlens.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from adlens.products.aspects import AspectExtractor
 
 #: Report key → the label columns it is read from (the first one present wins).
 TARGETS = {
@@ -38,7 +42,7 @@ def read_labels(path: Path, id_column: str = "id") -> dict[str, dict[str, Any]]:
 
 
 def extract_folder(
-    paths: dict[str, Path], extractor: Any, settings: Settings,
+    paths: dict[str, Path], extractor: AspectSource, settings: Settings,
     advance: Callable[[int], None] | None = None,
 ) -> tuple[dict[str, Aspects], dict[str, str]]:
     """Aspects of each photo by id, batch by batch; unreadable photos are returned as problems."""
@@ -65,7 +69,7 @@ def evaluate_catalog(
     labels_path: Path,
     holdout: float = 0.2,
     seed: int = 0,
-    extractor: Any = None,
+    extractor: AspectExtractor | None = None,
     settings: Settings | None = None,
     limit: int | None = None,
     advance: Callable[[int], None] | None = None,
@@ -137,6 +141,6 @@ def _dominant_colour_score(
     column: str, test: Sequence[str], labels: dict[str, dict[str, Any]], aspects: dict[str, Aspects]
 ) -> dict[str, Any]:
     scored = [i for i in test if str(labels[i].get(column) or "").strip() and aspects[i].colours]
-    hits = [max(aspects[i].colours, key=aspects[i].colours.get) == str(labels[i][column]).strip().lower()
+    hits = [max(aspects[i].colours, key=aspects[i].colours.__getitem__) == str(labels[i][column]).strip().lower()
             for i in scored]
     return {"dominant_colour_accuracy": round(float(np.mean(hits)), 4) if hits else None}

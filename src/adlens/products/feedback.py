@@ -48,9 +48,13 @@ def now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _column(record: dict[str, Any], candidates: tuple[str, ...], what: str, required: bool = True) -> str | None:
-    found = next((c for c in candidates if c in record), None)
-    if found is None and required:
+def _find(record: dict[str, Any], candidates: tuple[str, ...]) -> str | None:
+    return next((c for c in candidates if c in record), None)
+
+
+def _column(record: dict[str, Any], candidates: tuple[str, ...], what: str) -> str:
+    found = _find(record, candidates)
+    if found is None:
         raise InvalidInputError(
             f"no {what} column: expected one of {', '.join(candidates)} (columns: {', '.join(record)})"
         )
@@ -64,7 +68,7 @@ def read_feedback(path: Path) -> Iterator[tuple[int, Feedback] | RowProblem]:
     missing means now; from 2000 to a few minutes ahead, see :func:`~adlens.times.check_time`).
     Rows without a time keep the file's order.
     """
-    columns: tuple[str | None, ...] | None = None
+    columns: tuple[str, str, str, str | None] | None = None
     for line, record in read_records(path):
         if isinstance(record, str):
             yield RowProblem(line, None, record)
@@ -72,7 +76,7 @@ def read_feedback(path: Path) -> Iterator[tuple[int, Feedback] | RowProblem]:
         if columns is None:
             columns = (
                 _column(record, CUSTOMER_COLUMNS, "customer"), _column(record, PRODUCT_COLUMNS, "product"),
-                _column(record, VALUE_COLUMNS, "feedback"), _column(record, TIME_COLUMNS, "time", required=False),
+                _column(record, VALUE_COLUMNS, "feedback"), _find(record, TIME_COLUMNS),
             )
         customer_col, product_col, value_col, time_col = columns
         customer = str(record.get(customer_col) or "").strip()

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -24,7 +24,11 @@ from adlens.products.labels import LABEL_COLUMNS, predict_labels
 from adlens.products.tokens import product_tokens
 from adlens.products.types import Aspects, Prediction, Product
 from adlens.download import sha256_of
+from adlens.protocols import AspectSource
 from adlens.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from adlens.store import Store
 
 BATCH = 32
 
@@ -54,13 +58,13 @@ class ImportReport:
 class CatalogImporter:
     """Imports catalogue rows into a store, extracting each new photo's aspects once."""
 
-    def __init__(self, store: Any, extractor: Any = None, settings: Settings | None = None) -> None:
+    def __init__(self, store: Store, extractor: AspectSource | None = None, settings: Settings | None = None) -> None:
         self.store = store
         self.settings = settings or get_settings()
         self._extractor = extractor
 
     @property
-    def extractor(self) -> Any:
+    def extractor(self) -> AspectSource:
         if self._extractor is None:
             from adlens.products.aspects import AspectExtractor
 
@@ -163,7 +167,7 @@ def _label_columns(rows: Sequence[CatalogRow]) -> list[str]:
     return [c for c in LABEL_COLUMNS if c in present]
 
 
-def fill_in_labels(store: Any, columns: Sequence[str], n_neighbors: int) -> dict[str, int]:
+def fill_in_labels(store: Store, columns: Sequence[str], n_neighbors: int) -> dict[str, int]:
     """Predict each label column for the products that lack it but have a photo; returns counts per column.
 
     Predicted values are stored in ``Product.predicted`` (with a confidence) and added to

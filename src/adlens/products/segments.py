@@ -67,12 +67,8 @@ class Segmenter(ClusterMixin, BaseEstimator):
         data = normalize(self.vectorizer_.fit_transform([p for p, keep in zip(profiles, present) if keep]))
 
         candidates = [self.n_segments] if self.n_segments else range(2, min(self.max_segments, n - 1) + 1)
-        best: tuple[float, KMeans] | None = None
-        for k in candidates:
-            model, score = self._cluster(data, k)
-            if best is None or score > best[0]:
-                best = (score, model)
-        score, self.kmeans_ = best
+        # The first k with the highest silhouette (max keeps the earliest of equal scores).
+        self.kmeans_, score = max((self._cluster(data, k) for k in candidates), key=lambda fit: fit[1])
         if not self.n_segments and not np.isfinite(score):
             raise InvalidInputError("the taste profiles are too alike to split into segments")
 
@@ -115,7 +111,8 @@ class Segmenter(ClusterMixin, BaseEstimator):
 
     def _describe(self, centres: np.ndarray, sizes: np.ndarray, xy: np.ndarray) -> list[dict[str, Any]]:
         keys = self.vectorizer_.feature_names_
-        segments, used = [], set()
+        segments: list[dict[str, Any]] = []
+        used: set[str] = set()
         for centre, size, (x, y) in zip(centres, sizes, xy):
             ranked = np.argsort(-centre, kind="stable")
             top = [(keys[i], float(centre[i])) for i in ranked[:TOP_ASPECTS] if centre[i] > 0]

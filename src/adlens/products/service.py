@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -22,10 +22,15 @@ from adlens.products.feedback import now
 from adlens.products.profiles import Profile
 from adlens.products.recommend import Recommendation, Recommender, Shuffler, similar
 from adlens.products.segments import Segmenter
-from adlens.products.types import DISLIKE, LIKE, Feedback, split_key
+from adlens.products.types import DISLIKE, LIKE, Feedback, Product, split_key
 from adlens.products.vectors import AspectIndex
 from adlens.settings import Settings, get_settings
 from adlens.times import check_time, plausible, read_limit
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from adlens.store import Customer, Segment, Store
 
 #: Answers written per transaction in a batch import.
 FEEDBACK_BATCH = 500
@@ -54,7 +59,7 @@ class FeedbackReport:
 class Shop:
     """Customers' answers, taste profiles and what to show them, over one store."""
 
-    def __init__(self, store: Any, settings: Settings | None = None) -> None:
+    def __init__(self, store: Store, settings: Settings | None = None) -> None:
         self.store = store
         self.settings = settings or get_settings()
         self._index: tuple[str, AspectIndex] | None = None
@@ -100,7 +105,7 @@ class Shop:
             self.store.save_profile(customer, profile.weights, profile.updated_at, profile.count, session=session)
         return profile
 
-    def _customer(self, customer: str, session: Any = None, for_update: bool = False) -> Any:
+    def _customer(self, customer: str, session: Session | None = None, for_update: bool = False) -> Customer:
         try:
             return self.store.get_customer(customer, session=session, for_update=for_update)
         except NotFoundError:
@@ -210,7 +215,8 @@ class Shop:
         result.names = {p.id: p.name for p in self.store.get_products([r.product for r in result.items])}
         return result
 
-    def next_product(self, customer: str, skip: Iterable[str] = (), rng: np.random.Generator | None = None) -> Any:
+    def next_product(self, customer: str, skip: Iterable[str] = (),
+                     rng: np.random.Generator | None = None) -> Product | None:
         """The next product to ask ``customer`` about (the Shuffler's choice), or ``None`` when all are rated.
 
         ``skip``: products passed over in this session, not to be shown again.
@@ -226,7 +232,7 @@ class Shop:
                                      rng or np.random.default_rng())
         return None if chosen is None else self.store.get_product(chosen)
 
-    def _segment(self, segment_id: int | None) -> Any:
+    def _segment(self, segment_id: int | None) -> Segment | None:
         if segment_id is None:
             return None
         return next((s for s in self.store.list_segments() if s.id == segment_id), None)

@@ -17,7 +17,7 @@ Rows are L2-normalised, so a row dot a normalised query is their cosine similari
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -110,7 +110,7 @@ class AspectIndex:
         except KeyError:
             raise NotFoundError(f"no product {product_id!r} in the aspect index") from None
 
-    def rows_of(self, product_ids: Sequence[str] | set[str] | frozenset[str]) -> np.ndarray:
+    def rows_of(self, product_ids: Collection[str]) -> np.ndarray:
         """The rows of those ``product_ids`` that the index holds (unknown ids are skipped)."""
         get = self.positions.get
         return np.fromiter((r for r in map(get, product_ids) if r is not None), dtype=np.int64)

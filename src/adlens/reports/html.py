@@ -13,12 +13,15 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from html import escape
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from adlens.files import write_text_atomic
 from adlens.reports import page, plots
 from adlens.reports.metrics import NO_AD, Exposure, Metrics, load_metrics
 from adlens.times import utcnow
+
+if TYPE_CHECKING:
+    from adlens.protocols import EventLog
 
 SECTIONS = ("Summary", "Audience over time", "Demographics", "Emotion response per ad", "Decisions by reason",
             "Bandit learning curve", "Per-ad metrics", "Per-screen metrics")
@@ -70,7 +73,7 @@ _COLUMNS: Sequence[tuple[str, Callable[[Exposure], str]]] = (
     ("watch rate", lambda e: "–" if e.watch_rate is None else f"{e.watch_rate:.0%}"),
     ("dwell", lambda e: _duration(e.dwell)),
     ("attention", lambda e: _duration(e.attention)),
-    ("top emotion", lambda e: max(e.emotions, key=e.emotions.get) if e.emotions else "–"),
+    ("top emotion", lambda e: max(e.emotions, key=e.emotions.__getitem__) if e.emotions else "–"),
     ("rewards", lambda e: _number(e.rewards)),
     ("mean reward", lambda e: _number(e.reward_mean, 3)),
 )
@@ -117,7 +120,7 @@ def _sections(metrics: Metrics) -> list[str]:
     ]
 
 
-def write_report(store: Any, out_path: str | os.PathLike[str], since: datetime | None = None,
+def write_report(store: EventLog, out_path: str | os.PathLike[str], since: datetime | None = None,
                  until: datetime | None = None) -> Path:
     """Write the HTML report of the store's events from ``since`` to ``until`` to ``out_path``; returns the path."""
     return write_html(load_metrics(store, since, until), out_path)

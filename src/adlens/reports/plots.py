@@ -80,14 +80,16 @@ def audience_figure(timeline: Sequence[TimeBucket], bucket: str) -> Figure | Non
     watchers = [nan if b.watchers_mean is None else b.watchers_mean for b in timeline]
     # Watchers are a subset of faces and often equal them: faces go first, thick and solid,
     # watchers over them, thin and dashed with other markers, so both stay visible.
-    axes.plot(middles, faces, color=FACES_COLOUR, linewidth=4, marker="o", markersize=8, label="faces", zorder=2)
-    axes.plot(middles, watchers, color=WATCHERS_COLOUR, linewidth=1.6, linestyle="--", marker="x", markersize=7,
-              markeredgewidth=1.8, label="watchers", zorder=3)
+    # (The ignores: matplotlib's stubs leave out the datetimes its date converter takes.)
+    axes.plot(middles, faces, color=FACES_COLOUR, linewidth=4, marker="o", markersize=8,  # type: ignore[arg-type]
+              label="faces", zorder=2)
+    axes.plot(middles, watchers, color=WATCHERS_COLOUR, linewidth=1.6,  # type: ignore[arg-type]
+              linestyle="--", marker="x", markersize=7, markeredgewidth=1.8, label="watchers", zorder=3)
     axes.set_ylim(0, 1.05 * max([v for v in faces + watchers if math.isfinite(v)] + [1.0]))
     axes.set_ylabel("people per decision (mean)")
     twin = axes.twinx()
-    twin.bar(starts, [b.decisions for b in timeline], width=step * 0.9, align="edge", alpha=0.25, color="grey",
-             label="decisions")
+    twin.bar(starts, [b.decisions for b in timeline], width=step * 0.9,  # type: ignore[arg-type]
+             align="edge", alpha=0.25, color="grey", label="decisions")
     twin.set_ylim(bottom=0)
     _counts(twin.yaxis)
     twin.set_ylabel(f"decisions per {bucket}")
@@ -167,7 +169,7 @@ def learning_figure(learning: Sequence[LearningPoint], ad_share: Sequence[tuple[
     if not learning and not shares:
         return None
     figure = Figure(figsize=(9, 7.5 if learning and shares else 4), layout="constrained")
-    panels = list(np.atleast_1d(figure.subplots(2 if learning and shares else 1, 1)))
+    panels = list(figure.subplots(2 if learning and shares else 1, 1, squeeze=False)[:, 0])
     if learning:
         axes = panels.pop(0)
         axes.plot(range(1, len(learning) + 1), [p.cumulative_mean for p in learning], color="#c44e52",

@@ -15,13 +15,16 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from adlens.settings import Settings, get_settings
-from adlens.signage.loop import SignageLoop
+from adlens.signage.loop import Decider, Decision, SignageLoop
 from adlens.signage.sources import Frame, FrameSource
+
+if TYPE_CHECKING:
+    from adlens.protocols import EventLog, ImageAnalyzer
 
 #: What decision events from a live screen name as their source.
 SOURCE = "live"
@@ -31,7 +34,7 @@ SOURCE = "live"
 class LiveResult:
     """The ad on a live screen after one frame: the decision, whether it is new, seconds left of it."""
 
-    decision: Any
+    decision: Decision | None
     new: bool
     remaining: float
 
@@ -54,7 +57,7 @@ class LiveScreens:
         clock: monotonic seconds (tests pass their own).
     """
 
-    def __init__(self, decider: Any, store: Any, analyzer: Any, settings: Settings | None = None,
+    def __init__(self, decider: Decider, store: EventLog, analyzer: ImageAnalyzer, settings: Settings | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.decider, self.store, self.analyzer = decider, store, analyzer
         self.settings = settings or get_settings()

@@ -191,11 +191,11 @@ class Tracker:
         for name, column in data.items():
             if np.issubdtype(column.dtype, np.floating):
                 data[name] = column.astype(np.float32)
-        embeddings = [track.embedding for track in self.tracks]
+        embeddings = [track.embedding for track in self.tracks if track.embedding is not None]
         return Faces(
             np.stack([track.box for track in self.tracks]),
             np.array([track.score for track in self.tracks], dtype=np.float32),
             np.stack([track.landmarks for track in self.tracks]),
-            np.stack(embeddings) if all(e is not None for e in embeddings) else None,
+            np.stack(embeddings) if len(embeddings) == len(self.tracks) else None,
             data,
         )

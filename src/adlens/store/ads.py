@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from adlens.ads.inventory import Ad, validate_ad
 from adlens.errors import InvalidInputError, NotFoundError, StoreError
-from adlens.store.base import StoreBase, check_id, chunks
+from adlens.store.base import StoreBase, changed_rows, check_id, chunks
 from adlens.store.models import AdRow, CreativeRow
 from adlens.times import utcnow
 from adlens.store.products import Upserted, _plain_json
@@ -116,7 +116,7 @@ class AdsMixin(StoreBase):
     def remove_ad(self, ad_id: str, session: Session | None = None) -> None:
         """Delete an ad; its creatives and bandit arm go with it (ON DELETE CASCADE). Events stay."""
         with self._session(session) as s:
-            if s.execute(delete(AdRow).where(AdRow.id == ad_id)).rowcount == 0:
+            if changed_rows(s, delete(AdRow).where(AdRow.id == ad_id)) == 0:
                 raise NotFoundError(f"unknown ad {ad_id!r}")
             self._changes(s, "ads", "arms")  # the arm goes with the ad
 
@@ -129,6 +129,8 @@ class AdsMixin(StoreBase):
                          .where(CreativeRow.ad_id.in_(part), CreativeRow.face_ciphertext.is_not(None))
                          .order_by(CreativeRow.ad_id, CreativeRow.position, CreativeRow.id))
                 for ad_id, creative_id, token in s.execute(query):
+                    if token is None:  # left out by the query; this tells the type checker so
+                        continue
                     found.setdefault(ad_id, {})[creative_id] = bytes(token)
         return found
 

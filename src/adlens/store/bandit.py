@@ -12,7 +12,7 @@ a second): a committed update moves the store's ``"arms"``
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -27,7 +27,9 @@ from adlens.store.base import StoreBase, check_id, chunks
 from adlens.store.models import BanditArmRow
 from adlens.times import utcnow
 
-_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+#: The dialects whose INSERT has ON CONFLICT DO NOTHING.
+_INSERTS: dict[str, Callable[[type[BanditArmRow]], postgresql.Insert | sqlite.Insert]] = {
+    "postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 def _stats(row: BanditArmRow, dims: int, ridge: float) -> ArmStats:

@@ -10,9 +10,9 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, Self, TypeVar
+from typing import Any, Self, TypeVar, cast
 
-from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url
+from sqlalchemy import URL, Connection, CursorResult, Delete, Engine, Update, create_engine, event, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -70,6 +70,15 @@ def chunks(items: Sequence[T], size: int = 5000) -> Iterator[Sequence[T]]:
     """``items`` in slices of ``size``: an IN list must stay under the drivers' parameter limits."""
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def changed_rows(session: Session, statement: Update | Delete) -> int:
+    """Run an UPDATE or DELETE and return how many rows it matched.
+
+    ``Session.execute`` returns a :class:`~sqlalchemy.CursorResult` for these, but is typed
+    as returning a plain ``Result``, which has no ``rowcount``.
+    """
+    return cast(CursorResult[Any], session.execute(statement)).rowcount or 0
 
 
 class StoreBase:

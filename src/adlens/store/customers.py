@@ -19,7 +19,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from adlens.errors import NotFoundError
 from adlens.products.types import DISLIKE, LIKE, Feedback
-from adlens.store.base import StoreBase, check_id
+from adlens.store.base import StoreBase, changed_rows, check_id
 from adlens.store.models import (
     CustomerRow,
     EventRow,
@@ -145,7 +145,7 @@ class CustomersMixin(StoreBase):
         self,
         customer_id: str,
         profile: dict[str, float],
-        updated_at: datetime,
+        updated_at: datetime | None,
         feedback_count: int,
         session: Session | None = None,
     ) -> None:
@@ -155,12 +155,12 @@ class CustomersMixin(StoreBase):
             .where(CustomerRow.id == customer_id)
             .values(
                 profile={str(k): float(v) for k, v in profile.items()},
-                profile_updated_at=to_utc(updated_at),
+                profile_updated_at=None if updated_at is None else to_utc(updated_at),
                 feedback_count=int(feedback_count),
             )
         )
         with self._session(session) as s:
-            if s.execute(statement).rowcount == 0:
+            if changed_rows(s, statement) == 0:
                 raise NotFoundError(f"unknown customer {customer_id!r}")
 
     def profiles(self) -> tuple[list[str], list[dict[str, float]]]:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from adlens.errors import InvalidInputError, NotFoundError, StoreError
 from adlens.products.types import Aspects, Prediction, Product, split_key
-from adlens.store.base import StoreBase, check_id, chunks
+from adlens.store.base import StoreBase, changed_rows, check_id, chunks
 from adlens.store.models import AspectRow, MediaFolderRow, ProductRow
 from adlens.times import utcnow
 
@@ -200,7 +200,7 @@ class ProductsMixin(StoreBase):
     def remove_product(self, product_id: str, session: Session | None = None) -> None:
         """Delete a product; its aspects and all feedback about it go with it (ON DELETE CASCADE)."""
         with self._session(session) as s:
-            if s.execute(delete(ProductRow).where(ProductRow.id == product_id)).rowcount == 0:
+            if changed_rows(s, delete(ProductRow).where(ProductRow.id == product_id)) == 0:
                 raise NotFoundError(f"unknown product {product_id!r}")
 
     def product_image_hashes(self) -> dict[str, str | None]:
@@ -257,7 +257,8 @@ class ProductsMixin(StoreBase):
         """The ids (sorted) of products with an embedding, and those embeddings as float32 ``(n, d)``."""
         query = select(ProductRow.id, ProductRow.embedding).where(ProductRow.embedding.is_not(None))
         with self.transaction() as s:
-            found = sorted((pid, data) for pid, data in s.execute(query))
+            # The query leaves NULLs out; the test on ``data`` only tells the type checker so.
+            found = sorted((pid, data) for pid, data in s.execute(query) if data is not None)
         if not found:
             return [], np.empty((0, 0), dtype=np.float32)
         sizes = {len(data) for _, data in found}

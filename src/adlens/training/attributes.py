@@ -72,7 +72,7 @@ def read_labelled_images(folder: Path) -> list[LabelledImage]:
     """The ``images/`` of a folder with a ``labels.csv`` (``file,eyewear,beard,hat``; empty = unsure)."""
     images = []
     for name, row in sorted(read_attribute_labels(folder / "labels.csv").items()):
-        eyewear, beard, hat = (np.nan if row[a] is None else float(row[a]) for a in FACE_ATTRIBUTES)
+        eyewear, beard, hat = (np.nan if (value := row[a]) is None else float(value) for a in FACE_ATTRIBUTES)
         images.append(LabelledImage(folder / "images" / name, (eyewear, beard, hat)))
     return images
 

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import onnx
 
 from adlens import __version__
@@ -107,7 +108,7 @@ def train_attribute_head(
         for name, synthetic in variants.items()
     }
     validated = time.perf_counter()
-    weights = [config.synthetic_weight if s else 1.0 for s in examples.synthetic]
+    weights = np.array([config.synthetic_weight if s else 1.0 for s in examples.synthetic])
     head = make_head().fit(examples.features, examples.labels, weights)
     counts = examples.counts()
     synthetic_rows = counts["sunglasses"] + counts["cap"]

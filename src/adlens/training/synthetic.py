@@ -186,4 +186,5 @@ def _paste(
 def jpeg_roundtrip(image: np.ndarray, rng: np.random.Generator, quality: tuple[int, int] = (75, 95)) -> np.ndarray:
     """``image`` saved and read back as JPEG at a random quality, so pasted edges get the artefacts real photos have."""
     ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(*quality, endpoint=True))])
-    return cv2.imdecode(encoded, cv2.IMREAD_COLOR) if ok else image
+    decoded = cv2.imdecode(encoded, cv2.IMREAD_COLOR) if ok else None
+    return image if decoded is None else decoded

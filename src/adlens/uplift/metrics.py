@@ -17,8 +17,9 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from dataclasses import dataclass, field, replace
+from functools import partial
+from typing import Any
 
 import numpy as np
 
@@ -28,9 +29,6 @@ KS = (0.1, 0.2, 0.3, 0.5)
 """The shares of the population uplift@k is reported for."""
 CURVE_POINTS = 400
 """At most this many points of a curve are kept (plots and JSON), evenly spread."""
-
-T = TypeVar("T")
-
 
 @contextmanager
 def _quiet() -> Iterator[None]:
@@ -43,13 +41,23 @@ def _quiet() -> Iterator[None]:
         yield
 
 
-def _safe(compute: Callable[[], T]) -> T | None:
+def _safe(compute: Callable[[], float]) -> float | None:
     with _quiet():
         try:
             value = compute()
         except (ValueError, ZeroDivisionError):
             return None
     return None if value is None or not np.isfinite(value) else value
+
+
+def _uplift_at(y: np.ndarray, scores: np.ndarray, treatment: np.ndarray) -> dict[float, float | None]:
+    """Uplift in the top share ``k`` of ``scores`` for each ``k`` in :data:`KS` (``None`` where undefined)."""
+    from sklift.metrics import uplift_at_k
+
+    def at(k: float) -> float:
+        return float(uplift_at_k(y, scores, treatment, strategy="overall", k=k))
+
+    return {k: _safe(partial(at, k)) for k in KS}
 
 
 @dataclass(frozen=True)
@@ -156,7 +164,7 @@ def _deciles(y: np.ndarray, uplift: np.ndarray, treatment: np.ndarray) -> list[d
 def evaluate(y: np.ndarray, uplift: np.ndarray, treatment: np.ndarray, true_uplift: np.ndarray | None = None,
              source: str = "the table") -> UpliftEvaluation:
     """The metrics of ranking by ``uplift`` on outcomes ``y`` (0/1) under ``treatment`` (0/1)."""
-    from sklift.metrics import perfect_qini_curve, qini_auc_score, qini_curve, uplift_at_k, uplift_auc_score
+    from sklift.metrics import perfect_qini_curve, qini_auc_score, qini_curve, uplift_auc_score
 
     y, treatment = np.asarray(y, dtype=np.int64), np.asarray(treatment, dtype=np.int64)
     uplift = np.asarray(uplift, dtype=np.float64)
@@ -169,20 +177,17 @@ def evaluate(y: np.ndarray, uplift: np.ndarray, treatment: np.ndarray, true_upli
         auuc = float(uplift_auc_score(y, uplift, treatment))
         qini_x, qini_y = qini_curve(y, uplift, treatment)
         perfect_x, perfect_y = perfect_qini_curve(y, treatment)
-    at = {k: _safe(lambda k=k: float(uplift_at_k(y, uplift, treatment, strategy="overall", k=k))) for k in KS}
-    oracle = {}
-    if true_uplift is not None:
-        truth = np.asarray(true_uplift, dtype=np.float64)
-        with _quiet():
-            x, curve = qini_curve(y, truth, treatment)
-            best = {k: _safe(lambda k=k: float(uplift_at_k(y, truth, treatment, strategy="overall", k=k)))
-                    for k in KS}
-            oracle = {"oracle_qini_coefficient": float(qini_auc_score(y, truth, treatment)),
-                      "oracle_auuc": float(uplift_auc_score(y, truth, treatment)),
-                      "oracle": Curve.of(x, curve, n), "oracle_uplift_at": best,
-                      "true_uplift_mean": round(float(truth.mean()), 6)}
-    return UpliftEvaluation(
+    evaluation = UpliftEvaluation(
         rows=n, treated=int(treated.sum()), control=int((~treated).sum()),
         response_treated=float(y[treated].mean()), response_control=float(y[~treated].mean()),
-        qini_coefficient=qini, auuc=auuc, uplift_at=at, deciles=_deciles(y, uplift, treatment),
-        qini=Curve.of(qini_x, qini_y, n), perfect=Curve.of(perfect_x, perfect_y, n), **oracle)
+        qini_coefficient=qini, auuc=auuc, uplift_at=_uplift_at(y, uplift, treatment),
+        deciles=_deciles(y, uplift, treatment),
+        qini=Curve.of(qini_x, qini_y, n), perfect=Curve.of(perfect_x, perfect_y, n))
+    if true_uplift is None:
+        return evaluation
+    truth = np.asarray(true_uplift, dtype=np.float64)
+    with _quiet():
+        x, curve = qini_curve(y, truth, treatment)
+        return replace(evaluation, oracle_qini_coefficient=float(qini_auc_score(y, truth, treatment)),
+                       oracle_auuc=float(uplift_auc_score(y, truth, treatment)), oracle=Curve.of(x, curve, n),
+                       oracle_uplift_at=_uplift_at(y, truth, treatment), true_uplift_mean=round(float(truth.mean()), 6))

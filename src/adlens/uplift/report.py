@@ -58,7 +58,7 @@ def deciles_plot(result: UpliftEvaluation) -> str:
     observed = np.array([np.nan if d["uplift"] is None else d["uplift"] for d in deciles], dtype=float)
     error = np.array([0.0 if d["std"] is None else d["std"] for d in deciles], dtype=float)
     axes.bar(x, observed, yerr=error, color=COLOURS["observed"], alpha=0.75, capsize=3, label="observed uplift")
-    axes.plot(x, [d["predicted"] for d in deciles], "o-", color=COLOURS["predicted"], label="mean predicted uplift")
+    axes.plot(x, np.array([d["predicted"] for d in deciles], dtype=float), "o-", color=COLOURS["predicted"], label="mean predicted uplift")
     axes.axhline(result.ate, color=COLOURS["random"], linestyle="--", linewidth=1,
                  label=f"average uplift {result.ate:+.3f}")
     axes.axhline(0, color="#888888", linewidth=0.8)
@@ -75,7 +75,7 @@ def distribution_plot(uplift: np.ndarray, truth: np.ndarray | None) -> str:
     axes = figure.add_subplot()
     values = [uplift] + ([truth] if truth is not None else [])
     low, high = float(min(v.min() for v in values)), float(max(v.max() for v in values))
-    bins = np.linspace(low, high if high > low else low + 1e-6, 60)
+    bins = np.linspace(low, high if high > low else low + 1e-6, 60).tolist()
     axes.hist(uplift, bins=bins, color=COLOURS["model"], alpha=0.7, label="predicted")
     if truth is not None:
         axes.hist(truth, bins=bins, color=COLOURS["oracle"], alpha=0.45, label="true")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi.responses import FileResponse
@@ -25,6 +25,12 @@ from adlens.errors import InvalidInputError, NotFoundError
 from adlens.media import hide_paths, served_file
 from adlens.store.keys import ApiKey
 from adlens.times import read_limit, utcnow
+
+if TYPE_CHECKING:
+    from adlens.ads.importer import ImportReport
+    from adlens.api.service import Service
+    from adlens.protocols import EventLog
+    from adlens.store import Store
 
 router = APIRouter(prefix="/v1/ads", tags=["ads"])
 Reader = Annotated[ApiKey, Depends(allow(ANALYST, SCREEN))]
@@ -50,7 +56,7 @@ _NO_PERFORMANCE = {"decisions": 0, "impressions": 0, "plays": 0, "seconds": 0.0,
                    "watch_rate": None, "rewards": 0, "reward_mean": None}
 
 
-def _performance(store: Any, days: float) -> dict[str, dict[str, Any]]:
+def _performance(store: EventLog, days: float) -> dict[str, dict[str, Any]]:
     from adlens.reports.metrics import load_metrics
 
     since = utcnow() - timedelta(days=days)
@@ -138,12 +144,12 @@ async def import_ads(
     return hide_paths(report.to_dict(), hidden)
 
 
-def _creative_images(store: Any) -> set[str]:
+def _creative_images(store: Store) -> set[str]:
     """The image of every stored creative (model-face photos are not kept once embedded)."""
     return {c.image for ad in store.list_ads() for c in ad.creatives if c.image}
 
 
-def _import(service: Any, path: Path, uploaded: set[str], dry_run: bool) -> Any:
+def _import(service: Service, path: Path, uploaded: set[str], dry_run: bool) -> ImportReport:
     from adlens.ads.importer import import_inventory
     from adlens.ads.loading import parse_inventory, read_document
     from adlens.ads.lookalike import ModelFaces

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi.responses import FileResponse
@@ -15,6 +16,9 @@ from adlens.api.uploads import finish_upload, safe_name, save_uploads, upload_fo
 from adlens.errors import InvalidInputError, NotFoundError
 from adlens.media import hide_paths, served_file
 from adlens.store.keys import ApiKey
+
+if TYPE_CHECKING:
+    from adlens.api.service import Service
 
 router = APIRouter(prefix="/v1/catalog", tags=["catalogue"])
 Reader = Annotated[ApiKey, Depends(allow(ANALYST))]
@@ -90,10 +94,11 @@ async def import_catalog(
     return hide_paths(report, hidden)
 
 
-def _import(service: Any, path: Path, images: Path, uploaded: set[str], id_column: str) -> dict[str, Any]:
+def _import(service: Service, path: Path, images: Path, uploaded: set[str], id_column: str) -> dict[str, Any]:
     from adlens.products.catalog import IMAGE_COLUMNS, Columns, parse_rows, read_joined
 
-    def by_file_name(records: Any) -> Any:
+    def by_file_name(records: Iterator[tuple[int, dict[str, Any] | str]]
+                     ) -> Iterator[tuple[int, dict[str, Any] | str]]:
         # Photos are uploaded flat: an image column's "photos/123.jpg" names the uploaded "123.jpg".
         for line, record in records:
             if isinstance(record, dict):

@@ -66,7 +66,7 @@ async def identify(request: Request, _key: Admin,
     service.gallery.require_members_mode()
     frame, _ = await read_image(image, service.settings.max_pixels, service.settings.decode_max_side)
     matches = await run_in_threadpool(service.gallery.identify, frame.pixels)
-    faces = [replace(m, box=tuple(v * frame.scale for v in m.box)) for m in matches]  # the picture's coordinates
+    faces = [replace(m, box=[v * frame.scale for v in m.box]) for m in matches]  # the picture's coordinates
     return {"threshold": service.settings.gallery_threshold, "faces": [m.to_dict() for m in faces]}
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
@@ -16,13 +16,16 @@ from adlens.store.keys import ApiKey
 from adlens.events import DecisionData
 from adlens.times import read_limit, utcnow
 
+if TYPE_CHECKING:
+    from adlens.reports.metrics import Metrics
+
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 Reader = Annotated[ApiKey, Depends(allow(ANALYST))]
 When = Annotated[str | None, Query(max_length=64, pattern=PRINTABLE,
                                    description="A date, an ISO 8601 date-time, or a time ago: 30m, 24h, 7d, 2w.")]
 
 
-def _metrics(request: Request, since: str | None, until: str | None) -> Any:
+def _metrics(request: Request, since: str | None, until: str | None) -> Metrics:
     from adlens.reports.metrics import load_metrics
 
     start, end = parse_period(since, until)  # times out of range are refused there (adlens.times)
