@@ -167,9 +167,8 @@ class Audience:
     @property
     def members(self) -> list[str]:
         """The identified members' ids, nearest first, without repeats."""
-        order = np.argsort(self.faces.data["distance"]) if len(self) else []
         seen: list[str] = []
-        for i in order:
+        for i in np.argsort(self.faces.data["distance"]) if len(self) else ():
             customer = self.customers[i]
             if customer is not None and customer not in seen:
                 seen.append(customer)
@@ -244,12 +243,12 @@ class Audience:
                 values["male"] = float(np.mean(genders == "male"))
                 values["female"] = float(np.mean(genders == "female"))
             for name in columns.ATTRIBUTE_NAMES:
-                column = self.column(name)
-                if column is not None:
-                    values[name] = float(np.mean(np.asarray(column, dtype=np.float64)))
-            group = self.group_emotion()
-            if group is not None:
-                for emotion, p in zip(EMOTIONS, group, strict=True):
+                probabilities = self.column(name)
+                if probabilities is not None:
+                    values[name] = float(np.mean(np.asarray(probabilities, dtype=np.float64)))
+            mix = self.group_emotion()
+            if mix is not None:
+                for emotion, p in zip(EMOTIONS, mix, strict=True):
                     values[f"emotion_{emotion}"] = float(p)
             values["attention"] = float(np.mean(self.watching))
             values["members"] = len(self.members) / n

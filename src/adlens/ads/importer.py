@@ -10,12 +10,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from adlens.ads.loading import Inventory, Problem
 from adlens.ads.lookalike import ModelFaces
 from adlens.crypto import EmbeddingCipher
 from adlens.errors import AdlensError, InvalidInputError
+
+if TYPE_CHECKING:
+    from adlens.store import Store
 
 
 def embed_model_faces(
@@ -77,7 +80,7 @@ class ImportReport:
 
 
 def import_inventory(
-    store: Any,
+    store: Store,
     inventory: Inventory,
     faces: ModelFaces | None = None,
     cipher: EmbeddingCipher | None = None,
@@ -130,7 +133,7 @@ def import_inventory(
     return report
 
 
-def _unscored_campaigns(store: Any, inventory: Inventory) -> list[str]:
+def _unscored_campaigns(store: Store, inventory: Inventory) -> list[str]:
     """A warning per uplift campaign the inventory's rules read that has no scores in the store (yet)."""
     users: dict[str, list[str]] = {}
     for ad in inventory.ads:

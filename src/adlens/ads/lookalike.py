@@ -13,12 +13,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from adlens.ads.inventory import Ad
 from adlens.errors import MultipleFacesError, NoFaceFoundError
+from adlens.protocols import ImageAnalyzer
 from adlens.settings import Settings, get_settings
 
 
@@ -31,7 +31,7 @@ class ModelFaces:
         settings: the settings the default analyzer is built with.
     """
 
-    def __init__(self, analyzer: Any = None, settings: Settings | None = None) -> None:
+    def __init__(self, analyzer: ImageAnalyzer | None = None, settings: Settings | None = None) -> None:
         self.analyzer = analyzer
         self.settings = settings
 

@@ -7,7 +7,8 @@ and returns a :class:`Decision` (:mod:`adlens.decision.record`).
 """
 
 from adlens.decision.engine import Decider
-from adlens.decision.record import Candidate, CreativeSpec, Decision
+from adlens.decision.record import CreativeSpec, Decision
 from adlens.decision.slideshow import SLIDESHOW, Slide
+from adlens.events import Candidate
 
 __all__ = ["SLIDESHOW", "Candidate", "CreativeSpec", "Decider", "Decision", "Slide"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Hashable
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import numpy as np
 
@@ -21,6 +21,9 @@ from adlens.ads.inventory import Ad
 from adlens.audience import FEATURE_NAMES
 from adlens.crypto import EmbeddingCipher
 from adlens.settings import Settings
+
+if TYPE_CHECKING:
+    from adlens.store import Store
 
 #: Seconds a decision may rely on the inventory and arm statistics read before: how soon
 #: another process's import or reward counts here (this process's own count at once).
@@ -54,7 +57,7 @@ class _Inventory:
 class StoreCache:
     """What decisions read from ``store``, cached per the module docstring."""
 
-    def __init__(self, store: Any, settings: Settings) -> None:
+    def __init__(self, store: Store, settings: Settings) -> None:
         self.store = store
         self.settings = settings
         self._cipher = EmbeddingCipher(settings)

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 from adlens.ads.rules import RuleContext, UpliftOf
 from adlens.audience import Audience
 from adlens.decision.cache import StoreCache
 from adlens.events import DECISION
 
+if TYPE_CHECKING:
+    from adlens.store import Store
 
-def rule_context(store: Any, cache: StoreCache, audience: Audience, member: str | None, adult_age: float,
+
+def rule_context(store: Store, cache: StoreCache, audience: Audience, member: str | None, adult_age: float,
                  shown_to: Callable[[str, float], int] | None = None) -> RuleContext:
     """The :class:`~adlens.ads.rules.RuleContext` of a decision for ``audience``.
 
@@ -45,7 +48,7 @@ def rule_context(store: Any, cache: StoreCache, audience: Audience, member: str 
                        uplift_of=_uplift_of(store, cache, audience.members, segments) if audience.members else None)
 
 
-def _uplift_of(store: Any, cache: StoreCache, members: list[str], segments: dict[str, int | None]) -> UpliftOf:
+def _uplift_of(store: Store, cache: StoreCache, members: list[str], segments: dict[str, int | None]) -> UpliftOf:
     """The members' predicted uplift, read when an ``uplift`` rule first asks: one query per campaign."""
     scores: dict[str, dict[str, float]] = {}
 

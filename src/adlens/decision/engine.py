@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -41,8 +42,12 @@ from adlens.errors import InvalidInputError, NotFoundError
 from adlens.events import DECISION, PLAY, REWARD, DecisionData, Event, PlayData, RewardData
 from adlens.faces import Faces
 from adlens.products.service import Shop
+from adlens.protocols import ImageAnalyzer, MemberGallery
 from adlens.settings import Settings, get_settings
 from adlens.times import check_time, utcnow
+
+if TYPE_CHECKING:
+    from adlens.store import Store
 
 #: Runners-up kept in a decision's JSON and event.
 MAX_CANDIDATES = 10
@@ -59,7 +64,8 @@ class Decider:
         gallery: the member gallery (members mode; created on first use).
     """
 
-    def __init__(self, store: Any, settings: Settings | None = None, analyzer: Any = None, gallery: Any = None) -> None:
+    def __init__(self, store: Store, settings: Settings | None = None, analyzer: ImageAnalyzer | None = None,
+                 gallery: MemberGallery | None = None) -> None:
         self.store = store
         self.settings = settings or get_settings()
         self._analyzer = analyzer
@@ -71,7 +77,7 @@ class Decider:
 
     # --- image → audience ----------------------------------------------------------
     @property
-    def analyzer(self) -> Any:
+    def analyzer(self) -> ImageAnalyzer:
         if self._analyzer is None:
             from adlens.pipeline import analyzer_for
 
@@ -79,7 +85,7 @@ class Decider:
         return self._analyzer
 
     @property
-    def gallery(self) -> Any:
+    def gallery(self) -> MemberGallery:
         if self._gallery is None:
             from adlens.gallery import Gallery
 
@@ -124,19 +130,18 @@ class Decider:
         scored = self._score(eligible, audience, member, features)
         candidates = sorted((candidate(ad, v, scored.get(ad.id)) for ad, v in zip(ads, verdicts, strict=True)),
                             key=lambda c: (not c.eligible, -(c.score or 0.0), c.ad))
-        common = {"decision_id": uuid.uuid4().hex, "at": audience.at, "screen": audience.screen,
-                  "audience": audience.summary(self.settings.adult_age),
-                  "candidates": tuple(candidates[:MAX_CANDIDATES]), "members": tuple(audience.members)}
+        considered = Decision(uuid.uuid4().hex, audience.at, audience.screen, audience.summary(self.settings.adult_age),
+                              candidates=tuple(candidates[:MAX_CANDIDATES]), members=tuple(audience.members))
         if not scored:
-            decision = Decision(**common, reasons=tuple(why_none(ads, verdicts, len(audience))))
+            decision = replace(considered, reasons=tuple(why_none(ads, verdicts, len(audience))))
         else:
             ad, verdict = max(eligible, key=lambda av: (scored[av[0].id].scores["total"], av[0].priority, av[0].id))
             viewer = audience.faces.embeddings[main] if main is not None and audience.faces.embeddings is not None \
                 else None
             self._rotation += 1
             choice = choose_creative(ad, viewer, creative_faces.get(ad.id, {}), rotation=self._rotation)
-            decision = Decision(
-                **common, ad=ad.id, ad_name=ad.name, creative=choice.creative_id,
+            decision = replace(
+                considered, ad=ad.id, ad_name=ad.name, creative=choice.creative_id,
                 creative_spec=self._creative_spec(ad, choice.creative_id), scores=scored[ad.id].scores,
                 reasons=tuple(r for r in (*verdict.reasons, *scored[ad.id].reasons, choice.reason) if r),
             )
@@ -236,14 +241,13 @@ class Decider:
             raise NotFoundError(f"ad {ad_id!r} has no creative {creative_id!r}")
         verdict = may_slide(ad, audience, context)
         # Nobody was seen because nothing looked: reports must not average this in as zero people.
-        common = {"decision_id": uuid.uuid4().hex, "at": audience.at, "screen": screen,
-                  "audience": audience.summary(self.settings.adult_age, seen=False)}
+        unseen = Decision(uuid.uuid4().hex, audience.at, screen, audience.summary(self.settings.adult_age, seen=False))
         if not verdict.eligible:
-            return Decision(**common, reasons=tuple(verdict.reasons))
-        decision = Decision(**common, ad=ad.id, ad_name=ad.name, creative=creative_id,
-                            creative_spec=self._creative_spec(ad, creative_id),
-                            reasons=(*verdict.reasons, "slideshow: no camera"),
-                            candidates=(candidate(ad, verdict, None),))
+            return replace(unseen, reasons=tuple(verdict.reasons))
+        decision = replace(unseen, ad=ad.id, ad_name=ad.name, creative=creative_id,
+                           creative_spec=self._creative_spec(ad, creative_id),
+                           reasons=(*verdict.reasons, "slideshow: no camera"),
+                           candidates=(candidate(ad, verdict, None),))
         self._log(decision, audience.features(), None, SLIDESHOW)
         assert decision.creative_spec is not None  # the creative exists (checked above)
         # Logged as it starts (a page may close mid-slide), so stamped then: caps count it at once.

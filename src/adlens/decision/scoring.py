@@ -17,7 +17,7 @@ from adlens.ads.emotion import EmotionFit, emotion_fit
 from adlens.ads.inventory import Ad
 from adlens.ads.rules import Eligibility
 from adlens.audience import Audience
-from adlens.decision.record import Candidate
+from adlens.events import Candidate
 from adlens.products.recommend import Recommender
 from adlens.products.vectors import AspectIndex
 

@@ -134,7 +134,7 @@ def run_demo(
             annotated = folder / "annotated" / f"{name}.png"
             save_image(annotated, annotate(image, audience.faces, title=f"ad: {decision.ad_name or 'no eligible ad'}"))
             result.pictures.append(PictureResult(name, picture, annotated, len(audience), decision.ad,
-                                                 decision.creative, decision.reasons))
+                                                 decision.creative, list(decision.reasons)))
             say(f"{name}: {len(audience)} face(s) → {decision.ad or 'no ad'}")
 
         say("simulating a day on two screens")

@@ -37,6 +37,7 @@ import numpy as np
 from adlens.audience import AudienceSummary
 from adlens.events import DECISION, PLAY, REWARD, DecisionData, Event, PlayData, RewardData
 from adlens.faces import EMOTIONS
+from adlens.protocols import EventLog
 from adlens.times import plausible, read_limit
 
 NO_AD = "no eligible ad"
@@ -342,6 +343,6 @@ def _learning(rewards: list[tuple[datetime, str | None, float]]) -> list[Learnin
     return points
 
 
-def load_metrics(store: Any, since: datetime | None = None, until: datetime | None = None) -> Metrics:
+def load_metrics(store: EventLog, since: datetime | None = None, until: datetime | None = None) -> Metrics:
     """:func:`compute_metrics` over the store's events from ``since`` (inclusive) to ``until`` (exclusive)."""
     return compute_metrics(store.events(since=since, until=until), since, until)

@@ -25,6 +25,7 @@ from adlens.decision.record import Decision
 from adlens.errors import AdlensError
 from adlens.events import PLAY, Event, PlayData
 from adlens.faces import EMOTIONS, Faces
+from adlens.protocols import EventLog, ImageAnalyzer
 from adlens.settings import Settings, get_settings
 from adlens.signage.display import Display, HeadlessDisplay
 from adlens.signage.sources import Frame, FrameSource
@@ -114,9 +115,9 @@ class SignageLoop:
         decision_source: what decision events name as their source.
     """
 
-    def __init__(self, source: FrameSource, decider: Decider, store: Any, screen: str,
+    def __init__(self, source: FrameSource, decider: Decider, store: EventLog, screen: str,
                  settings: Settings | None = None, display: Display | None = None, min_play_s: float = 3.0,
-                 analyzer: Any = None, tracker: Tracker | None = None,
+                 analyzer: ImageAnalyzer | None = None, tracker: Tracker | None = None,
                  on_frame: Callable[[Frame, list[Track]], None] | None = None,
                  decision_source: str = "signage") -> None:
         self.source, self.decider, self.store, self.screen = source, decider, store, screen
@@ -165,7 +166,7 @@ class SignageLoop:
         self.summary.problems, self.summary.tracks = list(self.source.problems), self.tracker.count
         return self.summary
 
-    def _analyzer(self) -> Any:
+    def _analyzer(self) -> ImageAnalyzer:
         """The analyser given, else the decider's when it computes embeddings, else a new one."""
         analyzer = self.analyzer
         if analyzer is None:
@@ -178,6 +179,8 @@ class SignageLoop:
 
     def step(self, frame: Frame) -> None:
         """Analyse one frame, follow its faces, and decide anew when the play is over or people changed."""
+        if self.analyzer is None:  # stepped without run(): load it now
+            self.analyzer = self._analyzer()
         try:
             faces = self.analyzer.analyze_array(frame.image)
         except (AdlensError, cv2.error, ValueError) as error:
@@ -236,11 +239,11 @@ class SignageLoop:
         if play is None or play.decision.ad is None:
             return  # "nothing eligible" showed nothing: no play to log
         seconds = max(t - play.started, 0.0)
-        decision = play.decision
+        decision, ad = play.decision, play.decision.ad
         self.store.append_event(Event(  # stamped at the end, like Decider.log_play's
             PLAY, at=play.at + timedelta(seconds=seconds), screen=self.screen, decision_id=decision.decision_id,
             ad_id=decision.ad, creative_id=decision.creative, customer_id=None, value=round(seconds, 3),
             data=play.data(seconds),
         ))
         self.summary.plays += 1
-        self.summary.seconds_by_ad[decision.ad] = self.summary.seconds_by_ad.get(decision.ad, 0.0) + seconds
+        self.summary.seconds_by_ad[ad] = self.summary.seconds_by_ad.get(ad, 0.0) + seconds

@@ -4,7 +4,7 @@ outcomes back."""
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -21,6 +21,9 @@ from adlens.decision.record import Decision, idle_json
 from adlens.errors import InvalidInputError
 from adlens.pipeline import full_scale
 from adlens.store.keys import ApiKey
+
+if TYPE_CHECKING:
+    from adlens.api.service import Service
 
 router = APIRouter(prefix="/v1", tags=["vision and decisions"])
 ScreenKey = Annotated[ApiKey, Depends(allow(SCREEN))]
@@ -89,7 +92,7 @@ async def decide(request: Request, _key: ScreenKey) -> JSONResponse:
     return JSONResponse(data)
 
 
-def _decide_audience(service: Any, audience_in: AudienceIn) -> dict[str, Any]:
+def _decide_audience(service: Service, audience_in: AudienceIn) -> dict[str, Any]:
     from adlens.audience import Audience
 
     audience = Audience.from_faces(audience_in.to_faces(), audience_in.frame_size(),
@@ -99,7 +102,7 @@ def _decide_audience(service: Any, audience_in: AudienceIn) -> dict[str, Any]:
     return decision_json(decision)
 
 
-async def _decide_image(request: Request, service: Any) -> dict[str, Any]:
+async def _decide_image(request: Request, service: Service) -> dict[str, Any]:
     async with request.form(max_files=1, max_fields=4) as form:
         screen = form.get("screen") or service.settings.screen
         live = str(form.get("live") or "false").strip().lower()
