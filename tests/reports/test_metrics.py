@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from adlens.reports.metrics import (
-    NO_AD, NO_SCREEN, bucket_for, compute_metrics, floor_time, load_metrics, reason_group,
+    NO_AD, NO_SCREEN, compute_metrics, load_metrics, reason_group,
 )
 from adlens.store import Store
 from adlens.events import DECISION, PLAY, REWARD, Event
@@ -121,20 +121,6 @@ def test_no_events():
     assert metrics.to_dict()["counts"] == {DECISION: 0, PLAY: 0, REWARD: 0}
 
 
-@pytest.mark.parametrize(("span", "bucket"), [(timedelta(0), "minute"), (timedelta(hours=3), "minute"),
-                                              (timedelta(hours=5), "hour"), (timedelta(days=4), "hour"),
-                                              (timedelta(days=30), "day")])
-def test_bucket_for(span, bucket):
-    assert bucket_for(span) == bucket
-
-
-@pytest.mark.parametrize(("bucket", "expected"), [("minute", datetime(2026, 1, 2, 13, 47, tzinfo=UTC)),
-                                                  ("hour", datetime(2026, 1, 2, 13, tzinfo=UTC)),
-                                                  ("day", datetime(2026, 1, 2, tzinfo=UTC))])
-def test_floor_time(bucket, expected):
-    assert floor_time(datetime(2026, 1, 2, 13, 47, 59, 123, tzinfo=UTC), bucket) == expected
-
-
 def test_load_metrics_from_the_store(store: Store):
     store.append_events(scenario())
     assert load_metrics(store).counts == {DECISION: 3, PLAY: 2, REWARD: 2}
@@ -188,9 +174,3 @@ def test_long_spans_get_coarser_buckets_never_one_per_day(span, bucket, most):
     assert metrics.bucket == bucket and len(metrics.timeline) <= most and metrics.skipped == 0
     starts = [b.start for b in metrics.timeline]
     assert starts == sorted(set(starts)) and starts[0] <= start and starts[-1] <= start + span
-
-
-@pytest.mark.parametrize(("bucket", "expected"), [("week", datetime(2025, 12, 29, tzinfo=UTC)),
-                                                  ("month", datetime(2026, 1, 1, tzinfo=UTC))])
-def test_floor_to_week_and_month(bucket, expected):
-    assert floor_time(datetime(2026, 1, 2, 13, 47, 59, 123, tzinfo=UTC), bucket) == expected

@@ -15,6 +15,7 @@ from matplotlib.dates import date2num
 from matplotlib.figure import Figure
 
 from adlens.faces import EMOTIONS
+from adlens.reports.buckets import next_bucket
 from adlens.reports.metrics import compute_metrics
 from adlens.reports.plots import FACES_COLOUR, WATCHERS_COLOUR, png, report_figures, report_plots
 from adlens.events import Event
@@ -65,7 +66,8 @@ def pixels_of(figure: Figure, colour: str) -> int:
     return int((np.abs(image - np.array(to_rgb(colour)) * 255).max(axis=-1) <= 8).sum())
 
 
-CASES = {"day": (30, timedelta(minutes=40)), "week": (40, timedelta(hours=5)), "moment": (3, timedelta(seconds=5))}
+CASES = {"day": (30, timedelta(minutes=40)), "week": (40, timedelta(hours=5)), "moment": (3, timedelta(seconds=5)),
+         "years": (30, timedelta(days=40))}  # month buckets, of unequal lengths
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -85,7 +87,7 @@ def test_time_axes_span_exactly_the_buckets_of_the_data(case):
     # From the first bucket's start to the last one's end: no padding, and a single bucket is its own
     # length, not the four days matplotlib widens one moment to.
     first, last = metrics.timeline[0].start, metrics.timeline[-1].start
-    end = last + {"minute": timedelta(minutes=1), "hour": timedelta(hours=1), "day": timedelta(days=1)}[metrics.bucket]
+    end = next_bucket(last, metrics.bucket)
     figures = report_figures(metrics)
     audience = axes_titled(figures["audience"], "Audience over time")
     shares = axes_titled(figures["learning"], "Share of decisions per ad")

@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -38,14 +38,12 @@ from adlens.audience import AudienceSummary
 from adlens.events import DECISION, PLAY, REWARD, DecisionData, Event, PlayData, RewardData
 from adlens.faces import EMOTIONS
 from adlens.protocols import EventLog
+from adlens.reports.buckets import bucket_for, floor_time, next_bucket
 from adlens.times import plausible, read_limit
 
 NO_AD = "no eligible ad"
 NO_REASON = "(no reason given)"
 NO_SCREEN = "(no screen)"
-#: Event spans up to these lengths get minute, hour, day, then week buckets; longer spans get months.
-MINUTE_SPAN, HOUR_SPAN, DAY_SPAN, WEEK_SPAN = timedelta(hours=3), timedelta(days=4), timedelta(days=120), \
-    timedelta(days=730)
 
 
 def reason_group(reason: str) -> str:
@@ -185,39 +183,6 @@ class Metrics:
         }
 
 
-def bucket_for(span: timedelta) -> str:
-    """``minute``, ``hour``, ``day``, ``week`` or ``month``: the bucket giving a readable time axis over ``span``."""
-    for bucket, longest in (("minute", MINUTE_SPAN), ("hour", HOUR_SPAN), ("day", DAY_SPAN), ("week", WEEK_SPAN)):
-        if span <= longest:
-            return bucket
-    return "month"
-
-
-def floor_time(moment: datetime, bucket: str) -> datetime:
-    """The start of the ``bucket`` (minute/hour/day/week from Monday/month) ``moment`` falls in."""
-    moment = moment.replace(second=0, microsecond=0)
-    if bucket == "minute":
-        return moment
-    moment = moment.replace(minute=0)
-    if bucket == "hour":
-        return moment
-    moment = moment.replace(hour=0)
-    if bucket == "week":
-        return moment - timedelta(days=moment.weekday())
-    return moment.replace(day=1) if bucket == "month" else moment
-
-
-_STEP = {"minute": timedelta(minutes=1), "hour": timedelta(hours=1), "day": timedelta(days=1),
-         "week": timedelta(weeks=1)}
-
-
-def _next(start: datetime, bucket: str) -> datetime:
-    """The start of the bucket after the one starting at ``start``."""
-    if bucket == "month":
-        return start.replace(year=start.year + start.month // 12, month=start.month % 12 + 1)
-    return start + _STEP[bucket]
-
-
 class _Tally:
     """The running sums of :func:`compute_metrics`, one method per event kind."""
 
@@ -331,7 +296,7 @@ def _timeline(first: datetime, last: datetime, bucket: str, tally: _Tally) -> li
             float(np.mean(faces)) if seen else None, float(np.mean([w for _, w in seen])) if seen else None,
             int(max(faces, default=0)), tally.ots.get(start, 0.0),
         ))
-        start = _next(start, bucket)
+        start = next_bucket(start, bucket)
     return rows
 
 

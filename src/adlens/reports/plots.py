@@ -23,7 +23,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from adlens.faces import AGE_BRACKETS, EMOTIONS
-from adlens.reports.metrics import _STEP as BUCKET_STEP
+from adlens.reports.buckets import bucket_widths, next_bucket
 from adlens.reports.metrics import Exposure, LearningPoint, Metrics, TimeBucket
 
 EMOTION_COLOURS = {"angry": "#d62728", "disgust": "#8c9e3a", "fear": "#9467bd", "happy": "#f2b701",
@@ -51,7 +51,7 @@ def _time_axis(axes, starts: Sequence[datetime], bucket: str, label: str) -> Non
     locator = AutoDateLocator()
     axes.xaxis.set_major_locator(locator)
     axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))
-    axes.set_xlim(starts[0], starts[-1] + BUCKET_STEP[bucket])
+    axes.set_xlim(starts[0], next_bucket(starts[-1], bucket))
     axes.set_xlabel(label)
 
 
@@ -72,9 +72,9 @@ def audience_figure(timeline: Sequence[TimeBucket], bucket: str) -> Figure | Non
         return None
     figure = Figure(figsize=(9, 4.2), layout="constrained")
     axes = figure.subplots()
-    step = BUCKET_STEP[bucket]
     starts = [b.start for b in timeline]
-    middles = [start + step / 2 for start in starts]
+    widths = bucket_widths(starts, bucket)
+    middles = [start + width / 2 for start, width in zip(starts, widths, strict=True)]
     nan = float("nan")
     faces = [nan if b.faces_mean is None else b.faces_mean for b in timeline]
     watchers = [nan if b.watchers_mean is None else b.watchers_mean for b in timeline]
@@ -88,7 +88,7 @@ def audience_figure(timeline: Sequence[TimeBucket], bucket: str) -> Figure | Non
     axes.set_ylim(0, 1.05 * max([v for v in faces + watchers if math.isfinite(v)] + [1.0]))
     axes.set_ylabel("people per decision (mean)")
     twin = axes.twinx()
-    twin.bar(starts, [b.decisions for b in timeline], width=step * 0.9,  # type: ignore[arg-type]
+    twin.bar(starts, [b.decisions for b in timeline], width=[w * 0.9 for w in widths],  # type: ignore[arg-type]
              align="edge", alpha=0.25, color="grey", label="decisions")
     twin.set_ylim(bottom=0)
     _counts(twin.yaxis)
@@ -195,9 +195,9 @@ def learning_figure(learning: Sequence[LearningPoint], ad_share: Sequence[tuple[
         if len(totals) > len(named):
             rows.append((counted - sum(np.array([c.get(ad, 0) for _, c in ad_share]) for ad in named)) / sums)
             labels.append("other")
-        bottom = np.zeros(len(starts))
+        bottom, widths = np.zeros(len(starts)), [w * 0.9 for w in bucket_widths(starts, bucket)]
         for row, label in zip(rows, labels):
-            axes.bar(starts, row, width=BUCKET_STEP[bucket] * 0.9, bottom=bottom, label=label, align="edge")
+            axes.bar(starts, row, width=widths, bottom=bottom, label=label, align="edge")
             bottom += row
         axes.set_ylim(0, 1)
         axes.set_ylabel("share of decisions")
