@@ -22,22 +22,19 @@ from adlens.faces import EMOTIONS, Faces
 from adlens.settings import get_settings
 from adlens.store import Store
 from adlens.events import DECISION, PLAY, REWARD
+from builders import make_faces, row_of_boxes
 
 HAPPY = EMOTIONS.index("happy")
 
 
-def make_faces(ages: list[float], *, gender: str = "female", eyewear: float = 0.0, hat: float = 0.0,
-               emotion: int = HAPPY, embeddings: np.ndarray | None = None) -> Faces:
+def viewers(ages: list[float], *, gender: str = "female", eyewear: float = 0.0, hat: float = 0.0,
+            emotion: int = HAPPY, embeddings: np.ndarray | None = None) -> Faces:
     """Frontal faces in a row, 100 px wide, with the given ages and attribute probabilities."""
-    n = len(ages)
-    boxes = np.array([[50 + 150 * i, 100, 100, 120] for i in range(n)], dtype=np.float32).reshape(n, 4)
-    template = np.array([[30, 40], [70, 40], [50, 60], [35, 80], [65, 80]], dtype=np.float32)
-    landmarks = np.stack([template + box[:2] for box in boxes]) if n else np.zeros((0, 5, 2))
-    emotions = np.full((n, 7), 0.02, dtype=np.float32)
-    emotions[:, emotion] = 0.88
-    data = {"age": np.array(ages, dtype=np.float32), "gender": np.array([gender] * n),
-            "emotion": emotions, "eyewear": np.full(n, eyewear), "beard": np.zeros(n), "hat": np.full(n, hat)}
-    return Faces(boxes, np.ones(n), landmarks, embeddings, data)
+    mix = np.full((len(ages), 7), 0.02, dtype=np.float32)
+    mix[:, emotion] = 0.88
+    return make_faces(row_of_boxes(len(ages), side=100, gap=50), embeddings, scores=1.0,
+                      age=np.array(ages, dtype=np.float32), gender=gender, emotion=mix, eyewear=eyewear, beard=0.0,
+                      hat=hat)
 
 
 def audience(faces: Faces, screen: str = "door", customers: list[str | None] | None = None) -> Audience:
@@ -69,7 +66,7 @@ def decider(store: Any, tmp_path: Path, data_dir: Path) -> Decider:
 
 
 def test_eyewear_audience_gets_the_sunglasses_ad_and_the_decision_is_logged(decider: Decider, store: Any) -> None:
-    decision = decider.decide(audience(make_faces([30, 40], eyewear=0.9)))
+    decision = decider.decide(audience(viewers([30, 40], eyewear=0.9)))
     assert decision.ad == "shades" and decision.creative == "a"
     assert any("eyewear" in reason for reason in decision.reasons)
     assert decision.scores["total"] == max(c.score for c in decision.candidates if c.eligible)
@@ -82,32 +79,32 @@ def test_eyewear_audience_gets_the_sunglasses_ad_and_the_decision_is_logged(deci
 
 @pytest.mark.parametrize("ages", [[30, 16], [40, 23]])
 def test_age_restricted_ad_never_shown_when_a_minor_may_be_present(decider: Decider, ages: list[float]) -> None:
-    decision = decider.decide(audience(make_faces(ages)))
+    decision = decider.decide(audience(viewers(ages)))
     assert decision.ad != "wine"
     wine = next(c for c in decision.candidates if c.ad == "wine")
     assert not wine.eligible and "under" in " ".join(wine.reasons)
 
 
 def test_adults_only_audience_may_get_the_restricted_ad(decider: Decider) -> None:
-    assert decider.decide(audience(make_faces([40, 52]))).ad == "wine"
+    assert decider.decide(audience(viewers([40, 52]))).ad == "wine"
 
 
 def test_nothing_eligible_says_why(decider: Decider, store: Any) -> None:
-    decision = decider.decide(audience(make_faces([])))  # nobody: targeted ads are out, wine (untargeted) is in
+    decision = decider.decide(audience(viewers([])))  # nobody: targeted ads are out, wine (untargeted) is in
     assert decision.ad == "wine"
-    decision = decider.decide(audience(make_faces([15])))  # a teen without eyewear or hat
+    decision = decider.decide(audience(viewers([15])))  # a teen without eyewear or hat
     assert decision.ad is None and decision.creative is None
     assert "no eligible ad" in decision.reasons[0]
     assert store.decision_event(decision.decision_id).ad_id is None
 
 
 def test_empty_inventory(store: Any, data_dir: Path) -> None:
-    decision = Decider(store).decide(audience(make_faces([30])))
+    decision = Decider(store).decide(audience(viewers([30])))
     assert decision.ad is None and "adlens ads import" in decision.reasons[0]
 
 
 def test_daily_cap_moves_on_to_another_ad(decider: Decider) -> None:
-    faces = make_faces([30], hat=0.95, eyewear=0.0)
+    faces = viewers([30], hat=0.95, eyewear=0.0)
     assert decider.decide(audience(faces)).ad == "caps"
     second = decider.decide(audience(faces))
     assert second.ad != "caps"
@@ -116,7 +113,7 @@ def test_daily_cap_moves_on_to_another_ad(decider: Decider) -> None:
 
 
 def test_reward_updates_the_arm_once_per_kind(decider: Decider, store: Any) -> None:
-    decision = decider.decide(audience(make_faces([30], eyewear=0.9)))
+    decision = decider.decide(audience(viewers([30], eyewear=0.9)))
     assert decider.reward(decision.decision_id, 5.0, "dwell") == pytest.approx(0.5)
     assert decider.reward(decision.decision_id, 1, "click") == 1.0
     with pytest.raises(ConflictError, match="already has a dwell reward"):
@@ -130,7 +127,7 @@ def test_reward_updates_the_arm_once_per_kind(decider: Decider, store: Any) -> N
 
 
 def test_simultaneous_identical_rewards_count_once(decider: Decider, store: Any) -> None:
-    decision = decider.decide(audience(make_faces([30], eyewear=0.9)))
+    decision = decider.decide(audience(viewers([30], eyewear=0.9)))
     threads, start = 8, threading.Barrier(8)
     outcomes: list[object] = []
 
@@ -156,7 +153,7 @@ def test_simultaneous_identical_rewards_count_once(decider: Decider, store: Any)
 
 
 def test_a_reward_at_an_impossible_time_is_refused(decider: Decider, store: Any) -> None:
-    decision = decider.decide(audience(make_faces([30], eyewear=0.9)))
+    decision = decider.decide(audience(viewers([30], eyewear=0.9)))
     for at in (datetime(9999, 12, 31, tzinfo=UTC), datetime(1999, 1, 1, tzinfo=UTC)):
         with pytest.raises(InvalidTimeError, match="^at "):
             decider.reward(decision.decision_id, 5.0, "dwell", at=at)
@@ -164,7 +161,7 @@ def test_a_reward_at_an_impossible_time_is_refused(decider: Decider, store: Any)
 
 
 def test_reward_of_a_decision_without_ad_is_refused(decider: Decider) -> None:
-    decision = decider.decide(audience(make_faces([15])))
+    decision = decider.decide(audience(viewers([15])))
     with pytest.raises(InvalidInputError, match="showed no ad"):
         decider.reward(decision.decision_id, 3.0)
 
@@ -175,7 +172,7 @@ def test_engagement_is_learned(store: Any, tmp_path: Path, data_dir: Path, monke
     document = {"ads": [{"id": name, "creatives": [{"id": "a", "image": "creative.png"}]} for name in ("x", "y")]}
     load_ads(store, tmp_path, document)
     decider = Decider(store)
-    crowd = audience(make_faces([30, 31, 33]))
+    crowd = audience(viewers([30, 31, 33]))
     for _ in range(12):
         decision = decider.decide(crowd)
         decider.reward(decision.decision_id, 10.0 if decision.ad == "y" else 0.0)
@@ -183,7 +180,7 @@ def test_engagement_is_learned(store: Any, tmp_path: Path, data_dir: Path, monke
 
 
 def test_play_event_holds_signage_metrics(decider: Decider, store: Any) -> None:
-    decision = decider.decide(audience(make_faces([30, 44], eyewear=0.9)))
+    decision = decider.decide(audience(viewers([30, 44], eyewear=0.9)))
     decider.log_play(decision, duration=8.0, dwell=5.0)
     play = store.events(kinds=[PLAY])[0]
     assert play.decision_id == decision.decision_id and play.value == 8.0
@@ -232,7 +229,7 @@ def test_members_mode_names_the_member_and_applies_their_frequency_cap(
     load_ads(store, tmp_path, document)
     store.add_customer("alice")
     decider = Decider(store, gallery=FakeGallery("alice"))
-    faces = make_faces([35], embeddings=np.zeros((1, 128), np.float32))
+    faces = viewers([35], embeddings=np.zeros((1, 128), np.float32))
     seen = decider.audience(faces, (1280, 720), "door")
     assert seen.members == ["alice"]
     first = decider.decide(seen)
@@ -250,7 +247,7 @@ def test_lookalike_creative_is_preferred(store: Any, tmp_path: Path, data_dir: P
     decider = Decider(store)
     _ads, faces = decider.cache.inventory()  # warm the cache, then give "twin" a model face as an import would
     faces["ad"] = {"twin": twin}
-    decision = decider.decide(audience(make_faces([30], embeddings=twin[None, :] + 0.01)))
+    decision = decider.decide(audience(viewers([30], embeddings=twin[None, :] + 0.01)))
     assert decision.creative == "twin"
     assert any("model face" in reason for reason in decision.reasons)
 
@@ -258,7 +255,7 @@ def test_lookalike_creative_is_preferred(store: Any, tmp_path: Path, data_dir: P
 def test_warm_decision_only_writes_its_event(store: Any, tmp_path: Path, data_dir: Path) -> None:
     load_ads(store, tmp_path, {"ads": INVENTORY["ads"][:2]})  # no daily cap: a cap counts today's decisions
     decider = Decider(store)
-    decider.decide(audience(make_faces([30], eyewear=0.9)))
+    decider.decide(audience(viewers([30], eyewear=0.9)))
     statements: list[str] = []
 
     def listener(_connection: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
@@ -266,7 +263,7 @@ def test_warm_decision_only_writes_its_event(store: Any, tmp_path: Path, data_di
 
     event.listen(store.engine, "before_cursor_execute", listener)
     try:
-        decision = decider.decide(audience(make_faces([30, 44], eyewear=0.9)))
+        decision = decider.decide(audience(viewers([30, 44], eyewear=0.9)))
     finally:
         event.remove(store.engine, "before_cursor_execute", listener)
     assert [s.split()[:3] for s in statements] == [["INSERT", "INTO", "events"]]
@@ -276,7 +273,7 @@ def test_warm_decision_only_writes_its_event(store: Any, tmp_path: Path, data_di
 def test_changes_count_at_once_here_and_after_the_refresh_interval_elsewhere(
     decider: Decider, store: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    eyewear = audience(make_faces([30], eyewear=0.9))
+    eyewear = audience(viewers([30], eyewear=0.9))
     assert decider.decide(eyewear).ad == "shades"
     store.remove_ad("shades")  # through the decider's own store: seen at once
     assert decider.decide(eyewear).ad == "wine"
@@ -289,7 +286,7 @@ def test_changes_count_at_once_here_and_after_the_refresh_interval_elsewhere(
         assert decider.decide(eyewear).scores["expected"] == 0.0
         monkeypatch.setattr("adlens.decision.cache.REFRESH_SECONDS", 0.0)
         assert decider.decide(eyewear).ad == "shades"
-        wine = next(c for c in decider.decide(audience(make_faces([40, 52]))).candidates if c.ad == "wine")
+        wine = next(c for c in decider.decide(audience(viewers([40, 52]))).candidates if c.ad == "wine")
         assert wine.scores["expected"] > 0
 
 
@@ -318,7 +315,7 @@ def uplift_decider(store: Any, tmp_path: Path, data_dir: Path, monkeypatch: pyte
 
 def member_audience(decider: Decider, member: str) -> Audience:
     decider.gallery.member = member
-    return decider.audience(make_faces([35], embeddings=np.zeros((1, 128), np.float32)), (1280, 720), "door")
+    return decider.audience(viewers([35], embeddings=np.zeros((1, 128), np.float32)), (1280, 720), "door")
 
 
 def test_an_offer_goes_to_a_member_it_moves_and_not_to_one_it_puts_off(uplift_decider: Decider) -> None:
@@ -330,7 +327,7 @@ def test_an_offer_goes_to_a_member_it_moves_and_not_to_one_it_puts_off(uplift_de
     offer = next(c for c in bob.candidates if c.ad == "offer")
     assert offer.reasons == ["excluded: uplift ≤ 0 (spring) (1 of 1 faces)"]
     assert uplift_decider.decide(member_audience(uplift_decider, "carol")).ad == "always"  # not scored
-    assert uplift_decider.decide(audience(make_faces([35]))).ad == "always"  # anonymous
+    assert uplift_decider.decide(audience(viewers([35]))).ad == "always"  # anonymous
 
 
 def test_segment_uplift_is_cached_until_segments_or_scores_change(
@@ -361,7 +358,7 @@ def test_uplift_costs_one_query_per_campaign_and_none_without_members(uplift_dec
         uplift_decider.decide(member_audience(uplift_decider, "alice"))
         member = [s for s in statements if "uplift_scores" in s]
         statements.clear()
-        uplift_decider.decide(audience(make_faces([30, 44])))
+        uplift_decider.decide(audience(viewers([30, 44])))
     finally:
         event.remove(store.engine, "before_cursor_execute", listener)
     assert len(member) == 1  # two ads read "spring" by customer, the segment means are cached
