@@ -19,27 +19,22 @@ from adlens.columns import (
 )
 from adlens.faces import EMOTIONS, Faces
 from adlens.settings import Settings
+from builders import make_faces
 
 # --------------------------------------------------------------------------- helpers
 
 
-def faces_with(n: int, **extra: Any) -> Faces:
-    """``n`` square faces side by side, with landmarks inside their boxes."""
-    boxes = np.array([[20.0 * i, 10.0, 10.0 + i, 10.0 + i] for i in range(n)], dtype=np.float32).reshape(n, 4)
-    relative = np.array([[0.3, 0.4], [0.7, 0.4], [0.5, 0.6], [0.35, 0.8], [0.65, 0.8]], dtype=np.float32)
-    landmarks = boxes[:, None, :2] + relative[None] * boxes[:, None, 2:]
-    return Faces(boxes, np.linspace(0.9, 0.5, n, dtype=np.float32) if n else np.zeros(0), landmarks, **extra)
+def faces_with(n: int, embeddings: np.ndarray | None = None, data: dict[str, np.ndarray] | None = None) -> Faces:
+    """``n`` faces side by side (the shared builder) with the ``data`` columns."""
+    return make_faces(n, embeddings).with_columns(**(data or {}))
 
 
 def labelled_faces() -> Faces:
     emotion = np.zeros((1, 7), np.float32)
     emotion[0, 3] = 0.9
     emotion[0, 6] = 0.1
-    return Faces(
-        np.array([[40, 40, 60, 60]]), np.array([0.9]), np.full((1, 5, 2), 60.0),
-        data={"emotion": emotion, "age": np.array([31.0]), "gender": np.array(["female"], dtype=object),
-              "gender_confidence": np.array([0.96]), "eyewear": np.array([0.25])},
-    )
+    return make_faces([[40, 40, 60, 60]], emotion=emotion, age=31.0, gender="female", gender_confidence=0.96,
+                      eyewear=0.25)
 
 
 # --------------------------------------------------------------------------- the declaration
