@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import cv2
 import numpy as np
@@ -144,7 +145,7 @@ def _base_scale(width: int, height: int) -> float:
     return max(0.4, max(height, width) / 1600)
 
 
-def _rect(box: Sequence[float]) -> Rect:
+def _rect(box: np.ndarray) -> Rect:
     x, y, w, h = (int(round(float(v))) for v in box)
     return x, y, x + w, y + h
 
@@ -169,7 +170,8 @@ def _overlapping(candidates: np.ndarray, rects: list[Rect]) -> np.ndarray:
     hits = (c[..., 0] < taken[..., 2]) & (taken[..., 0] < c[..., 2]) & (c[..., 1] < taken[..., 3]) & (
         taken[..., 1] < c[..., 3]
     )
-    return hits.any(axis=1)
+    # Along axis 1 of this 2-D array ``any`` gives an array; numpy's stubs cannot tell it from a scalar.
+    return cast(np.ndarray, hits.any(axis=1))
 
 
 def _gap(candidates: np.ndarray, face: Rect) -> np.ndarray:

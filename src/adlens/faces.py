@@ -176,7 +176,8 @@ class Faces:
     @property
     def areas(self) -> np.ndarray:
         """Box areas in square pixels."""
-        return self.boxes[:, 2] * self.boxes[:, 3]
+        areas: np.ndarray = self.boxes[:, 2] * self.boxes[:, 3]
+        return areas
 
     def largest(self) -> Faces:
         """The single largest face (an empty `Faces` when there is none)."""

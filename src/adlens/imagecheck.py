@@ -48,9 +48,11 @@ def check_header(fh: BinaryIO, max_pixels: int) -> tuple[str, bool] | None:
     head = fh.read(32)
     try:
         if head.startswith(b"\x89PNG\r\n\x1a\n") and head[12:16] == b"IHDR" and len(head) >= 24:
-            return _too_large(*struct.unpack(">II", head[16:24]), max_pixels)
+            width, height = struct.unpack(">II", head[16:24])
+            return _too_large(width, height, max_pixels)
         if head[:6] in (b"GIF87a", b"GIF89a") and len(head) >= 10:
-            return _too_large(*struct.unpack("<HH", head[6:10]), max_pixels)
+            width, height = struct.unpack("<HH", head[6:10])
+            return _too_large(width, height, max_pixels)
         if head.startswith(b"\xff\xd8"):
             return _check_jpeg(fh, max_pixels)
         return None

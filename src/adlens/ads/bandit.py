@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 from sklearn.base import BaseEstimator
 
 from adlens.ads.arms import ArmStats
@@ -52,7 +53,7 @@ def _check_arms(arms: Iterable[Any], what: str = "arm") -> list[str]:
     return [str(arm) for arm in ids]  # numpy's str_ → str, so ids compare and serialise plainly
 
 
-class LinUCB(BaseEstimator):
+class LinUCB(BaseEstimator):  # type: ignore[misc]  # scikit-learn ships no type hints
     """Disjoint LinUCB: one ridge regression per arm (ad id), chosen by upper confidence bound.
 
     ``alpha`` scales the exploration bonus (``settings.exploration``; 0 only exploits);
@@ -128,7 +129,8 @@ class LinUCB(BaseEstimator):
         if not ids:
             raise InvalidInputError("no arms to choose from")
         scores = self.ucb(X, ids)
-        return np.asarray(ids, dtype=object)[np.argmax(scores, axis=1)]
+        chosen: np.ndarray = np.asarray(ids, dtype=object)[np.argmax(scores, axis=1)]
+        return chosen
 
     # --- internals --------------------------------------------------------------------
     def _check_params(self) -> None:
@@ -172,7 +174,7 @@ class LinUCB(BaseEstimator):
             self._cache.pop(arm, None)
         return self
 
-    def _scores(self, X: Any, arms: Sequence[str] | None) -> tuple[np.ndarray, np.ndarray]:
+    def _scores(self, X: Any, arms: Sequence[str] | None) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Expected reward and exploration bonus, each (n_samples, n_arms)."""
         X, ids = self._check_query(X, arms)
         inverses, thetas = self._solved(ids, X.shape[1])
@@ -185,7 +187,7 @@ class LinUCB(BaseEstimator):
         """``A⁻¹`` (K × d × d) and ``θ`` (K × d) of the arms ``ids``; inverses are cached until an arm
         learns again, and the missing ones are inverted in one batch (a decision may rebuild hundreds)."""
         if not hasattr(self, "_cache"):
-            self._cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+            self._cache = {}
         cache, stats = self._cache, getattr(self, "stats_", {})
         missing = [arm for arm in dict.fromkeys(ids) if arm in stats and arm not in cache]
         if missing:

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -150,6 +150,16 @@ def _describe_uplift(rule: UpliftCondition) -> str:
     return f"{name} {bounds} ({rule.campaign})"
 
 
+_T = TypeVar("_T")
+
+
+def _given(value: _T | None, key: str) -> _T:
+    """The value of condition ``key``, which :meth:`Conditions.person_keys` listed, so set."""
+    if value is None:
+        raise ValueError(f"the condition {key!r} is not set")
+    return value
+
+
 def _column(audience: Audience, key: str, conditions: Conditions, context: RuleContext) -> np.ndarray | None:
     """Per face, does it meet ``conditions.key``? ``None`` when no model estimated what it needs."""
     n = len(audience)
@@ -159,19 +169,20 @@ def _column(audience: Audience, key: str, conditions: Conditions, context: RuleC
         if ages is None:
             return None
         years = np.floor(np.asarray(ages, dtype=np.float64))
-        return (years >= conditions.age[0]) & (years <= conditions.age[1])
+        low, high = _given(conditions.age, key)
+        return (years >= low) & (years <= high)
     if key == "gender":
         genders = audience.column("gender")
-        return None if genders is None else np.isin(np.asarray(genders).astype(str), conditions.gender)
+        return None if genders is None else np.isin(np.asarray(genders).astype(str), _given(conditions.gender, key))
     if key == "emotions":
         emotion = audience.column("emotion")
         if emotion is None:
             return None
         dominant = np.asarray(EMOTIONS)[np.argmax(np.asarray(emotion).reshape(n, -1), axis=1)]
-        return np.isin(dominant, conditions.emotions)
+        return np.isin(dominant, _given(conditions.emotions, key))
     if key == "attributes":
         found = np.ones(n, dtype=bool)
-        for name, wanted in conditions.attributes.items():
+        for name, wanted in _given(conditions.attributes, key).items():
             column = audience.column(name)
             if column is None:
                 return None
@@ -179,11 +190,11 @@ def _column(audience: Audience, key: str, conditions: Conditions, context: RuleC
         return found
     if key == "segments":
         # An unidentified face belongs to no segment: anonymity is not missing data.
-        return np.array([c is not None and context.segments.get(c) in conditions.segments for c in customers],
-                        dtype=bool)
+        segments = _given(conditions.segments, key)
+        return np.array([c is not None and context.segments.get(c) in segments for c in customers], dtype=bool)
     if key == "uplift":
         # Likewise an unidentified face, or a member the campaign did not score, has no predicted uplift.
-        rule, uplift_of = conditions.uplift, context.uplift_of
+        rule, uplift_of = _given(conditions.uplift, key), context.uplift_of
         values = [None if c is None or uplift_of is None else uplift_of(rule.campaign, rule.by, c) for c in customers]
         return np.array([v is not None and rule.contains(v) for v in values], dtype=bool)
     return np.array([c is not None for c in customers], dtype=bool)  # members_only

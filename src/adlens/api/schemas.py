@@ -91,7 +91,7 @@ _ATTRIBUTE_FIELDS: dict[str, Any] = {name: (Probability | None, None) for name i
 _FaceColumns = create_model("_FaceColumns", __base__=_FaceFields, **_ATTRIBUTE_FIELDS)
 
 
-class FaceIn(_FaceColumns):  # type: ignore[misc,valid-type]
+class FaceIn(_FaceColumns):
     """One face as ``/v1/analyze`` describes it; only ``box`` is required."""
 
 

@@ -45,7 +45,9 @@ def evaluate_emotion(
         )
     files = [(f, EMOTIONS.index(p.name)) for p in folders for f in iter_image_files([p])]
     size = emotion.crop.size
-    crops, labels, skipped = [], [], []
+    crops: list[np.ndarray] = []
+    labels: list[int] = []
+    skipped: list[dict[str, str]] = []
     for path, label in track(files, "emotion", len(files)):
         image = load_or_skip(path, settings, skipped)
         if image is None:
@@ -94,13 +96,19 @@ def evaluate_age_gender(
     detector = create_detector(None, settings)
     age_model = create_attribute_model(settings.age_model, settings)
     gender_model = create_attribute_model(settings.gender_model, settings)
-    files, ignored = [], []
+    files: list[tuple[Path, re.Match[str]]] = []
+    ignored: list[Path] = []
     for path in iter_image_files([folder]):
         match = _UTK_NAME.match(path.name)
-        (files if match else ignored).append((path, match))
+        if match:
+            files.append((path, match))
+        else:
+            ignored.append(path)
     if not files:
         raise InvalidInputError(f"no UTKFace-named file (AGE_GENDER_RACE_...) under {folder}")
-    rows, skipped, no_face = [], [], 0
+    rows: list[tuple[int, float, str, Any, int]] = []  # true age, predicted age, true and predicted gender, group
+    skipped: list[dict[str, str]] = []
+    no_face = 0
     for path, match in track(files, "age & gender", len(files)):
         image = load_or_skip(path, settings, skipped)
         if image is None:
@@ -109,14 +117,14 @@ def evaluate_age_gender(
         if not len(face):
             face, no_face = chip_face(image), no_face + 1
         face = gender_model.predict(image, age_model.predict(image, face))
-        age, gender, race = int(match.group(1)), int(match.group(2)), int(match.group(3))
-        rows.append((age, float(face.data["age"][0]), _UTK_GENDER[gender], face.data["gender"][0], race))
+        age, gender_index, race = int(match.group(1)), int(match.group(2)), int(match.group(3))
+        rows.append((age, float(face.data["age"][0]), _UTK_GENDER[gender_index], face.data["gender"][0], race))
     true_age = np.array([r[0] for r in rows], dtype=np.float64)
     predicted_age = np.array([r[1] for r in rows])
     gender_right = np.array([r[2] == r[3] for r in rows])
     genders = np.array([r[2] for r in rows])
     races = np.array([r[4] for r in rows])
-    groups = {}
+    groups: dict[str, dict[str, float]] = {}
     for gender in _UTK_GENDER:
         for k, group in enumerate(_UTK_GROUPS):
             mask = (genders == gender) & (races == k)
@@ -135,6 +143,6 @@ def evaluate_age_gender(
         "gender_accuracy": float(gender_right.mean()),
         "groups": groups,
         "no_face": no_face,
-        "ignored_names": [str(p) for p, _ in ignored],
+        "ignored_names": [str(p) for p in ignored],
         "skipped": skipped,
     }

@@ -12,6 +12,7 @@ from adlens.detectors import create_detector
 from adlens.embed import DlibEmbedder
 from adlens.errors import AdlensError, InvalidInputError
 from adlens.evaluation.common import Track, no_track
+from adlens.faces import Faces
 from adlens.imageio import load_image
 from adlens.settings import Settings, get_settings
 
@@ -50,8 +51,14 @@ class FaceEmbeddings:
         if key not in self._cache:
             image = load_image(source, max_pixels=self.settings.max_pixels)
             faces = self.detector.detect(image).largest()
-            self._cache[key] = self.embedder.embed(image, faces).embeddings[0] if len(faces) else None
+            self._cache[key] = self._embedding(image, faces) if len(faces) else None
         return self._cache[key]
+
+    def _embedding(self, image: np.ndarray, face: Faces) -> np.ndarray:
+        embeddings = self.embedder.embed(image, face).embeddings
+        if embeddings is None:  # embed() gives every face one; a None is a bug there, not a missing face
+            raise RuntimeError(f"{type(self.embedder).__name__}.embed returned faces without embeddings")
+        return embeddings[0]
 
 
 def evaluate_verification(

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import JSON, Column, Connection, Dialect, Float, String, Table, bindparam, func, insert, literal, select
+from sqlalchemy import JSON, BindParameter, Column, Connection, Dialect, Float, String, Table, bindparam, func, insert, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 
@@ -59,7 +59,7 @@ def _executemany(connection: Connection, table: Table, names: Sequence[str], row
     """
     if not rows:
         return
-    values = {name: bindparam(name) for name in names}
+    values: dict[str, BindParameter[Any]] = {name: bindparam(name) for name in names}
     if on_conflict_ignore is not None:
         statement: Any = sqlite.insert(table).values(values).on_conflict_do_nothing(index_elements=[on_conflict_ignore])
     else:

@@ -16,9 +16,9 @@ from sqlalchemy import and_, delete, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from adlens.errors import ConflictError, NotFoundError
+from adlens.errors import ConflictError, NotFoundError, StoreError
 from adlens.events import DECISION, Event, RewardData, payload_from_json
-from adlens.store.base import StoreBase
+from adlens.store.base import StoreBase, changed_rows
 from adlens.store.models import EventRow
 from adlens.times import read_limit, to_utc
 
@@ -62,7 +62,10 @@ class EventsMixin(StoreBase):
         with self._connection(session) as connection:
             try:
                 if len(rows) == 1:  # the common case, a decision: the driver reports the id without RETURNING
-                    return [int(connection.execute(_INSERT, rows[0]).inserted_primary_key[0])]
+                    key = connection.execute(_INSERT, rows[0]).inserted_primary_key
+                    if key is None:  # only an executemany or a table without a key reports none
+                        raise StoreError("the database did not report the new event's id")
+                    return [int(key[0])]
                 inserted = connection.execute(_INSERT.returning(EventRow.id, sort_by_parameter_order=True), rows)
                 return [int(i) for i in inserted.scalars()]
             except IntegrityError as error:  # the transaction is spoilt: the caller's ``with`` rolls it back
@@ -151,4 +154,4 @@ class EventsMixin(StoreBase):
     def prune_events(self, before: datetime, session: Session | None = None) -> int:
         """Delete events older than ``before`` (a retention period); returns how many went."""
         with self._session(session) as s:
-            return s.execute(delete(EventRow).where(EventRow.at < to_utc(before))).rowcount or 0
+            return changed_rows(s, delete(EventRow).where(EventRow.at < to_utc(before)))

@@ -9,7 +9,7 @@ and PostgreSQL and later migrations can refer to them.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -24,6 +24,7 @@ from sqlalchemy import (
     MetaData,
     SmallInteger,
     String,
+    Table,
     Text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -36,6 +37,9 @@ class Base(DeclarativeBase):
     """Declarative base of the store's tables."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    # Every row class here maps one Table; SQLAlchemy types ``__table__`` as any FromClause
+    # (a class may map a join or subquery), which Core's insert() and ``.c`` columns refuse.
+    __table__: ClassVar[Table]
 
 
 class ProductRow(Base):

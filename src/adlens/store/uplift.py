@@ -21,7 +21,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from adlens.errors import InvalidInputError, NotFoundError
-from adlens.store.base import StoreBase, check_id
+from adlens.store.base import StoreBase, changed_rows, check_id
 from adlens.store.bulk import insert_customers, insert_scores
 from adlens.store.models import UpliftCampaignRow, UpliftScoreRow
 from adlens.times import utcnow
@@ -191,7 +191,7 @@ class UpliftMixin(StoreBase):
         """
         with self._session(session) as s:
             campaign_row(s, name)
-            removed = s.execute(delete(UpliftScoreRow).where(UpliftScoreRow.campaign == name)).rowcount
+            removed = changed_rows(s, delete(UpliftScoreRow).where(UpliftScoreRow.campaign == name))
             s.execute(delete(UpliftCampaignRow).where(UpliftCampaignRow.name == name))
             self._changes(s, "uplift")
-            return int(removed or 0)
+            return removed
