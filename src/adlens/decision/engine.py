@@ -23,7 +23,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -31,7 +31,7 @@ from adlens.ads.emotion import emotion_table
 from adlens.ads.bandit import normalise_reward
 from adlens.ads.inventory import Ad
 from adlens.ads.lookalike import choose_creative
-from adlens.ads.rules import evaluate
+from adlens.ads.rules import Eligibility, RuleContext, evaluate
 from adlens.audience import FEATURE_NAMES, Audience
 from adlens.decision.cache import StoreCache
 from adlens.decision.context import rule_context
@@ -78,6 +78,7 @@ class Decider:
     # --- image → audience ----------------------------------------------------------
     @property
     def analyzer(self) -> ImageAnalyzer:
+        """The vision pipeline (created and loaded on first use, with embeddings)."""
         if self._analyzer is None:
             from adlens.pipeline import analyzer_for
 
@@ -86,6 +87,7 @@ class Decider:
 
     @property
     def gallery(self) -> MemberGallery:
+        """The member gallery (created on first use; members mode identifies through it)."""
         if self._gallery is None:
             from adlens.gallery import Gallery
 
@@ -149,7 +151,7 @@ class Decider:
             self._log(decision, features, member, source)
         return decision
 
-    def _score(self, eligible: list[tuple[Ad, Any]], audience: Audience, member: str | None,
+    def _score(self, eligible: list[tuple[Ad, Eligibility]], audience: Audience, member: str | None,
                features: np.ndarray) -> dict[str, Scored]:
         if not eligible:
             return {}
@@ -254,7 +256,7 @@ class Decider:
         self.log_play(decision, decision.creative_spec.duration, 0.0, at=decision.at)
         return decision
 
-    def _unseen(self, screen: str, at: datetime | None) -> tuple[Audience, list[Ad], Any]:
+    def _unseen(self, screen: str, at: datetime | None) -> tuple[Audience, list[Ad], RuleContext]:
         """Nobody in front of ``screen`` at ``at``: the audience, the active ads and the rules' context."""
         audience = Audience.from_faces(Faces.empty(), (0, 0), screen, at)
         return audience, self.cache.inventory()[0], rule_context(self.store, self.cache, audience, None,
