@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import stat
 from pathlib import Path
 
@@ -81,17 +80,18 @@ def test_an_os_error_while_writing_names_what_and_where(tmp_path: Path) -> None:
     assert not target.exists() and leftovers(tmp_path) == []
 
 
-@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="needs POSIX permissions and a non-root user")
-def test_an_unwritable_folder_is_an_invalid_input(tmp_path: Path) -> None:
+def test_an_unwritable_folder_is_an_invalid_input(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a folder without write permission does (root ignores the mode bits, so the refusal is simulated)."""
     locked = tmp_path / "locked"
     locked.mkdir()
-    locked.chmod(0o500)
-    try:
-        with pytest.raises(InvalidInputError, match=r"cannot write the catalogue to .*locked/c\.csv"):
-            write_text_atomic(locked / "c.csv", "a,b", "the catalogue")
-        assert list(locked.iterdir()) == []
-    finally:
-        locked.chmod(0o700)
+
+    def refuse(*args: object, **kwargs: object) -> tuple[int, str]:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr("adlens.files.tempfile.mkstemp", refuse)
+    with pytest.raises(InvalidInputError, match=r"cannot write the catalogue to .*locked/c\.csv: Permission denied"):
+        write_text_atomic(locked / "c.csv", "a,b", "the catalogue")
+    assert list(locked.iterdir()) == []
 
 
 def test_a_file_where_a_folder_should_be(tmp_path: Path) -> None:
