@@ -1,4 +1,4 @@
-"""The shape of the package: pure stages import no I/O framework, and no import runs back up.
+"""The shape of the package: pure stages import no I/O framework, no import runs back up, modules stay small.
 
 Data flows one way (image → faces → audience → candidates → decision → events), so the
 packages and top-level modules of ``adlens`` import each other without a cycle, and the
@@ -97,6 +97,16 @@ def test_no_import_runs_back_up() -> None:
 ])
 def test_a_stage_never_imports_a_later_one(lower: str, higher: str) -> None:
     assert higher not in import_graph().get(lower, {})
+
+
+#: The most lines a module may have (a median near 100–200 is healthy); the Keras converter is exempt.
+MAX_LINES = 320
+
+
+def test_modules_stay_small() -> None:
+    sizes = {str(path.relative_to(SRC)): len(path.read_text(encoding="utf-8").splitlines())
+             for path in (SRC / "adlens").rglob("*.py") if "convert" not in path.parts}
+    assert {path: n for path, n in sizes.items() if n > MAX_LINES} == {}
 
 
 def test_the_graph_sees_lazy_imports_but_not_typing_only_ones() -> None:
