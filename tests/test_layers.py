@@ -17,7 +17,7 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 PURE_STAGES = ["adlens.faces", "adlens.columns", "adlens.detectors", "adlens.attributes", "adlens.audience",
-               "adlens.ads.inventory", "adlens.ads.rules", "adlens.events", "adlens.protocols"]
+               "adlens.ads.inventory", "adlens.ads.rules", "adlens.events", "adlens.payload", "adlens.protocols"]
 BLOCKED = ("sqlalchemy", "fastapi", "sklearn")
 
 _BLOCKER = """

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from adlens import columns
 from adlens.faces import AGE_BRACKETS, EMOTIONS, Faces, age_bracket
+from adlens.payload import Payload
 from adlens.times import utcnow
 
 #: Attention at or above this counts a face as a watcher.
@@ -50,16 +51,15 @@ Count = Annotated[int, Field(ge=0)]
 Share = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 
 
-class AudienceSummary(BaseModel):
+class AudienceSummary(Payload):
     """What an audience looked like, in aggregate (no id, no image, no embedding): what events keep.
 
-    Built by :meth:`Audience.summary`; read back from stored events by
-    :meth:`from_json`, which refuses a missing or mistyped number rather than read it as 0.
+    Built by :meth:`Audience.summary`; read back from stored events strictly
+    (:meth:`~adlens.payload.Payload.from_json`): a missing or mistyped number is refused, never read as 0.
     ``seen`` is false for a screen without a camera: nobody was looked for, so reports
     must not average it in as an empty audience.
     """
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
     faces: Count
     watchers: Count
     members: Count
@@ -70,15 +70,6 @@ class AudienceSummary(BaseModel):
     attributes: dict[str, Count]
     minor_possible: bool
     seen: bool = True
-
-    def to_json(self) -> dict[str, Any]:
-        """Plain JSON, keys in declaration order."""
-        return self.model_dump()
-
-    @classmethod
-    def from_json(cls, data: Any) -> AudienceSummary:
-        """The summary in ``data`` (a stored event's); :class:`pydantic.ValidationError` when it is not one."""
-        return cls.model_validate(data)
 
 
 def emotion_shares(distribution: np.ndarray) -> dict[str, float]:

@@ -24,26 +24,24 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from adlens.audience import AudienceSummary, Count, Share, emotion_shares
 from adlens.errors import InvalidEventError, InvalidInputError
+from adlens.payload import Payload
 from adlens.times import utcnow
 
 DECISION = "decision"
 PLAY = "play"
 REWARD = "reward"
 EVENT_KINDS = (DECISION, PLAY, REWARD)
-#: The frozen, extra-keys-ignored configuration every stored payload shares.
-PAYLOAD = ConfigDict(frozen=True, extra="ignore")
 #: Seconds, or person-seconds: finite and never negative.
 Seconds = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
 
 
-class Candidate(BaseModel):
+class Candidate(Payload):
     """One ad the decision considered: eligible or not, its score components and the reasons."""
 
-    model_config = PAYLOAD
     ad: str
     eligible: bool
     score: float | None
@@ -51,10 +49,9 @@ class Candidate(BaseModel):
     reasons: list[str]
 
 
-class DecisionData(BaseModel):
+class DecisionData(Payload):
     """What a decision event keeps: the audience in aggregate, what the bandit learns on, and why."""
 
-    model_config = PAYLOAD
     audience: AudienceSummary
     features: list[float]
     reasons: list[str]
@@ -64,11 +61,10 @@ class DecisionData(BaseModel):
     source: str
 
 
-class PlayData(BaseModel):
+class PlayData(Payload):
     """What a play event keeps: seconds shown (and planned), opportunities to see, watchers, person-seconds
     present (``dwell``) and looking (``attention``), the emotions while it played, and the audience."""
 
-    model_config = PAYLOAD
     duration: Seconds
     ots: Count
     watchers: Count
@@ -95,17 +91,16 @@ class PlayData(BaseModel):
                    emotions=emotion_shares(emotion) if emotion is not None else {}, audience=audience)
 
 
-class RewardData(BaseModel):
+class RewardData(Payload):
     """What a reward event keeps: its kind (dwell, click, purchase) and the value as sent."""
 
-    model_config = PAYLOAD
     kind: str
     raw: float
 
 
-Payload = DecisionData | PlayData | RewardData
+EventData = DecisionData | PlayData | RewardData
 #: Each event kind's payload type.
-PAYLOADS: dict[str, type[BaseModel]] = {DECISION: DecisionData, PLAY: PlayData, REWARD: RewardData}
+PAYLOADS: dict[str, type[EventData]] = {DECISION: DecisionData, PLAY: PlayData, REWARD: RewardData}
 
 
 @dataclass(frozen=True)
@@ -120,7 +115,7 @@ class Event:
     creative_id: str | None = None
     customer_id: str | None = None
     value: float | None = None
-    data: Payload | None = None
+    data: EventData | None = None
     id: int | None = None
 
     def __post_init__(self) -> None:
@@ -133,10 +128,10 @@ class Event:
     def payload_json(self) -> dict[str, Any]:
         """The payload as stored JSON."""
         assert self.data is not None  # __post_init__ made sure
-        return self.data.model_dump()
+        return self.data.to_json()
 
 
-def payload_from_json(kind: str, data: Any, event_id: int | None = None) -> Payload:
+def payload_from_json(kind: str, data: Any, event_id: int | None = None) -> EventData:
     """The ``kind`` event's payload read from stored JSON, strictly.
 
     Raises :class:`~adlens.errors.InvalidEventError` naming the event and what is wrong (a
@@ -145,7 +140,7 @@ def payload_from_json(kind: str, data: Any, event_id: int | None = None) -> Payl
     if kind not in PAYLOADS:
         raise InvalidEventError(f"event {event_id} has an unknown kind {kind!r}")
     try:
-        return PAYLOADS[kind].model_validate(data)  # type: ignore[return-value]
+        return PAYLOADS[kind].from_json(data)
     except ValidationError as error:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'data'}: {e['msg']}"
                              for e in error.errors()[:3])

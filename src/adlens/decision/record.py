@@ -12,15 +12,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
-
 from adlens.audience import AudienceSummary
-from adlens.events import PAYLOAD, Candidate
+from adlens.events import Candidate
+from adlens.payload import Payload
 
-class CreativeSpec(BaseModel):
+
+class CreativeSpec(Payload):
     """How a screen shows the chosen creative: its image, caption and seconds on screen."""
 
-    model_config = PAYLOAD
     image: str
     caption: str | None
     duration: float
@@ -48,9 +47,9 @@ class Decision:
         return _json(
             self.decision_id, self.at.isoformat(), self.screen, self.audience.to_json(), ad=self.ad,
             ad_name=self.ad_name, creative=self.creative,
-            creative_spec=self.creative_spec.model_dump() if self.creative_spec is not None else {},
+            creative_spec=self.creative_spec.to_json() if self.creative_spec is not None else {},
             reasons=list(self.reasons), scores=dict(self.scores),
-            candidates=[c.model_dump() for c in self.candidates], members=list(self.members),
+            candidates=[c.to_json() for c in self.candidates], members=list(self.members),
         )
 
 
