@@ -19,6 +19,7 @@ import numpy as np
 from pydantic import Field
 
 from adlens import columns
+from adlens.columns import emotion_shares
 from adlens.faces import AGE_BRACKETS, EMOTIONS, Faces, age_bracket
 from adlens.payload import Payload
 from adlens.times import utcnow
@@ -70,11 +71,6 @@ class AudienceSummary(Payload):
     attributes: dict[str, Count]
     minor_possible: bool
     seen: bool = True
-
-
-def emotion_shares(distribution: np.ndarray) -> dict[str, float]:
-    """``{emotion: share}`` of a 7-class distribution, rounded to 4 places: how summaries and plays keep it."""
-    return {e: round(float(p), 4) for e, p in zip(EMOTIONS, distribution, strict=True)}
 
 
 def attention(landmarks: np.ndarray) -> np.ndarray:

@@ -98,9 +98,13 @@ def _plain_column(name: str) -> Callable[[Any], dict[str, Any]]:
     return lambda value: {name: _plain(value)}
 
 
+def emotion_shares(distribution: Any) -> dict[str, float]:
+    """``{emotion: share}`` of a 7-class distribution, rounded to 4 places: how records, summaries and plays keep it."""
+    return {label: round(float(p), 4) for label, p in zip(EMOTIONS, distribution, strict=True)}
+
+
 def _emotion_json(value: Any) -> dict[str, Any]:
-    probabilities = {label: round(float(p), 4) for label, p in zip(EMOTIONS, value, strict=True)}
-    return {"emotion": probabilities, "dominant_emotion": EMOTIONS[int(np.argmax(value))]}
+    return {"emotion": emotion_shares(value), "dominant_emotion": EMOTIONS[int(np.argmax(value))]}
 
 
 def _age_json(value: Any) -> dict[str, Any]:

@@ -26,7 +26,8 @@ from typing import Annotated, Any
 import numpy as np
 from pydantic import Field, ValidationError
 
-from adlens.audience import AudienceSummary, Count, Share, emotion_shares
+from adlens.audience import AudienceSummary, Count, Share
+from adlens.columns import emotion_shares
 from adlens.errors import InvalidEventError, InvalidInputError
 from adlens.payload import Payload
 from adlens.times import utcnow
