@@ -8,6 +8,7 @@ import pytest
 
 from adlens.errors import UnknownNameError
 from adlens.pipeline import Analyzer, StageTimer, analyzer_for
+from helpers import MODELS, need
 
 
 def test_stages_timed(analyzer, faces_small):
@@ -58,6 +59,8 @@ def test_no_attributes(faces_small):
 def test_analyzer_for_builds_and_loads(kwargs, embedder, stages):
     from adlens.model import Model
 
+    if kwargs.get("detector") != "dlib":  # dlib's weights come with its package; the others from ../shared
+        need(MODELS)
     analyzer = analyzer_for(**kwargs)
     assert isinstance(analyzer, Analyzer)
     assert (analyzer.embedder is not None) is embedder
