@@ -22,6 +22,7 @@ from adlens import columns
 from adlens.columns import emotion_shares
 from adlens.faces import AGE_BRACKETS, EMOTIONS, Faces, age_bracket
 from adlens.payload import Payload
+from adlens.settings import Settings
 from adlens.times import utcnow
 
 #: Attention at or above this counts a face as a watcher.
@@ -191,8 +192,10 @@ class Audience:
         return ages is None or bool(np.any(np.asarray(ages, dtype=np.float64) < adult_age))
 
     # --- what is logged and learned on --------------------------------------------
-    def summary(self, adult_age: float = 25.0, seen: bool = True) -> AudienceSummary:
-        """The :class:`AudienceSummary` of this audience; ``seen=False`` for a screen that has no camera."""
+    def summary(self, adult_age: float = 25.0, seen: bool = True, settings: Settings | None = None) -> AudienceSummary:
+        """The :class:`AudienceSummary` of this audience; ``seen=False`` for a screen that has no camera.
+
+        ``settings`` hold the attributes' thresholds (default: the process's)."""
         ages, genders = self.column("age"), self.column("gender")
         group = self.group_emotion()
         brackets = {label: 0 for label, _, _ in AGE_BRACKETS}
@@ -206,7 +209,7 @@ class Audience:
             genders={g: int(np.sum(genders == g)) for g in ("male", "female")} if genders is not None else {},
             emotions=emotion_shares(group) if group is not None else {},
             dominant_emotion=EMOTIONS[int(np.argmax(group))] if group is not None else None,
-            attributes={a.name: int(np.sum(a.present(column))) for a in columns.ATTRIBUTES
+            attributes={a.name: int(np.sum(a.present(column, settings))) for a in columns.ATTRIBUTES
                         if (column := self.column(a.name)) is not None},
             minor_possible=self.minor_possible(adult_age),
             seen=seen,

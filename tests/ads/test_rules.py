@@ -12,6 +12,7 @@ from adlens.audience import Audience
 from adlens.ads.inventory import Ad, validate_ad
 from adlens.ads.rules import UNTARGETED, RuleContext, evaluate, evaluate_all
 from adlens.faces import EMOTIONS
+from adlens.settings import Settings
 from builders import make_faces
 
 #: Monday 3 June 2024, 09:30 local time (rules read local time from ``now.astimezone()``).
@@ -269,3 +270,11 @@ def test_without_uplift_lookups_nobody_matches_and_nobody_is_excluded() -> None:
     audience = make_audience({}, customers=["hi"])
     assert not evaluate(make_ad(targeting={"uplift": {"campaign": "spring", "min": -1}}), audience, context()).eligible
     assert evaluate(make_ad(exclude={"uplift": {"campaign": "spring", "max": 1}}), audience, context()).eligible
+
+
+@pytest.mark.parametrize(("threshold", "eligible"), [(0.5, True), (0.95, False)])
+def test_attribute_targeting_uses_the_contexts_threshold(threshold: float, eligible: bool) -> None:
+    audience = make_audience({"eyewear": 0.9})
+    verdict = evaluate(make_ad(targeting={"attributes": {"eyewear": True}}), audience,
+                       context(settings=Settings(attribute_threshold=threshold)))
+    assert verdict.eligible is eligible

@@ -19,7 +19,7 @@ from adlens.ads.loading import parse_inventory
 from adlens.crypto import EmbeddingCipher
 from adlens.errors import ConflictError, InvalidInputError, InvalidTimeError, NotFoundError
 from adlens.faces import EMOTIONS, Faces
-from adlens.settings import get_settings
+from adlens.settings import Settings, get_settings
 from adlens.store import Store
 from adlens.events import DECISION, PLAY, REWARD
 from builders import make_faces, row_of_boxes
@@ -63,6 +63,15 @@ def load_ads(store: Any, folder: Path, document: dict[str, Any]) -> None:
 def decider(store: Any, tmp_path: Path, data_dir: Path) -> Decider:
     load_ads(store, tmp_path, INVENTORY)
     return Decider(store)
+
+
+def test_the_deciders_own_attribute_threshold_counts(store: Any, tmp_path: Path, data_dir: Path) -> None:
+    """A decider with its own settings judges eyewear, and counts it in the summary, by its own threshold."""
+    load_ads(store, tmp_path, INVENTORY)
+    strict = Decider(store, Settings(attribute_threshold=0.95, data_dir=data_dir))
+    decision = strict.decide(audience(viewers([30, 40], eyewear=0.9)))
+    assert decision.ad != "shades" and decision.audience.attributes["eyewear"] == 0
+    assert Decider(store).decide(audience(viewers([30, 40], eyewear=0.9))).audience.attributes["eyewear"] == 2
 
 
 def test_eyewear_audience_gets_the_sunglasses_ad_and_the_decision_is_logged(decider: Decider, store: Any) -> None:

@@ -30,6 +30,7 @@ from adlens.audience import Audience
 from adlens.ads.inventory import DAYS, Ad, Conditions, UpliftCondition, parse_window
 from adlens.columns import ATTRIBUTE_BY_NAME
 from adlens.faces import EMOTIONS
+from adlens.settings import Settings
 from adlens.times import utcnow
 
 #: Affinity of an eligible ad without person-level targeting (a targeted match scores above it).
@@ -54,6 +55,7 @@ class RuleContext:
         shown_to: see :data:`ShownTo`; without it frequency caps are not applied.
         segments: ``member id → segment id`` of the identified members present.
         uplift_of: see :data:`UpliftOf`; without it no face meets an ``uplift`` condition.
+        settings: where the attributes' thresholds are (``ADLENS_ATTRIBUTE_THRESHOLD``; default the process's).
     """
 
     now: datetime = field(default_factory=utcnow)
@@ -62,6 +64,7 @@ class RuleContext:
     shown_to: ShownTo | None = None
     segments: Mapping[str, int | None] = field(default_factory=dict)
     uplift_of: UpliftOf | None = None
+    settings: Settings | None = None
 
     def __post_init__(self) -> None:
         if self.now.tzinfo is None:
@@ -186,7 +189,7 @@ def _column(audience: Audience, key: str, conditions: Conditions, context: RuleC
             column = audience.column(name)
             if column is None:
                 return None
-            found &= ATTRIBUTE_BY_NAME[name].present(column) == wanted
+            found &= ATTRIBUTE_BY_NAME[name].present(column, context.settings) == wanted
         return found
     if key == "segments":
         # An unidentified face belongs to no segment: anonymity is not missing data.

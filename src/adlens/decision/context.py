@@ -15,12 +15,13 @@ from adlens.ads.rules import RuleContext, UpliftOf
 from adlens.audience import Audience
 from adlens.decision.cache import StoreCache
 from adlens.events import DECISION
+from adlens.settings import Settings
 
 if TYPE_CHECKING:
     from adlens.store import Store
 
 
-def rule_context(store: Store, cache: StoreCache, audience: Audience, member: str | None, adult_age: float,
+def rule_context(store: Store, cache: StoreCache, audience: Audience, member: str | None, settings: Settings,
                  shown_to: Callable[[str, float], int] | None = None) -> RuleContext:
     """The :class:`~adlens.ads.rules.RuleContext` of a decision for ``audience``.
 
@@ -43,8 +44,8 @@ def rule_context(store: Store, cache: StoreCache, audience: Audience, member: st
         return shown_to(ad_id, hours) if shown_to is not None else 0
 
     segments = {m: store.get_customer(m).segment_id for m in audience.members}
-    return RuleContext(now=now, adult_age=adult_age, impressions_today=impressions_today, shown_to=person_shown,
-                       segments=segments,
+    return RuleContext(now=now, adult_age=settings.adult_age, impressions_today=impressions_today, shown_to=person_shown,
+                       segments=segments, settings=settings,
                        uplift_of=_uplift_of(store, cache, audience.members, segments) if audience.members else None)
 
 

@@ -125,14 +125,15 @@ class Decider:
         ads, creative_faces = self.cache.inventory()
         main = audience.main_face()
         member = audience.customers[main] if main is not None else None
-        context = rule_context(self.store, self.cache, audience, member, self.settings.adult_age, shown_to)
+        context = rule_context(self.store, self.cache, audience, member, self.settings, shown_to)
         features = audience.features()
         verdicts = [evaluate(ad, audience, context, person_key=member or person_key) for ad in ads]
         eligible = [(ad, v) for ad, v in zip(ads, verdicts, strict=True) if v.eligible]
         scored = self._score(eligible, audience, member, features)
         candidates = sorted((candidate(ad, v, scored.get(ad.id)) for ad, v in zip(ads, verdicts, strict=True)),
                             key=lambda c: (not c.eligible, -(c.score or 0.0), c.ad))
-        considered = Decision(uuid.uuid4().hex, audience.at, audience.screen, audience.summary(self.settings.adult_age),
+        summary = audience.summary(self.settings.adult_age, settings=self.settings)
+        considered = Decision(uuid.uuid4().hex, audience.at, audience.screen, summary,
                               candidates=tuple(candidates[:MAX_CANDIDATES]), members=tuple(audience.members))
         if not scored:
             decision = replace(considered, reasons=tuple(why_none(ads, verdicts, len(audience))))
@@ -243,7 +244,8 @@ class Decider:
             raise NotFoundError(f"ad {ad_id!r} has no creative {creative_id!r}")
         verdict = may_slide(ad, audience, context)
         # Nobody was seen because nothing looked: reports must not average this in as zero people.
-        unseen = Decision(uuid.uuid4().hex, audience.at, screen, audience.summary(self.settings.adult_age, seen=False))
+        summary = audience.summary(self.settings.adult_age, seen=False, settings=self.settings)
+        unseen = Decision(uuid.uuid4().hex, audience.at, screen, summary)
         if not verdict.eligible:
             return replace(unseen, reasons=tuple(verdict.reasons))
         decision = replace(unseen, ad=ad.id, ad_name=ad.name, creative=creative_id,
@@ -260,4 +262,4 @@ class Decider:
         """Nobody in front of ``screen`` at ``at``: the audience, the active ads and the rules' context."""
         audience = Audience.from_faces(Faces.empty(), (0, 0), screen, at)
         return audience, self.cache.inventory()[0], rule_context(self.store, self.cache, audience, None,
-                                                                 self.settings.adult_age)
+                                                                 self.settings)

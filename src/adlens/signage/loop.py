@@ -225,7 +225,7 @@ class SignageLoop:
             self._shown.setdefault(key, {}).setdefault(decision.ad, []).append(at)
         spec = decision.creative_spec
         duration = spec.duration if spec is not None else self.settings.ad_duration
-        self.play = _Play(decision, frame.t, at, duration, ids, audience.summary(self.settings.adult_age))
+        self.play = _Play(decision, frame.t, at, duration, ids, audience.summary(self.settings.adult_age, settings=self.settings))
         for track in tracks:  # everyone in this frame saw the ad start (a track kept alive unseen did not)
             if track.last_seen == frame.t:
                 self.play.people.add(track.id)
