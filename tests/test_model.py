@@ -10,7 +10,7 @@ import pytest
 from adlens.attributes import ATTRIBUTE_MODELS
 from adlens.attributes.face_attributes import FaceAttributes
 from adlens.detectors import DETECTORS
-from adlens.embed import DlibEmbedder
+from adlens.embed import EMBEDDERS
 from adlens.model import Model
 from adlens.products.aspects import AspectExtractor
 from adlens.settings import Settings
@@ -90,7 +90,7 @@ def test_settings_default_to_the_process_settings():
     assert Counting(mine).settings is mine
 
 
-MODEL_CLASSES = [*DETECTORS.values(), *ATTRIBUTE_MODELS.values(), DlibEmbedder, AspectExtractor]
+MODEL_CLASSES = [*DETECTORS.values(), *ATTRIBUTE_MODELS.values(), *EMBEDDERS.values(), AspectExtractor]
 
 
 @pytest.mark.parametrize("cls", MODEL_CLASSES, ids=lambda cls: cls.__name__)

@@ -22,7 +22,7 @@ from adlens.align import rgb_chips
 from adlens.attributes import AttributeModel, create_attribute_model
 from adlens.columns import face_records
 from adlens.detectors import Detector, create_detector
-from adlens.embed import DlibEmbedder
+from adlens.embed import Embedder, create_embedder
 from adlens.errors import AdlensError
 from adlens.faces import Faces
 from adlens.imagedecode import Decoded
@@ -100,7 +100,7 @@ class Analyzer:
             else list(attributes)
         )
         self.attribute_models: list[AttributeModel] = [create_attribute_model(n, self.settings) for n in names]
-        self.embedder = DlibEmbedder(self.settings) if embed else None
+        self.embedder: Embedder | None = create_embedder(settings=self.settings) if embed else None
 
     @property
     def required_models(self) -> list[str]:

@@ -2,7 +2,7 @@
 
 :func:`open_session` takes a registry name and returns a ready session:
 ONNX files run in ONNX Runtime, TFLite files in LiteRT (``ai-edge-litert``),
-Keras HDF5 files are converted to ONNX once (cached under
+Keras HDF5 files and dlib DNN files are converted to ONNX once (cached under
 ``ADLENS_CACHE_DIR``/converted, keyed by the source file's sha256) and then
 run in ONNX Runtime. Threads, providers, graph optimisation and execution
 mode come from the settings (``ADLENS_ORT_*``), through :func:`session_options`
@@ -29,8 +29,9 @@ from adlens.settings import Settings, get_settings
 if TYPE_CHECKING:
     import onnxruntime as ort
 
-CONVERTER_VERSION = 1
-"""Bump when the converter's output changes, so cached conversions are redone."""
+CONVERTER_VERSIONS = {"keras": 1, "dlib": 1}
+"""The converter of each convertible format, by version: bump one when its output changes, so cached
+conversions are redone."""
 
 
 class Session(Protocol):
@@ -168,27 +169,30 @@ def _native_stderr_silenced() -> Iterator[None]:
 
 
 def converted_path(spec: ModelSpec, settings: Settings | None = None) -> Path:
-    """Where the ONNX conversion of a Keras model is cached."""
+    """Where the ONNX conversion of a Keras or dlib model is cached."""
     settings = settings or get_settings()
     stem = Path(spec.filename).stem
-    return settings.converted_dir / f"{stem}.{spec.sha256[:16]}.v{CONVERTER_VERSION}.onnx"
+    return settings.converted_dir / f"{stem}.{spec.sha256[:16]}.v{CONVERTER_VERSIONS[spec.format]}.onnx"
 
 
 def ensure_onnx(spec: ModelSpec, settings: Settings | None = None) -> Path:
-    """The ONNX file of ``spec``: the model itself, or its cached conversion."""
+    """The ONNX file of ``spec``: the model itself, or its cached conversion (converted once, atomically)."""
     settings = settings or get_settings()
     source = resolve(spec.name, settings)
     if spec.format == "onnx":
         return source
-    if spec.format != "keras":
+    if spec.format not in CONVERTER_VERSIONS:
         raise InvalidInputError(f"model {spec.name!r} is {spec.format}, not convertible to ONNX")
     target = converted_path(spec, settings)
     if target.is_file():
         return target
-    from adlens.convert.keras import convert_keras_h5
+    if spec.format == "keras":
+        from adlens.convert.keras import convert_keras_h5 as convert
+    else:
+        from adlens.convert.dlib import convert_dlib_dnn as convert
 
     with atomic_path(target, "the converted model") as partial:
-        convert_keras_h5(source, partial)
+        convert(source, partial)
     return target
 
 
@@ -198,6 +202,6 @@ def open_session(name: str, settings: Settings | None = None) -> OrtSession | TF
     spec = get_spec(name)
     if spec.format == "tflite":
         return TFLiteSession(resolve(name, settings), settings)
-    if spec.format in ("onnx", "keras"):
+    if spec.format == "onnx" or spec.format in CONVERTER_VERSIONS:
         return OrtSession(ensure_onnx(spec, settings), settings)
     raise ModelUnavailableError(f"model {name!r} ({spec.format}) is not an inference-session model")

@@ -34,22 +34,10 @@ from typing import Any
 import h5py
 import numpy as np
 import onnx
-from onnx import TensorProto, helper, numpy_helper
+from onnx import TensorProto, helper
 
+from adlens.convert.onnxgraph import INPUT_NAME, OUTPUT_NAME, TO_NCHW, TO_NHWC, GraphBuilder, write_model
 from adlens.errors import InvalidInputError
-
-OPSET = 17
-"""ONNX opset of the graphs written (ReduceMean/ReduceMax still take ``axes`` as an attribute)."""
-
-IR_VERSION = 8
-"""ONNX IR version written: the lowest that carries opset 17, so older ONNX Runtimes load it."""
-
-INPUT_NAME = "input"
-OUTPUT_NAME = "output"
-
-_TO_NCHW = [0, 3, 1, 2]
-_TO_NHWC = [0, 2, 3, 1]
-
 
 # --------------------------------------------------------------------------- model description
 
@@ -85,36 +73,6 @@ class KerasLayer:
                     raise self.error(f"weight {role!r} has shape {value.shape}, expected {ndim} dimensions")
                 return value
         raise self.error(f"missing weight {' or '.join(map(repr, roles))} (has {sorted(self.weights)})")
-
-
-class GraphBuilder:
-    """Collects ONNX nodes and initializers under unique names."""
-
-    def __init__(self) -> None:
-        self.nodes: list[onnx.NodeProto] = []
-        self.initializers: list[onnx.TensorProto] = []
-        self._names: set[str] = set()
-
-    def unique(self, hint: str) -> str:
-        """``hint``, or ``hint_2``, ``hint_3``… if it is taken."""
-        name, count = hint, 1
-        while name in self._names:
-            count += 1
-            name = f"{hint}_{count}"
-        self._names.add(name)
-        return name
-
-    def constant(self, hint: str, value: np.ndarray) -> str:
-        """Store ``value`` as an initializer and return its name."""
-        name = self.unique(hint)
-        self.initializers.append(numpy_helper.from_array(np.ascontiguousarray(value), name))
-        return name
-
-    def add(self, op: str, inputs: list[str], hint: str, output: str | None = None, **attrs: Any) -> str:
-        """Append an ``op`` node reading ``inputs``; return the name of its (single) output."""
-        out = output if output is not None else self.unique(hint)
-        self.nodes.append(helper.make_node(op, inputs, [out], name=self.unique(f"{hint}/{op}"), **attrs))
-        return out
 
 
 Converter = Callable[[GraphBuilder, KerasLayer, list[Tensor]], Tensor]
@@ -202,7 +160,7 @@ def _onnx_axis(layer: KerasLayer, axis: Any, rank: int) -> int:
     if not isinstance(axis, int) or not -rank <= axis < rank:
         raise layer.error(f"axis {axis!r} is not valid for a {rank}-D tensor")
     axis %= rank
-    return _TO_NHWC[axis] if rank == 4 else axis
+    return TO_NHWC[axis] if rank == 4 else axis
 
 
 def _bias(g: GraphBuilder, layer: KerasLayer) -> list[str]:
@@ -406,7 +364,7 @@ def _flatten(g: GraphBuilder, layer: KerasLayer, inputs: list[Tensor]) -> Tensor
     if layer.config.get("data_format", "channels_last") != "channels_last":
         raise layer.error("Flatten with data_format channels_first is not supported")
     # Keras flattens in H, W, C order: go back to channels-last first.
-    nhwc = g.add("Transpose", [x.name], f"{layer.name}/nhwc", perm=_TO_NHWC)
+    nhwc = g.add("Transpose", [x.name], f"{layer.name}/nhwc", perm=TO_NHWC)
     return Tensor(g.add("Flatten", [nhwc], layer.name, axis=1), 2)
 
 
@@ -632,10 +590,8 @@ def _graph_input(layer: KerasLayer) -> tuple[onnx.ValueInfoProto, int]:
 def build_onnx(layers: list[KerasLayer], output_layer: str, meta: dict[str, str] | None = None) -> onnx.ModelProto:
     """Build and check the ONNX model for ``layers`` as returned by :func:`read_keras_h5`."""
     g = GraphBuilder()
-    g.unique(INPUT_NAME)
-    g.unique(OUTPUT_NAME)
     graph_input, rank = _graph_input(layers[0])
-    start = g.add("Transpose", [INPUT_NAME], "input/nchw", perm=_TO_NCHW) if rank == 4 else INPUT_NAME
+    start = g.add("Transpose", [INPUT_NAME], "input/nchw", perm=TO_NCHW) if rank == 4 else INPUT_NAME
     values = {layers[0].name: Tensor(start, rank)}
     for layer in layers[1:]:
         converter = CONVERTERS.get(layer.class_name)
@@ -651,29 +607,12 @@ def build_onnx(layers: list[KerasLayer], output_layer: str, meta: dict[str, str]
             raise layer.error(f"malformed config or weights ({type(exc).__name__}: {exc})") from exc
     result = values[output_layer]
     if result.rank == 4:
-        g.add("Transpose", [result.name], "output/nhwc", output=OUTPUT_NAME, perm=_TO_NHWC)
+        g.add("Transpose", [result.name], "output/nhwc", output=OUTPUT_NAME, perm=TO_NHWC)
     else:
         g.add("Identity", [result.name], "output", output=OUTPUT_NAME)
 
-    graph = helper.make_graph(
-        g.nodes,
-        "keras_model",
-        [graph_input],
-        [helper.make_tensor_value_info(OUTPUT_NAME, TensorProto.FLOAT, None)],
-        initializer=g.initializers,
-    )
-    model = helper.make_model(
-        graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="adlens.convert.keras"
-    )
-    model.ir_version = IR_VERSION
-    helper.set_model_props(model, {"source_format": "keras-hdf5", **{f"keras_{k}": v for k, v in (meta or {}).items()}})
-    try:
-        inferred = onnx.shape_inference.infer_shapes(model, strict_mode=True)
-        model.graph.output[0].CopyFrom(inferred.graph.output[0])
-        onnx.checker.check_model(model, full_check=True)
-    except (onnx.checker.ValidationError, onnx.shape_inference.InferenceError) as exc:
-        raise InvalidInputError(f"the converted graph is invalid (weights that do not fit the layers?): {exc}") from exc
-    return model
+    props = {"source_format": "keras-hdf5", **{f"keras_{k}": v for k, v in (meta or {}).items()}}
+    return g.model(graph_input, "adlens.convert.keras", props)
 
 
 def convert_keras_h5(src: str | Path, dst: str | Path) -> None:
@@ -686,7 +625,4 @@ def convert_keras_h5(src: str | Path, dst: str | Path) -> None:
     Keras full model or that uses a layer type this converter lacks.
     """
     layers, output_layer, meta = read_keras_h5(src)
-    model = build_onnx(layers, output_layer, meta)
-    dst = Path(dst)
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    dst.write_bytes(model.SerializeToString())
+    write_model(build_onnx(layers, output_layer, meta), dst)

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from adlens.detectors import create_detector
-from adlens.embed import DlibEmbedder
+from adlens.embed import create_embedder
 from adlens.errors import AdlensError, InvalidInputError
 from adlens.evaluation.common import Track, no_track
 from adlens.faces import Faces
@@ -42,7 +42,7 @@ class FaceEmbeddings:
     def __init__(self, settings: Settings | None = None, detector: str | None = None) -> None:
         self.settings = settings or get_settings()
         self.detector = create_detector(detector, self.settings)
-        self.embedder = DlibEmbedder(self.settings)
+        self.embedder = create_embedder(settings=self.settings)
         self._cache: dict[str, np.ndarray | None] = {}
 
     def largest(self, source: Any) -> np.ndarray | None:
