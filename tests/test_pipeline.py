@@ -116,3 +116,26 @@ def test_file_name_not_utf8_is_printable(analyzer, tmp_path):
     result, _ = analyzer.analyze_file(path)
     assert result.image.endswith("caf\\xe9.jpg") and result.error == "not a recognised image format"
     json.dumps(result.to_json(), ensure_ascii=False).encode("utf-8")  # no lone surrogate left
+
+
+def test_every_model_gives_each_face_what_it_gives_it_alone(analyzer, faces_small):
+    """One batched call per model and frame: the same numbers as one call per face."""
+    from adlens.imageio import load_image
+
+    image = load_image(faces_small / "test" / "obama_and_biden.jpg")
+    faces = analyzer.detector.detect(image)
+    assert len(faces) >= 3
+    assert analyzer.embedder is not None
+    batched = analyzer.embedder.embed(image, faces).embeddings
+    alone = np.concatenate([analyzer.embedder.embed(image, faces[i : i + 1]).embeddings for i in range(len(faces))])
+    np.testing.assert_allclose(batched, alone, atol=1e-5)
+    for model in analyzer.attribute_models:
+        together = model.predict(image, faces)
+        for i in range(len(faces)):
+            one = model.predict(image, faces[i : i + 1])
+            for column in model.columns:
+                values, expected = one.data[column], together.data[column][i : i + 1]
+                if values.dtype == object:
+                    assert list(values) == list(expected), (model.name, column)
+                else:
+                    np.testing.assert_allclose(values, expected, atol=1e-4, err_msg=f"{model.name} {column}")
