@@ -39,6 +39,7 @@ from report import emit, machine_info as base_machine_info  # benchmarks/report.
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "faces_small"
 PER_FACE_STAGES = frozenset({"align", "embed", "emotion", "age", "gender", "eyewear_beard_hat", "landmarks"})
 TARGET_SPEEDUP, GOAL_SPEEDUP = 2.0, 15.0
+TARGET_EMBED_MS = 10.0
 
 PhotoRunner = Callable[[Path, StageTimer], int]
 """Processes one photo, timing its stages on the timer; returns the number of faces found."""
@@ -130,6 +131,43 @@ def summarize(passes: list[PassResult], photos: int, load_ms: float) -> dict[str
     }
 
 
+def embedding_ms_per_face(files: Sequence[Path], repeat: int) -> dict[str, Any]:
+    """The identity embedding alone, on one thread: ONNX Runtime (the converted network) against dlib.
+
+    The chips are the aligned faces of ``files``; each backend embeds batches of 1 and of 3 chips
+    (a frame with one or three faces), the median of ``repeat`` runs per batch size, interleaved.
+    """
+    from adlens.align import rgb_chips
+    from adlens.embed import create_embedder
+
+    settings = get_settings().model_copy(update={"ort_threads": 1})
+    analyzer = Analyzer(settings, attributes=[], embed=True).load()
+    chips = [rgb_chips(image, analyzer.detector.detect(image)) for image in map(load_image, files)]
+    pool = np.concatenate([c for c in chips if len(c)])
+    embedders = {name: create_embedder(name, settings).load() for name in ("onnx", "dlib")}
+    timings: dict[str, dict[int, list[float]]] = {name: {1: [], 3: []} for name in embedders}
+    outputs: dict[str, np.ndarray] = {}
+    for run in range(max(repeat, 1) + 1):  # the first run warms up
+        for name, embedder in embedders.items():
+            for batch in (1, 3):
+                start = (run * batch) % max(len(pool) - batch, 1)
+                chunk = pool[start : start + batch]
+                began = time.perf_counter()
+                embedder.embed_chips(chunk)
+                if run:
+                    timings[name][batch].append((time.perf_counter() - began) * 1000.0 / batch)
+            outputs[name] = embedder.embed_chips(pool[:8])
+    result: dict[str, Any] = {
+        name: {f"batch_{batch}": round(statistics.median(values), 2) for batch, values in by_batch.items()}
+        for name, by_batch in timings.items()
+    }
+    result["chips"] = len(pool)
+    result["max_abs_difference"] = float(np.abs(outputs["onnx"] - outputs["dlib"]).max())
+    result["speedup_batch_1"] = round(result["dlib"]["batch_1"] / result["onnx"]["batch_1"], 1)
+    result["target_ms"] = TARGET_EMBED_MS
+    return result
+
+
 def machine_info() -> dict[str, Any]:
     """CPU count, platform and the versions of the libraries doing the work."""
     import dlib
@@ -210,6 +248,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "target_speedup": TARGET_SPEEDUP,
         "goal_speedup": GOAL_SPEEDUP,
         "where_time_goes": {k: round(v / sum(totals.values()), 3) for k, v in totals.items()},
+        "embedding_ms_per_face": embedding_ms_per_face(files, args.repeat * 5),
     }
     emit(document, args.out)
     return 0
