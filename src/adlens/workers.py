@@ -20,7 +20,7 @@ import multiprocessing
 import os
 import signal
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -68,7 +68,7 @@ def run_ordered(
     settings: Settings,
     workers: int,
     window: int = 0,
-) -> Iterator[R | ItemError]:
+) -> Generator[R | ItemError, None, None]:
     """``work(state, item)`` for every item, in ``workers`` processes, yielded in the items' order.
 
     ``build`` and ``work`` must be module-level functions (or partials of them) and items and
@@ -90,7 +90,7 @@ def run_ordered(
 def _pooled(
     items: Iterator[I], build: Callable[[Settings], S], work: Callable[[S, I], R], settings: Settings,
     workers: int, window: int,
-) -> Iterator[R | ItemError]:
+) -> Generator[R | ItemError, None, None]:
     pending: deque[Future[Any]] = deque()
     pool = _pool(build, settings, workers)
     finished = 0  # items this pool has finished, to tell a crash at start-up from one on an item

@@ -39,10 +39,11 @@ WorkersOption = Annotated[int | None, typer.Option(
     "(default: ADLENS_WORKERS, else one per core); 1 works in this process.")]
 
 
-def worker_count(workers: int | None, items: int) -> int:
+def worker_count(workers: int | None, items: int | None = None) -> int:
     """How many worker processes a command starts: ``--workers``, else ``ADLENS_WORKERS``, else one per
     core, and never more than there are ``items`` (one image is analysed in this process)."""
-    return max(1, min(workers or get_settings().workers or available_cores(), items))
+    count = workers or get_settings().workers or available_cores()
+    return max(1, count if items is None else min(count, items))
 
 
 def handle_errors(command: Callable[P, R]) -> Callable[P, R]:
