@@ -4,7 +4,8 @@
 ``work(state, item)`` for every item and yields the results in the order of the items, each
 as soon as it and every item before it are done. At most ``window`` items are in flight, so
 memory stays bounded however many inputs there are. An exception of one item becomes an
-:class:`ItemError` in its place; the run goes on. With one worker everything runs in this
+:class:`ItemError` in its place and the run goes on; a missing model (:class:`ModelUnavailableError`)
+stops it. With one worker everything runs in this
 process, through the same call, and no pool is started.
 
 Processes are started with ``spawn``: a fresh interpreter that inherits no threads (ONNX
@@ -26,7 +27,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from adlens.errors import AdlensError
+from adlens.errors import AdlensError, ModelUnavailableError
 from adlens.settings import Settings
 
 S = TypeVar("S")
@@ -153,9 +154,12 @@ def _task(work: Callable[[Any, I], R], item: I) -> R | ItemError:
 
 
 def _attempt(work: Callable[[S, I], R], state: S, item: I) -> R | ItemError:
-    """``work(state, item)``, its exception as an :class:`ItemError` (one bad item never stops a run)."""
+    """``work(state, item)``, its exception as an :class:`ItemError` (one bad item never stops a run);
+    a missing model is no item's fault and stops the run."""
     try:
         return work(state, item)
+    except ModelUnavailableError:
+        raise
     except AdlensError as error:
         return ItemError(error.message)
     except Exception as error:  # noqa: BLE001 (any failure of one item is that item's result)
