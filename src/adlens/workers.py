@@ -20,15 +20,21 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import warnings
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from adlens.errors import AdlensError, ModelUnavailableError
 from adlens.settings import Settings
+
+if TYPE_CHECKING:
+    from adlens.imagedecode import Decoded
+    from adlens.pipeline import Analysis, Analyzer
 
 S = TypeVar("S")
 I = TypeVar("I")  # noqa: E741 (the item type)
@@ -164,3 +170,23 @@ def _attempt(work: Callable[[S, I], R], state: S, item: I) -> R | ItemError:
         return ItemError(error.message)
     except Exception as error:  # noqa: BLE001 (any failure of one item is that item's result)
         return ItemError(f"{type(error).__name__}: {error}")
+
+
+# The work of ``adlens analyze``, here rather than in adlens.cli: a worker process imports the module of the
+# functions it runs, and adlens.cli brings every command (the store, scikit-learn, the API) with it.
+
+def build_analyzer(settings: Settings, detector: str | None = None) -> Analyzer:
+    """An analyser without embeddings (``adlens analyze``'s), loaded: once per worker process."""
+    from adlens.pipeline import analyzer_for
+
+    return analyzer_for(settings, embed=False, detector=detector)
+
+
+def analyze_file(analyzer: Analyzer, item: tuple[Path, bool]) -> tuple[Analysis, Decoded | None]:
+    """``(path, keep_pixels)``'s analysis, with the decoded pixels only when asked (for an annotated copy)."""
+    path, keep_pixels = item
+    with warnings.catch_warnings():
+        # Pillow warns about each oddity of a file (corrupt EXIF…); the file's own line says what matters.
+        warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
+        result, decoded = analyzer.analyze_file(path)
+    return result, decoded if keep_pixels and not result.error else None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import warnings
 from contextlib import closing
 from enum import Enum
 from functools import partial
@@ -21,9 +20,9 @@ from adlens.errors import InvalidInputError
 from adlens.columns import CSV_FIELDS, csv_values, face_records
 from adlens.imagedecode import Decoded
 from adlens.imageio import display_name, iter_image_files, save_image
-from adlens.pipeline import Analysis, Analyzer, analyzer_for
-from adlens.settings import Settings, get_settings
-from adlens.workers import ItemError, run_ordered
+from adlens.pipeline import Analysis
+from adlens.settings import get_settings
+from adlens.workers import ItemError, analyze_file, build_analyzer, run_ordered
 
 
 class DetectorName(str, Enum):
@@ -108,7 +107,7 @@ def analyze(
     files = _expand(paths)
     if not files:
         raise InvalidInputError(f"no image files found in {', '.join(map(display_name, paths))}")
-    build = partial(_build_analyzer, detector=detector.value if detector else None)
+    build = partial(build_analyzer, detector=detector.value if detector else None)
     targeting = _FaceProducts() if recommend else None
     names = _AnnotatedNames(out_dir) if out_dir is not None else None
     analysed = failed = faces = 0
@@ -118,7 +117,7 @@ def analyze(
     if csv_writer:
         csv_writer.writeheader()
     try:
-        outcomes = run_ordered([(file, annotate_images) for file, _ in files], build, _analyze_file,
+        outcomes = run_ordered([(file, annotate_images) for file, _ in files], build, analyze_file,
                                settings=get_settings(), workers=worker_count(workers, len(files)))
         with progress_bar() as progress, closing(outcomes):
             task = progress.add_task("analysing", total=len(files))
@@ -157,21 +156,6 @@ def analyze(
             err.print(f"{label}: {where}", highlight=False)
     if analysed == 0:
         raise typer.Exit(1)
-
-
-def _build_analyzer(settings: Settings, detector: str | None) -> Analyzer:
-    """A worker's analyser: loaded once per process."""
-    return analyzer_for(settings, embed=False, detector=detector)
-
-
-def _analyze_file(analyzer: Analyzer, item: tuple[Path, bool]) -> tuple[Analysis, Decoded | None]:
-    """One file's analysis, with its decoded pixels only when an annotated copy will be drawn."""
-    file, keep_pixels = item
-    with warnings.catch_warnings():
-        # Pillow warns about each oddity of a file (corrupt EXIF…); the file's own line says what matters.
-        warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
-        result, decoded = analyzer.analyze_file(file)
-    return result, decoded if keep_pixels and not result.error else None
 
 
 def _open(path: Path | None) -> TextIO | None:
