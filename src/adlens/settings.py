@@ -181,9 +181,14 @@ class Settings(BaseSettings):
     )
 
     # --- runtime ----------------------------------------------------------
+    workers: int = Field(
+        default=0, ge=0, description="Processes that analyse a folder, an evaluation or a catalogue's photos at "
+        "once (adlens analyze, eval, catalog import --workers); 0 = one per core. Each worker loads the models "
+        "once and, unless ort_threads is set, gets cores // workers threads (ONNX Runtime, LiteRT, OpenCV).",
+    )
     ort_threads: int = Field(
-        default=0, ge=0, description="Threads one inference may use, in ONNX Runtime (intra-op) and LiteRT "
-        "(0 = the runtime's default: one per core).",
+        default=0, ge=0, description="Threads one inference may use, in ONNX Runtime (intra-op), LiteRT and, in "
+        "worker processes, OpenCV (0 = the runtime's default: one per core; with N workers, cores // N each).",
     )
     ort_inter_threads: int = Field(
         default=1, ge=0, description="ONNX Runtime threads running independent graph nodes at once; used in the "

@@ -173,3 +173,16 @@ def test_file_name_not_utf8(tmp_path, faces_small, json_to_file):
     assert "skipped" in result.stderr and "bad\\xff.jpg" in result.stderr
     if json_to_file:
         assert (out / "caf\\xe9.jpg").is_file()  # the annotated copy, under the printable name
+
+
+def test_workers_give_the_same_lines_in_the_same_order(photo_tree, tmp_path):
+    runs = {}
+    for workers in ("1", "2"):
+        out = tmp_path / f"out{workers}"
+        result = run("analyze", str(photo_tree), "--out", str(out), "--csv", str(out / "faces.csv"), "--workers", workers)
+        assert result.exit_code == 0, result.output
+        assert "skipped" in result.stderr and "notes.jpg" in result.stderr
+        runs[workers] = ((out / "results.jsonl").read_text(), (out / "faces.csv").read_text(),
+                         sorted(p.relative_to(out).as_posix() for p in out.rglob("*.jpg")))
+    assert runs["1"] == runs["2"]
+    assert sum(bool(line["error"]) for line in read_lines(tmp_path / "out2" / "results.jsonl")) == 2

@@ -119,3 +119,24 @@ def test_photo_paths_do_not_depend_on_the_working_folder(own_store, mini_catalog
     monkeypatch.chdir(tmp_path)
     product = json.loads(run("catalog", "show", next(iter(ids)), "--json").stdout)
     assert Path(product["image"]).is_absolute() and Path(product["image"]).is_file()
+
+
+def test_import_with_workers_stores_what_one_worker_does(mini_catalogue, tmp_path, monkeypatch):
+    from adlens.products import importer
+    from adlens.settings import get_settings
+    from adlens.store import open_store
+
+    root, ids, _ = mini_catalogue
+    monkeypatch.setattr(importer, "BATCH", 8)  # four batches: both workers describe some
+    stored = {}
+    for workers in ("1", "2"):
+        monkeypatch.setenv("ADLENS_DATA_DIR", str(tmp_path / f"data{workers}"))
+        get_settings.cache_clear()
+        result = import_mini(root, "--workers", workers, "--report", str(tmp_path / f"report{workers}.json"))
+        assert result.exit_code == 0, result.output
+        products = open_store().get_products(sorted(ids))
+        stored[workers] = [(p.id, p.aspects.concepts, p.aspects.colours, p.aspects.tokens, p.predicted,
+                            p.aspects.embedding.tolist()) for p in products]
+    get_settings.cache_clear()
+    assert len(stored["1"]) == len(ids) and stored["1"] == stored["2"]
+    assert (tmp_path / "report1.json").read_text() == (tmp_path / "report2.json").read_text()

@@ -97,3 +97,18 @@ def test_eval_attributes_json(tmp_path):
     assert report["eyewear"]["auc"] >= 0.9
     assert {"auc", "precision", "recall"} <= set(report["beard"]) and "hat" in report
     assert "ROC AUC" in result.stdout
+
+
+def test_eval_age_gender_workers_give_the_same_result(tmp_path):
+    source = need(DATA / "utkface_random_200" / "data" / "random_200")
+    for path in sorted(source.rglob("*.jpg"))[::50][:4]:
+        (tmp_path / path.name).symlink_to(path)
+    (tmp_path / "30_0_0_broken.jpg").write_text("not a picture")
+    results = []
+    for workers in ("1", "2"):
+        target = tmp_path / f"a{workers}.json"
+        result = runner.invoke(app, ["eval", "age-gender", str(tmp_path), "--workers", workers, "--json", str(target)])
+        assert result.exit_code == 0, result.output
+        results.append(json.loads(target.read_text()))
+    assert results[0] == results[1]
+    assert results[0]["n"] == 4 and [s["image"] for s in results[0]["skipped"]] == [str(tmp_path / "30_0_0_broken.jpg")]

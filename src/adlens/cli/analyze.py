@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import csv
 import json
-import warnings
+from contextlib import closing
 from enum import Enum
+from functools import partial
 from pathlib import Path
 from typing import Annotated, TextIO
 
@@ -14,12 +15,14 @@ import typer
 from rich.markup import escape
 
 from adlens.annotate import annotate
-from adlens.cli.common import err, handle_errors, out, progress_bar
+from adlens.cli.common import WorkersOption, err, handle_errors, out, progress_bar, worker_count
 from adlens.errors import InvalidInputError
 from adlens.columns import CSV_FIELDS, csv_values, face_records
 from adlens.imagedecode import Decoded
 from adlens.imageio import display_name, iter_image_files, save_image
-from adlens.pipeline import Analysis, analyzer_for
+from adlens.pipeline import Analysis
+from adlens.settings import get_settings
+from adlens.workers import ItemError, analyze_file, build_analyzer, run_ordered
 
 
 class DetectorName(str, Enum):
@@ -87,11 +90,13 @@ def analyze(
     annotate_images: Annotated[bool | None, typer.Option("--annotate/--no-annotate", help="Write annotated copies (default: on with --out; without --out they go to ./adlens-output).", show_default=False)] = None,
     detector: Annotated[DetectorName | None, typer.Option(help="Face detector (default: ADLENS_DETECTOR, yunet).", show_default=False)] = None,
     recommend: Annotated[bool, typer.Option("--recommend", help="Propose catalogue products per face (eyewear → sunglasses, hat → caps…); the annotated picture is titled with the main face's product.")] = False,
+    workers: WorkersOption = None,
 ) -> None:
     """Find every face with its emotions, age, gender, eyewear, beard and hat; one JSON line per image.
 
     A file that cannot be read (corrupt, missing, a broken link) gets a line with "error" and the run
-    goes on. Exit 0 if anything was analysed, 1 if nothing could be, 2 on a usage error.
+    goes on. Worker processes analyse several images at once; the lines keep the order of the files.
+    Exit 0 if anything was analysed, 1 if nothing could be, 2 on a usage error.
     """
     if annotate_images is None:
         annotate_images = out_dir is not None
@@ -102,7 +107,7 @@ def analyze(
     files = _expand(paths)
     if not files:
         raise InvalidInputError(f"no image files found in {', '.join(map(display_name, paths))}")
-    analyzer = analyzer_for(embed=False, detector=detector.value if detector else None)
+    build = partial(build_analyzer, detector=detector.value if detector else None)
     targeting = _FaceProducts() if recommend else None
     names = _AnnotatedNames(out_dir) if out_dir is not None else None
     analysed = failed = faces = 0
@@ -112,12 +117,15 @@ def analyze(
     if csv_writer:
         csv_writer.writeheader()
     try:
-        with progress_bar() as progress, warnings.catch_warnings():
-            # Pillow warns about each oddity of a file (corrupt EXIF…); the file's own line says what matters.
-            warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
+        outcomes = run_ordered([(file, annotate_images) for file, _ in files], build, analyze_file,
+                               settings=get_settings(), workers=worker_count(workers, len(files)))
+        with progress_bar() as progress, closing(outcomes):
             task = progress.add_task("analysing", total=len(files))
-            for file, base in files:
-                result, decoded = analyzer.analyze_file(file)
+            for (file, base), outcome in zip(files, outcomes, strict=True):
+                if isinstance(outcome, ItemError):  # an unexpected error, or its worker process died
+                    result, decoded = Analysis(display_name(file), error=outcome.message), None
+                else:
+                    result, decoded = outcome
                 record, title = result.to_json(), None
                 if targeting is not None and not result.error:
                     record["products"], title = targeting(result.faces)

@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from adlens.cli.common import err, handle_errors, out, progress_bar, write_json
+from adlens.cli.common import WorkersOption, err, handle_errors, out, progress_bar, worker_count, write_json
 from adlens.products.catalog import Columns, RowProblem, parse_rows, read_joined
 from adlens.products.importer import CatalogImporter, ImportReport
 
@@ -46,10 +46,11 @@ def import_(
         "--image-column", help="Column with the photo's path (default: image, image_path or filename).")] = None,
     report_path: Annotated[Path | None, typer.Option(
         "--report", help="Write the whole import report (every skipped row) as JSON.")] = None,
+    workers: WorkersOption = None,
 ) -> None:
     """Import (or re-import) products: aspects of each photo are computed once and stored.
 
-    Other columns are kept as metadata. Re-importing updates products and never duplicates them. Bad rows and missing or corrupt photos are reported with their line numbers and skipped; untagged products get category and colour predicted from similar photos.
+    Other columns are kept as metadata. Re-importing updates products and never duplicates them. Bad rows and missing or corrupt photos are reported with their line numbers and skipped; untagged products get category and colour predicted from similar photos. Worker processes describe the photos, a batch of 32 each.
     """
     columns = Columns(id=id_column, name=name_column, image=image_column)
     rows = list(parse_rows(read_joined(file, join or []), columns, images=images, base=file.parent))
@@ -57,7 +58,7 @@ def import_(
     importer = CatalogImporter(store)
     with progress_bar() as progress:
         task = progress.add_task("importing", total=len(rows))
-        report = importer.run(rows, advance=lambda n: progress.advance(task, n))
+        report = importer.run(rows, advance=lambda n: progress.advance(task, n), workers=worker_count(workers))
     _print_report(report)
     if report_path is not None:
         write_json(report.to_dict(), report_path)

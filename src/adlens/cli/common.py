@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import wraps
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
@@ -17,6 +17,8 @@ from rich.table import Table
 from rich.text import Text
 
 from adlens.errors import AdlensError, InvalidInputError, UnknownNameError
+from adlens.settings import get_settings
+from adlens.workers import available_cores
 
 if TYPE_CHECKING:
     # The click that typer vendors: what its parameters' methods take (typer.Context is narrower).
@@ -30,6 +32,18 @@ R = TypeVar("R")
 T = TypeVar("T")
 
 USAGE_ERRORS = (InvalidInputError, UnknownNameError)
+
+WorkersOption = Annotated[int | None, typer.Option(
+    "--workers", min=1, show_default=False,
+    help="Processes working at once, each loading the models once and using its share of the cores "
+    "(default: ADLENS_WORKERS, else one per core); 1 works in this process.")]
+
+
+def worker_count(workers: int | None, items: int | None = None) -> int:
+    """How many worker processes a command starts: ``--workers``, else ``ADLENS_WORKERS``, else one per
+    core, and never more than there are ``items`` (one image is analysed in this process)."""
+    count = workers or get_settings().workers or available_cores()
+    return max(1, count if items is None else min(count, items))
 
 
 def handle_errors(command: Callable[P, R]) -> Callable[P, R]:

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from adlens.columns import ATTRIBUTE_NAMES
-from adlens.cli.common import handle_errors, out, track, write_json
+from adlens.cli.common import WorkersOption, handle_errors, out, track, worker_count, write_json
 from adlens.evaluation.attributes import evaluate_attributes
 from adlens.evaluation.demographics import evaluate_age_gender, evaluate_emotion
 from adlens.evaluation.verification import evaluate_verification
@@ -49,12 +49,13 @@ def age_gender(
     folder: ExistingDir,
     json_file: JsonOption = None,
     detect: Annotated[bool, typer.Option("--detect/--chips", help="Run the detector (full pipeline) or feed the aligned chips directly.")] = False,
+    workers: WorkersOption = None,
 ) -> None:
     """Age MAE and gender accuracy on UTKFace-named files, per gender × group too.
 
     The ethnicity in the file names is used only to report fairness; adlens never infers it.
     """
-    result = evaluate_age_gender(folder, track=track, detect=detect)
+    result = evaluate_age_gender(folder, track=track, detect=detect, workers=worker_count(workers))
     out.print(
         f"age MAE {result['age_mae']:.2f} years, gender accuracy {result['gender_accuracy']:.4f} "
         f"on {result['n']} images ({result['mode']}; {result['no_face']} without a detected face)"
@@ -72,9 +73,10 @@ def verify(
     pairs: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV: file_x,file_y,Decision (Yes/No).")],
     root: Annotated[Path, typer.Option(exists=True, file_okay=False, help="Folder the file names are relative to.")],
     json_file: JsonOption = None,
+    workers: WorkersOption = None,
 ) -> None:
     """Same-person accuracy on labelled pairs at the configured threshold."""
-    result = evaluate_verification(pairs, root, track=track)
+    result = evaluate_verification(pairs, root, track=track, workers=worker_count(workers))
     out.print(
         f"accuracy {result['accuracy']:.4f} on {result['judged']} of {result['n']} pairs "
         f"(threshold {result['threshold']}): TP {result['tp']}  FP {result['fp']}  FN {result['fn']}  TN {result['tn']}"
@@ -131,9 +133,10 @@ def attributes(
     threshold: Annotated[float | None, typer.Option(
         min=0.0, max=1.0, help="Probability that counts as present (default: ADLENS_ATTRIBUTE_THRESHOLD).",
         show_default=False)] = None,
+    workers: WorkersOption = None,
 ) -> None:
     """Eyewear, beard and hat: ROC AUC, precision and recall at the threshold, per attribute."""
-    result = evaluate_attributes(folder, labels, track=track, threshold=threshold)
+    result = evaluate_attributes(folder, labels, track=track, threshold=threshold, workers=worker_count(workers))
     out.print(f"model {result['model']} on {result['n_images']} images ({result['no_face']} without a detected face)",
               highlight=False)
     cut = result["threshold"]

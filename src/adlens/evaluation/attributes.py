@@ -7,12 +7,14 @@ from typing import Any
 
 import numpy as np
 
-from adlens.attributes import create_attribute_model
-from adlens.detectors import create_detector
+from adlens.attributes import AttributeModel, create_attribute_model
+from adlens.detectors import Detector, create_detector
 from adlens.columns import ATTRIBUTE_NAMES
 from adlens.errors import InvalidInputError
-from adlens.evaluation.common import Track, chip_face, load_or_skip, no_track
+from adlens.evaluation.common import Track, chip_face, no_track, outcomes
+from adlens.imageio import load_image
 from adlens.settings import Settings, get_settings
+from adlens.workers import ItemError
 
 
 def read_attribute_labels(labels_csv: Path) -> dict[str, dict[str, int | None]]:
@@ -52,40 +54,57 @@ def _binary_scores(truth: np.ndarray, probability: np.ndarray, threshold: float)
 
 def evaluate_attributes(
     folder: Path, labels_csv: Path, settings: Settings | None = None, track: Track = no_track,
-    threshold: float | None = None,
+    threshold: float | None = None, workers: int = 1,
 ) -> dict[str, Any]:
     """ROC AUC, precision and recall at ``threshold`` of eyewear, beard and hat on labelled photos.
 
     Each photo's largest detected face is scored (a photo without one is taken whole, as
     the aligned chip it usually is, and counted in ``no_face``); an empty label skips that
-    attribute for that photo.
+    attribute for that photo. ``workers`` processes score the photos at once.
     """
-    from adlens.attributes.face_attributes import HEAD
-
     settings = settings or get_settings()
     threshold = settings.attribute_threshold if threshold is None else threshold
     labels = read_attribute_labels(labels_csv)
-    detector = create_detector(None, settings)
-    model = create_attribute_model(settings.face_attributes_model or HEAD, settings)
     files = [(folder / name, row) for name, row in labels.items()]
     truth: dict[str, list[int]] = {name: [] for name in ATTRIBUTE_NAMES}
     scores: dict[str, list[float]] = {name: [] for name in ATTRIBUTE_NAMES}
     skipped: list[dict[str, str]] = []
     no_face = 0
-    for path, row in track(files, ", ".join(ATTRIBUTE_NAMES), len(files)):
-        image = load_or_skip(path, settings, skipped)
-        if image is None:
+    results = outcomes([path for path, _ in files], _attribute_models, _attribute_scores, settings, track,
+                       ", ".join(ATTRIBUTE_NAMES), workers)
+    for (path, row), outcome in zip(files, results, strict=True):
+        if isinstance(outcome, ItemError):
+            skipped.append({"image": str(path), "error": outcome.message})
             continue
-        face = detector.detect(image).largest()
-        if not len(face):
-            face, no_face = chip_face(image), no_face + 1
-        face = model.predict(image, face)
-        for name in ATTRIBUTE_NAMES:
-            if row[name] is not None:
-                truth[name].append(row[name])
-                scores[name].append(float(face.data[name][0]))
+        probabilities, whole = outcome
+        no_face += whole
+        for name, label in row.items():
+            if label is not None:
+                truth[name].append(label)
+                scores[name].append(probabilities[name])
     result: dict[str, Any] = {
         name: _binary_scores(np.array(truth[name]), np.array(scores[name]), threshold) for name in ATTRIBUTE_NAMES
     }
-    return result | {"model": model.name, "threshold": threshold, "n_images": len(files) - len(skipped),
-                     "no_face": no_face, "skipped": skipped}
+    return result | {"model": _attribute_model(settings).name, "threshold": threshold,
+                     "n_images": len(files) - len(skipped), "no_face": no_face, "skipped": skipped}
+
+
+def _attribute_model(settings: Settings) -> AttributeModel:
+    from adlens.attributes.face_attributes import HEAD
+
+    return create_attribute_model(settings.face_attributes_model or HEAD, settings)
+
+
+def _attribute_models(settings: Settings) -> tuple[Detector, AttributeModel]:
+    """The detector and the eyewear, beard and hat model, loaded (a missing one stops the evaluation)."""
+    return create_detector(None, settings).load(), _attribute_model(settings).load()
+
+
+def _attribute_scores(models: tuple[Detector, AttributeModel], path: Path) -> tuple[dict[str, float], bool]:
+    """The largest face's eyewear, beard and hat probabilities, and whether the photo was taken whole."""
+    detector, model = models
+    image = load_image(path, max_pixels=model.settings.max_pixels)
+    face = detector.detect(image).largest()
+    whole = not len(face)
+    face = model.predict(image, chip_face(image) if whole else face)
+    return {name: float(face.data[name][0]) for name in ATTRIBUTE_NAMES}, whole

@@ -6,19 +6,21 @@ Each function returns a plain dict (the ``--json`` of ``adlens eval ...``).
 from __future__ import annotations
 
 import re
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
 
-from adlens.attributes import create_attribute_model
-from adlens.detectors import create_detector
+from adlens.attributes import AttributeModel, create_attribute_model
+from adlens.detectors import Detector, create_detector
 from adlens.errors import InvalidInputError
-from adlens.evaluation.common import Track, chip_face, load_or_skip, no_track
+from adlens.evaluation.common import Track, chip_face, load_or_skip, no_track, outcomes
 from adlens.faces import EMOTIONS
-from adlens.imageio import iter_image_files
+from adlens.imageio import iter_image_files, load_image
 from adlens.settings import Settings, get_settings
+from adlens.workers import ItemError
 
 
 def _confusion(truth: np.ndarray, predicted: np.ndarray, classes: int) -> np.ndarray:
@@ -81,7 +83,8 @@ _UTK_GROUPS = ("white", "black", "asian", "indian", "others")
 
 
 def evaluate_age_gender(
-    folder: Path, settings: Settings | None = None, track: Track = no_track, *, detect: bool = False
+    folder: Path, settings: Settings | None = None, track: Track = no_track, *, detect: bool = False,
+    workers: int = 1,
 ) -> dict[str, Any]:
     """Age MAE and gender accuracy on UTKFace-named files, overall and per gender × group.
 
@@ -90,12 +93,9 @@ def evaluate_age_gender(
     runs instead (detector, then each model's own crop), and a chip where no
     face is found is taken whole (counted in ``no_face``). The group
     (ethnicity) label is read from the file name only to report fairness;
-    adlens never infers it.
+    adlens never infers it. ``workers`` processes run the models at once.
     """
     settings = settings or get_settings()
-    detector = create_detector(None, settings)
-    age_model = create_attribute_model(settings.age_model, settings)
-    gender_model = create_attribute_model(settings.gender_model, settings)
     files: list[tuple[Path, re.Match[str]]] = []
     ignored: list[Path] = []
     for path in iter_image_files([folder]):
@@ -109,16 +109,16 @@ def evaluate_age_gender(
     rows: list[tuple[int, float, str, Any, int]] = []  # true age, predicted age, true and predicted gender, group
     skipped: list[dict[str, str]] = []
     no_face = 0
-    for path, match in track(files, "age & gender", len(files)):
-        image = load_or_skip(path, settings, skipped)
-        if image is None:
+    build = partial(_age_gender_models, detect=detect)
+    results = outcomes([path for path, _ in files], build, _age_gender, settings, track, "age & gender", workers)
+    for (path, match), outcome in zip(files, results, strict=True):
+        if isinstance(outcome, ItemError):
+            skipped.append({"image": str(path), "error": outcome.message})
             continue
-        face = detector.detect(image).largest() if detect else chip_face(image)
-        if not len(face):
-            face, no_face = chip_face(image), no_face + 1
-        face = gender_model.predict(image, age_model.predict(image, face))
+        predicted, gender, whole = outcome
+        no_face += whole
         age, gender_index, race = int(match.group(1)), int(match.group(2)), int(match.group(3))
-        rows.append((age, float(face.data["age"][0]), _UTK_GENDER[gender_index], face.data["gender"][0], race))
+        rows.append((age, predicted, _UTK_GENDER[gender_index], gender, race))
     true_age = np.array([r[0] for r in rows], dtype=np.float64)
     predicted_age = np.array([r[1] for r in rows])
     gender_right = np.array([r[2] == r[3] for r in rows])
@@ -136,8 +136,8 @@ def evaluate_age_gender(
                 }
     return {
         "mode": "pipeline" if detect else "chips",
-        "age_model": age_model.name,
-        "gender_model": gender_model.name,
+        "age_model": create_attribute_model(settings.age_model, settings).name,
+        "gender_model": create_attribute_model(settings.gender_model, settings).name,
         "n": len(rows),
         "age_mae": float(np.abs(true_age - predicted_age).mean()),
         "gender_accuracy": float(gender_right.mean()),
@@ -146,3 +146,23 @@ def evaluate_age_gender(
         "ignored_names": [str(p) for p in ignored],
         "skipped": skipped,
     }
+
+
+_AgeGenderModels = tuple[Detector | None, AttributeModel, AttributeModel]
+
+
+def _age_gender_models(settings: Settings, detect: bool) -> _AgeGenderModels:
+    """The detector (with ``detect``), the age and the gender model, loaded (a missing one stops the evaluation)."""
+    return (create_detector(None, settings).load() if detect else None,
+            create_attribute_model(settings.age_model, settings).load(),
+            create_attribute_model(settings.gender_model, settings).load())
+
+
+def _age_gender(models: _AgeGenderModels, path: Path) -> tuple[float, str, bool]:
+    """The predicted age and gender of the photo's face, and whether a photo to detect in was taken whole."""
+    detector, age_model, gender_model = models
+    image = load_image(path, max_pixels=age_model.settings.max_pixels)
+    face = detector.detect(image).largest() if detector is not None else chip_face(image)
+    whole = not len(face)
+    face = gender_model.predict(image, age_model.predict(image, chip_face(image) if whole else face))
+    return float(face.data["age"][0]), str(face.data["gender"][0]), whole

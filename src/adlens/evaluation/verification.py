@@ -10,11 +10,12 @@ import numpy as np
 
 from adlens.detectors import create_detector
 from adlens.embed import create_embedder
-from adlens.errors import AdlensError, InvalidInputError
-from adlens.evaluation.common import Track, no_track
+from adlens.errors import InvalidInputError
+from adlens.evaluation.common import Track, no_track, outcomes
 from adlens.faces import Faces
 from adlens.imageio import load_image
 from adlens.settings import Settings, get_settings
+from adlens.workers import ItemError
 
 
 def read_pairs(pairs_csv: Path) -> list[tuple[str, str, bool]]:
@@ -61,25 +62,30 @@ class FaceEmbeddings:
         return embeddings[0]
 
 
+Embedding = np.ndarray | None | ItemError
+"""A file's largest face's embedding, ``None`` without a face, or why the file could not be read."""
+
+
 def evaluate_verification(
-    pairs_csv: Path, root: Path, settings: Settings | None = None, track: Track = no_track
+    pairs_csv: Path, root: Path, settings: Settings | None = None, track: Track = no_track, workers: int = 1
 ) -> dict[str, Any]:
-    """Same-person accuracy on labelled pairs at the configured match threshold."""
+    """Same-person accuracy on labelled pairs at the configured match threshold.
+
+    Each file's embedding is computed once, by ``workers`` processes at once; then the pairs are judged.
+    """
     settings = settings or get_settings()
     pairs = read_pairs(pairs_csv)
-    embeddings = FaceEmbeddings(settings)
+    files = list(dict.fromkeys(name for file_x, file_y, _ in pairs for name in (file_x, file_y)))
+    computed = outcomes([Path(root) / name for name in files], _face_embeddings, _largest, settings, track,
+                        "faces", workers)
+    embedding = dict(zip(files, computed, strict=True))
     threshold = settings.match_threshold
     tp = fp = fn = tn = 0
     no_face: list[dict[str, str]] = []
-    for file_x, file_y, same in track(pairs, "pairs", len(pairs)):
-        try:
-            ex, ey = embeddings.largest(Path(root) / file_x), embeddings.largest(Path(root) / file_y)
-        except AdlensError as error:
-            no_face.append({"file_x": file_x, "file_y": file_y, "reason": error.message})
-            continue
-        if ex is None or ey is None:
-            missing = file_x if ex is None else file_y
-            no_face.append({"file_x": file_x, "file_y": file_y, "reason": f"no face in {missing}"})
+    for file_x, file_y, same in pairs:
+        ex, ey = embedding[file_x], embedding[file_y]
+        if not isinstance(ex, np.ndarray) or not isinstance(ey, np.ndarray):
+            no_face.append({"file_x": file_x, "file_y": file_y, "reason": _unjudged(file_x, ex, file_y, ey)})
             continue
         predicted = float(np.linalg.norm(ex - ey)) <= threshold
         tp += predicted and same
@@ -98,3 +104,22 @@ def evaluate_verification(
         "tn": tn,
         "no_face": no_face,
     }
+
+
+def _unjudged(file_x: str, ex: Embedding, file_y: str, ey: Embedding) -> str:
+    """Why a pair without two embeddings is not judged: the first file's error, else the first without a face."""
+    for value in (ex, ey):
+        if isinstance(value, ItemError):
+            return value.message
+    return f"no face in {file_x if ex is None else file_y}"
+
+
+def _face_embeddings(settings: Settings) -> FaceEmbeddings:
+    embeddings = FaceEmbeddings(settings)
+    embeddings.detector.load()
+    embeddings.embedder.load()
+    return embeddings
+
+
+def _largest(embeddings: FaceEmbeddings, path: Path) -> np.ndarray | None:
+    return embeddings.largest(path)

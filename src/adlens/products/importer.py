@@ -9,7 +9,9 @@ their visual neighbours.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,6 +28,7 @@ from adlens.products.types import Aspects, Prediction, Product
 from adlens.download import sha256_of
 from adlens.protocols import AspectSource
 from adlens.settings import Settings, get_settings
+from adlens.workers import ItemError, run_ordered
 
 if TYPE_CHECKING:
     from adlens.store import Store
@@ -79,62 +82,84 @@ class CatalogImporter:
         advance: Callable[[int], None] | None = None,
         label_columns: Sequence[str] | None = None,
         record_folders: bool = True,
+        workers: int = 1,
     ) -> ImportReport:
         """Import ``rows``; ``advance(n)`` is called as rows are done (for a progress bar).
 
         ``record_folders``: record the folders of the photos in the store, so the server
         may show them (a local import; an upload's photos are servable already).
+        ``workers``: processes describing the new photos, a batch each, the batches stored in
+        order (an extractor given to the importer describes them here, whatever ``workers``).
         """
         good, problems = split_problems(rows)
         report = ImportReport(problems=problems)
         if advance and report.problems:
             advance(len(report.problems))
         stored = self.store.product_image_hashes()
-        for start in range(0, len(good), BATCH):
-            batch = good[start:start + BATCH]
-            products = self._products(batch, stored, report)
-            with self.store.transaction() as session:
-                for product in products:
-                    outcome = self.store.upsert_product(product, session=session)
-                    setattr(report, outcome, getattr(report, outcome) + 1)
-                if record_folders:
-                    self.store.add_media_folders({str(Path(p.image).parent) for p in products if p.image},
-                                                 session=session)
-            if advance:
-                advance(len(batch))
+        plans: deque[_Plan] = deque()
+
+        def photos() -> Iterator[list[str]]:  # planned as the workers take them, so memory stays bounded
+            for start in range(0, len(good), BATCH):
+                plans.append(self._plan(good[start:start + BATCH], stored, report))
+                yield [path for _, path in plans[-1].todo]
+
+        workers = 1 if self._extractor is not None else min(workers, -(-len(good) // BATCH))
+        build = _worker_photos if workers > 1 else self._photos
+        with closing(run_ordered(photos(), build, _describe, settings=self.settings, workers=workers)) as described:
+            for outcome in described:
+                plan = plans.popleft()
+                products = self._products(plan, outcome, report)
+                with self.store.transaction() as session:
+                    for product in products:
+                        result = self.store.upsert_product(product, session=session)
+                        setattr(report, result, getattr(report, result) + 1)
+                    if record_folders:
+                        self.store.add_media_folders({str(Path(p.image).parent) for p in products if p.image},
+                                                     session=session)
+                if advance:
+                    advance(plan.size)
         columns = label_columns if label_columns is not None else _label_columns(good)
         if columns:
             report.predicted = fill_in_labels(self.store, columns, self.settings.label_neighbours)
         report.problems.sort(key=lambda p: p.line)
         return report
 
-    def _products(self, rows: list[CatalogRow], stored: dict[str, str | None], report: ImportReport) -> list[Product]:
-        """Products for one batch: photos hashed, new ones loaded and described, bad ones reported."""
-        hashes: dict[str, str | None] = {}
-        for row in list(rows):
+    def _photos(self, settings: Settings) -> _Photos:
+        return _Photos(lambda: self.extractor, settings.max_pixels)
+
+    def _plan(self, rows: list[CatalogRow], stored: dict[str, str | None], report: ImportReport) -> _Plan:
+        """One batch: photos hashed (an unreadable one reported), stored aspects reused, the new photos listed."""
+        plan = _Plan(len(rows))
+        for row in rows:
             if row.image is None:
-                hashes[row.id] = None
+                plan.hashes[row.id] = None
+                plan.rows.append(row)
                 continue
             try:
-                hashes[row.id] = sha256_of(row.image)
+                plan.hashes[row.id] = sha256_of(row.image)
+                plan.rows.append(row)
             except OSError as error:
                 report.problems.append(RowProblem(row.line, row.id, f"cannot read {row.image}: {error.strerror}",
                                                   "bad image"))
-                rows.remove(row)
-        reuse = [r.id for r in rows if r.image is not None and stored.get(r.id) == hashes[r.id]]
-        previous = {p.id: p for p in self.store.get_products(reuse)} if reuse else {}
-        todo, images = [], []
-        for row in rows:
-            if row.image is None or row.id in previous:
-                continue
-            try:
-                images.append(load_image(row.image, max_pixels=self.settings.max_pixels))
-                todo.append(row.id)
-            except InvalidImageError as error:
-                report.problems.append(RowProblem(row.line, row.id, error.message, "bad image"))
-        fresh = dict(zip(todo, self.extractor.extract_batch(images))) if images else {}
+        reuse = [r.id for r in plan.rows if r.image is not None and stored.get(r.id) == plan.hashes[r.id]]
+        plan.previous = {p.id: p for p in self.store.get_products(reuse)} if reuse else {}
+        plan.todo = [(r.id, str(r.image)) for r in plan.rows if r.image is not None and r.id not in plan.previous]
+        return plan
+
+    def _products(self, plan: _Plan, described: list[Aspects | str] | ItemError, report: ImportReport) -> list[Product]:
+        """Products for one batch, its new photos described (those that could not be are reported)."""
+        if isinstance(described, ItemError):  # the whole batch failed (its worker process died)
+            described = [described.message] * len(plan.todo)
+        fresh: dict[str, Aspects] = {}
+        lines = {row.id: row.line for row in plan.rows}
+        for (row_id, _), outcome in zip(plan.todo, described, strict=True):
+            if isinstance(outcome, str):
+                report.problems.append(RowProblem(lines[row_id], row_id, outcome, "bad image"))
+            else:
+                fresh[row_id] = outcome
         products = []
-        for row in rows:
+        previous = plan.previous
+        for row in plan.rows:
             if row.image is not None and row.id not in fresh and row.id not in previous:
                 continue  # its photo was reported above
             seen = previous[row.id].aspects if row.id in previous else fresh.get(row.id, Aspects())
@@ -142,10 +167,52 @@ class CatalogImporter:
             tokens = with_predictions(product_tokens(row.name, row.attributes), predicted)
             products.append(Product(
                 id=row.id, name=row.name, attributes=row.attributes,
-                image=str(real_path(row.image) or row.image) if row.image else None, image_sha256=hashes[row.id],
+                image=str(real_path(row.image) or row.image) if row.image else None, image_sha256=plan.hashes[row.id],
                 aspects=replace(seen, tokens=tokens), predicted=predicted,
             ))
         return products
+
+
+@dataclass
+class _Plan:
+    """One batch of rows: those with a readable photo or none, their photos' hashes, the stored products whose
+    aspects are reused, and the photos to describe (``(id, path)``)."""
+
+    size: int
+    rows: list[CatalogRow] = field(default_factory=list)
+    hashes: dict[str, str | None] = field(default_factory=dict)
+    previous: dict[str, Product] = field(default_factory=dict)
+    todo: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Photos:
+    """Describes photos: the extractor (asked for only when a batch has photos) and the pixel limit."""
+
+    extractor: Callable[[], AspectSource]
+    max_pixels: int
+
+
+def _worker_photos(settings: Settings) -> _Photos:
+    """A worker process's extractor, loaded at its start (a missing model stops the import)."""
+    from adlens.products.aspects import AspectExtractor
+
+    extractor = AspectExtractor(settings).load()
+    return _Photos(lambda: extractor, settings.max_pixels)
+
+
+def _describe(photos: _Photos, paths: list[str]) -> list[Aspects | str]:
+    """The aspects of each photo of a batch, or why it cannot be read; the networks run on the batch at once."""
+    images: list[np.ndarray] = []
+    outcomes: list[Aspects | str | None] = []
+    for path in paths:
+        try:
+            images.append(load_image(path, max_pixels=photos.max_pixels))
+            outcomes.append(None)
+        except InvalidImageError as error:
+            outcomes.append(error.message)
+    described = iter(photos.extractor().extract_batch(images) if images else [])
+    return [next(described) if outcome is None else outcome for outcome in outcomes]
 
 
 def with_predictions(tokens: dict[str, float], predicted: dict[str, Prediction]) -> dict[str, float]:

@@ -1,0 +1,192 @@
+"""Many inputs, one function, N worker processes: results in input order, errors as values.
+
+:func:`run_ordered` builds the models once per process (``build(settings)``), then calls
+``work(state, item)`` for every item and yields the results in the order of the items, each
+as soon as it and every item before it are done. At most ``window`` items are in flight, so
+memory stays bounded however many inputs there are. An exception of one item becomes an
+:class:`ItemError` in its place and the run goes on; a missing model (:class:`ModelUnavailableError`)
+stops it. With one worker everything runs in this
+process, through the same call, and no pool is started.
+
+Processes are started with ``spawn``: a fresh interpreter that inherits no threads (ONNX
+Runtime's, a progress bar's) and no locks held by them, on every platform. Each worker gets
+the settings with ``ort_threads`` set by :func:`worker_settings`, so N workers share the
+cores instead of each using them all. Workers ignore Ctrl-C: the parent stops handing out
+items, lets the few in flight finish and raises :class:`KeyboardInterrupt` itself.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import warnings
+from collections import deque
+from collections.abc import Callable, Generator, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from adlens.errors import AdlensError, ModelUnavailableError
+from adlens.settings import Settings
+
+if TYPE_CHECKING:
+    from adlens.imagedecode import Decoded
+    from adlens.pipeline import Analysis, Analyzer
+
+S = TypeVar("S")
+I = TypeVar("I")  # noqa: E741 (the item type)
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class ItemError:
+    """Why one item has no result: its error's message (an :class:`AdlensError`'s own, else type and text)."""
+
+    message: str
+
+
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the platform has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
+
+
+def worker_settings(settings: Settings, workers: int) -> Settings:
+    """``settings`` for one of ``workers`` processes: the cores divided between them.
+
+    This is the one place that decides threads per process. ``ort_threads`` 0 (the runtimes'
+    default, every core) becomes ``cores // workers`` (at least 1); a value set explicitly
+    (``ADLENS_ORT_THREADS``) is kept. One worker keeps the settings as they are.
+    """
+    if workers <= 1 or settings.ort_threads:
+        return settings
+    return settings.model_copy(update={"ort_threads": max(1, available_cores() // workers)})
+
+
+def run_ordered(
+    items: Iterable[I],
+    build: Callable[[Settings], S],
+    work: Callable[[S, I], R],
+    *,
+    settings: Settings,
+    workers: int,
+    window: int = 0,
+) -> Generator[R | ItemError, None, None]:
+    """``work(state, item)`` for every item, in ``workers`` processes, yielded in the items' order.
+
+    ``build`` and ``work`` must be module-level functions (or partials of them) and items and
+    results picklable when ``workers`` > 1. ``state = build(settings)`` runs once per process;
+    an :class:`AdlensError` it raises (a missing model) is raised here. A worker process that
+    dies (killed, out of memory) turns the items in flight into :class:`ItemError`s and the run
+    goes on in a fresh pool; a pool that dies before finishing any item raises AdlensError.
+    ``window`` (default: 2 per worker) bounds the items in flight.
+    """
+    if workers <= 1:
+        state = build(settings)
+        for item in items:
+            yield _attempt(work, state, item)
+        return
+    yield from _pooled(iter(items), build, work, worker_settings(settings, workers), workers,
+                       window or 2 * workers)
+
+
+def _pooled(
+    items: Iterator[I], build: Callable[[Settings], S], work: Callable[[S, I], R], settings: Settings,
+    workers: int, window: int,
+) -> Generator[R | ItemError, None, None]:
+    pending: deque[Future[Any]] = deque()
+    pool = _pool(build, settings, workers)
+    finished = 0  # items this pool has finished, to tell a crash at start-up from one on an item
+    try:
+        while True:
+            while len(pending) < window and (item := next(items, _END)) is not _END:
+                pending.append(pool.submit(_task, work, item))
+            if not pending:
+                return
+            try:
+                result = pending[0].result()
+            except BrokenProcessPool:
+                if not finished:
+                    raise AdlensError("a worker process stopped before finishing any item (out of memory, "
+                                      "or killed); try fewer workers") from None
+                for _ in range(len(pending)):
+                    pending.popleft()
+                    yield ItemError("the worker process died while working on it (out of memory, or killed)")
+                pool.shutdown(wait=False)
+                pool, finished = _pool(build, settings, workers), 0
+                continue
+            pending.popleft()
+            finished += 1
+            yield result
+    finally:
+        # Ctrl-C, a consumer that stops early or an error: no new item starts, those running finish.
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+_END: Any = object()
+
+
+def _pool(build: Callable[[Settings], Any], settings: Settings, workers: int) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_start, initargs=(build, settings))
+
+
+_state: Any = None
+_start_error: AdlensError | None = None
+
+
+def _start(build: Callable[[Settings], Any], settings: Settings) -> None:
+    """A worker's initializer: ignore Ctrl-C (the parent handles it), divide the threads, build the models."""
+    global _state, _start_error
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if settings.ort_threads:
+        import cv2
+
+        cv2.setNumThreads(settings.ort_threads)
+    try:
+        _state = build(settings)
+    except AdlensError as error:  # raised with the first item, so the parent can say why
+        _start_error = error
+
+
+def _task(work: Callable[[Any, I], R], item: I) -> R | ItemError:
+    if _start_error is not None:
+        raise _start_error
+    return _attempt(work, _state, item)
+
+
+def _attempt(work: Callable[[S, I], R], state: S, item: I) -> R | ItemError:
+    """``work(state, item)``, its exception as an :class:`ItemError` (one bad item never stops a run);
+    a missing model is no item's fault and stops the run."""
+    try:
+        return work(state, item)
+    except ModelUnavailableError:
+        raise
+    except AdlensError as error:
+        return ItemError(error.message)
+    except Exception as error:  # noqa: BLE001 (any failure of one item is that item's result)
+        return ItemError(f"{type(error).__name__}: {error}")
+
+
+# The work of ``adlens analyze``, here rather than in adlens.cli: a worker process imports the module of the
+# functions it runs, and adlens.cli brings every command (the store, scikit-learn, the API) with it.
+
+def build_analyzer(settings: Settings, detector: str | None = None) -> Analyzer:
+    """An analyser without embeddings (``adlens analyze``'s), loaded: once per worker process."""
+    from adlens.pipeline import analyzer_for
+
+    return analyzer_for(settings, embed=False, detector=detector)
+
+
+def analyze_file(analyzer: Analyzer, item: tuple[Path, bool]) -> tuple[Analysis, Decoded | None]:
+    """``(path, keep_pixels)``'s analysis, with the decoded pixels only when asked (for an annotated copy)."""
+    path, keep_pixels = item
+    with warnings.catch_warnings():
+        # Pillow warns about each oddity of a file (corrupt EXIF…); the file's own line says what matters.
+        warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
+        result, decoded = analyzer.analyze_file(path)
+    return result, decoded if keep_pixels and not result.error else None
