@@ -18,6 +18,9 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("ADLENS_CACHE_DIR", str(cache))
     os.environ["ADLENS_DATA_DIR"] = str(config.rootpath / ".pytest_cache" / "adlens-data")
     os.environ.pop("ADLENS_DATABASE_URL", None)
+    # Commands run in-process unless a test asks for workers (tests/test_workers.py, the --workers tests):
+    # a pool per CLI call would spend the suite's time starting processes.
+    os.environ["ADLENS_WORKERS"] = "1"
     from adlens.settings import get_settings
 
     get_settings.cache_clear()
