@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from adlens.errors import ImageTooLargeError, InvalidImageError
+from adlens.imagedecode import decode
 from adlens.imageio import decode_image, load_image
 from adlens.settings import Settings
 from imagecorpus import BGR_RED, REPROS, encode, jpeg_claiming, many_scan_jpeg, marked, png16, raw_png
@@ -134,3 +135,10 @@ def test_default_side_halves_a_phone_photo(size: tuple[int, int], decoded: tuple
     """A 12-megapixel photo is decoded at half size (2016 px ≥ twice the detector's 960); under 3840 px, whole."""
     data = encode(Image.new("RGB", size, (90, 90, 90)), "JPEG")
     assert decode_image(data, max_side=Settings().decode_max_side).pixels.shape[1::-1] == decoded
+
+
+def test_odd_sized_jpeg_is_drafted_too() -> None:
+    """An odd side (2879 = 2 × 1439.5) still allows the half-size draft, not a full decode reduced after."""
+    im = Image.open(io.BytesIO(encode(Image.new("RGB", (4032, 2879), (90, 90, 90)), "JPEG")))
+    decoded = decode(im, "odd", 50_000_000, 1920)
+    assert decoded.pixels.shape == (1440, 2016, 3) and im.size == (2016, 1440)  # drafted: Pillow's own size halved
