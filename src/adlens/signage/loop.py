@@ -16,7 +16,7 @@ machine have a GUI) or only logs it.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
@@ -192,7 +192,7 @@ class SignageLoop:
                 return analyzer_for(self.settings)
         return analyzer.load() if hasattr(analyzer, "load") else analyzer
 
-    def _analysed(self, frames: Iterator[Frame]) -> Iterator[tuple[Frame, Callable[[], Faces | Exception]]]:
+    def _analysed(self, frames: Iterator[Frame]) -> Generator[tuple[Frame, Callable[[], Faces | Exception]]]:
         """Each frame with what gives its analysis (waiting for it), in order, ``in_flight`` analysed at once."""
         if self.in_flight == 1:
             for frame in frames:

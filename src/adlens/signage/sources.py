@@ -27,7 +27,7 @@ import numpy as np
 
 from adlens.errors import AdlensError, InvalidInputError
 from adlens.imageio import IMAGE_EXTENSIONS, load_image
-from adlens.signage.camera import CAMERA_RETRIES, LatestFrame
+from adlens.signage.camera import LatestFrame
 
 Clock = Callable[[], float]
 
