@@ -135,6 +135,18 @@ def test_realtime_folder_waits_or_drops_by_clock(frame_folder, work_s, indices, 
         assert clock.now == pytest.approx(2.0)  # paced: the last frame (index 4) came at its time
 
 
+def test_realtime_video_skips_late_frames_unread(small_video):
+    clock = FakeClock()
+    with open_source(video=small_video, realtime=True) as source:
+        source.clock, source.sleep = clock, clock.sleep
+        frames = []
+        for frame in source:  # 0.45 s a frame at 5 fps
+            frames.append(frame)
+            clock.now += 0.45
+    assert [f.index for f in frames] == [0, 2, 4, 6, 9] and source.dropped == 5 and source.read == 10
+    assert [int(round(f.image.mean() / 20)) for f in frames] == [0, 2, 4, 6, 9]  # grab() kept the place
+
+
 def test_not_realtime_never_drops(frame_folder):
     clock = FakeClock()
     with open_source(frames=frame_folder, fps=2.0) as source:

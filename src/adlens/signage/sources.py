@@ -48,10 +48,10 @@ class FrameSource:
     Attributes:
         name: what the source is, for messages (``camera 0``, a file or folder path).
         fps: frames per second (0.0 when a camera does not say).
-        every: only every Nth frame is decoded and yielded.
+        every: only every Nth frame is yielded (and, but from a camera, decoded).
         max_frames: stop after this many frames of the source (skipped ones count).
         realtime: pace the frames by ``clock`` at ``fps``, dropping the late ones (a camera is always
-            real time; this is for a video or folder played as if it were one).
+            real time; this is for a video or folder played as if it were one; without an ``fps``, no effect).
         clock, sleep: monotonic seconds and how to wait (tests pass their own).
         read: frames taken from the source so far (skipped, dropped and bad ones included).
         dropped: frames that would have been analysed but were passed over because a newer one was due.
@@ -82,10 +82,12 @@ class FrameSource:
         for index in self._indices():
             if limit is not None and index >= limit:
                 return
-            if index % self.every or self._late(index):
+            late = not index % self.every and self._late(index)
+            if index % self.every or late:
                 if not self._skip(index):
                     return
                 self.read += 1
+                self.dropped += late
                 continue
             frame = self._read(index)
             if frame is False:
@@ -99,15 +101,14 @@ class FrameSource:
         return min(limits) if limits else None
 
     def _late(self, index: int) -> bool:
-        """Real time only: wait for frame ``index``'s time, or True (counted as dropped) when the next frame
-        to analyse is already due."""
+        """Real time only: wait for frame ``index``'s time, or True (drop it) when the next frame to analyse
+        is already due."""
         if not self.realtime or self.fps <= 0:
             return False
         if self._started is None:
             self._started = self.clock()
         now = self.clock() - self._started
         if now >= (index + self.every) / self.fps:
-            self.dropped += 1
             return True
         if now < index / self.fps:
             self.sleep(index / self.fps - now)
