@@ -104,3 +104,12 @@ def test_soak_benchmark_quick():
     assert {"decide", "feedback"} <= soak["by_route"].keys()
     rss = soak["rss_mb"]
     assert rss["start"] > 0 and rss["max"] >= max(rss["start"], rss["end"]) and len(rss["samples"]) >= 2
+
+
+def test_signage_benchmark_quick(faces_small):
+    completed = subprocess.run([sys.executable, str(REPO / "benchmarks" / "signage.py"), "--quick"],
+                               capture_output=True, text=True, timeout=300, check=False)
+    assert completed.returncode == 0, completed.stderr
+    result = json.loads(completed.stdout)
+    assert result["faces"] == 3 and result["frame_size"] == [640, 480]
+    assert set(result["frames_per_s"]) == {"1", "2"} and all(rate > 0 for rate in result["frames_per_s"].values())

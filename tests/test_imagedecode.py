@@ -12,7 +12,9 @@ import pytest
 from PIL import Image
 
 from adlens.errors import ImageTooLargeError, InvalidImageError
-from adlens.imageio import load_image
+from adlens.imagedecode import decode
+from adlens.imageio import decode_image, load_image
+from adlens.settings import Settings
 from imagecorpus import BGR_RED, REPROS, encode, jpeg_claiming, many_scan_jpeg, marked, png16, raw_png
 
 
@@ -109,3 +111,34 @@ def test_caller_image_is_not_drafted() -> None:
     im = Image.open(io.BytesIO(encode(half_red(800, 400), "JPEG")))
     assert load_image(im, max_side=100).shape == (50, 100, 3)
     assert im.size == (800, 400) and load_image(im).shape == (400, 800, 3)
+
+
+@pytest.mark.parametrize(("orientation", "shape", "corner"), [(1, (1000, 2000, 3), (0, 0)),
+                                                              (6, (2000, 1000, 3), (0, -1)),
+                                                              (8, (2000, 1000, 3), (-1, 0))])
+def test_large_jpeg_drafted_and_still_oriented(orientation: int, shape: tuple[int, int, int],
+                                               corner: tuple[int, int]) -> None:
+    """A 4000-px JPEG with the default side (1920) decodes at half size, turned as its EXIF says."""
+    im = Image.new("RGB", (4000, 2000), (128, 128, 128))
+    im.paste((255, 0, 0), (0, 0, 400, 400))  # the file's top-left corner
+    decoded = decode_image(encode(im, "JPEG", exif=_orientation_exif(orientation)),
+                           max_side=Settings().decode_max_side)
+    assert decoded.pixels.shape == shape and decoded.scale == 2.0
+    assert (decoded.height, decoded.width) == (shape[0] * 2, shape[1] * 2)  # the picture's own size, turned
+    y, x = corner
+    assert [int(v) for v in decoded.pixels[y, x]] == pytest.approx(BGR_RED, abs=8)
+    assert [int(v) for v in decoded.pixels[-1 - y, -1 - x]] == pytest.approx((128, 128, 128), abs=8)
+
+
+@pytest.mark.parametrize(("size", "decoded"), [((4032, 3024), (2016, 1512)), ((3800, 2000), (3800, 2000))])
+def test_default_side_halves_a_phone_photo(size: tuple[int, int], decoded: tuple[int, int]) -> None:
+    """A 12-megapixel photo is decoded at half size (2016 px ≥ twice the detector's 960); under 3840 px, whole."""
+    data = encode(Image.new("RGB", size, (90, 90, 90)), "JPEG")
+    assert decode_image(data, max_side=Settings().decode_max_side).pixels.shape[1::-1] == decoded
+
+
+def test_odd_sized_jpeg_is_drafted_too() -> None:
+    """An odd side (2879 = 2 × 1439.5) still allows the half-size draft, not a full decode reduced after."""
+    im = Image.open(io.BytesIO(encode(Image.new("RGB", (4032, 2879), (90, 90, 90)), "JPEG")))
+    decoded = decode(im, "odd", 50_000_000, 1920)
+    assert decoded.pixels.shape == (1440, 2016, 3) and im.size == (2016, 1440)  # drafted: Pillow's own size halved

@@ -129,7 +129,9 @@ def decode(im: Image.Image, label: str, limit: int, side: int, *, own: bool = Tr
     try:
         factor = _reduction(im.size, side)
         if factor > 1 and own and im.format in ("JPEG", "MPO"):
-            im.draft(None, (-(-im.size[0] // factor), -(-im.size[1] // factor)))
+            # Pillow drafts at the largest 1/2, 1/4, 1/8 that both sides allow: rounding a side up would
+            # forbid 1/2 for any odd side (a 4032×2879 photo would then decode whole and be reduced after).
+            im.draft(None, (im.size[0] // factor, im.size[1] // factor))
         im.load()
         factor = _reduction(im.size, side)
         if factor > 1 and im.mode in ("L", "LA", "RGB", "RGBA", "CMYK", "YCbCr", "I", "F"):

@@ -51,9 +51,11 @@ class Settings(BaseSettings):
     # --- images -----------------------------------------------------------
     max_pixels: int = Field(default=50_000_000, gt=0, description="Refuse larger images.")
     decode_max_side: int = Field(
-        default=2048, ge=0,
+        default=1920, ge=0,
         description="Analysis decodes an image whose longer side is at least twice this at 1/2, 1/3… of its "
-        "size (never below this side): faster, and memory stays bounded; 0 decodes at full size.",
+        "size (a JPEG at 1/2, 1/4 or 1/8 while decoding; never below this side): faster, and memory stays "
+        "bounded; 0 decodes at full size. The default is twice detector_max_side's: the face crops for "
+        "embeddings and attributes lose nothing measurable there (raise it with detector_max_side).",
     )
     decode_slots: int = Field(
         default=2, ge=1, description="Images decoded at once in one process (each may take a few hundred MB); "

@@ -58,11 +58,12 @@ def test_frames_folder(data_dir, fake_decider, frames, tmp_path):
     assert result.exit_code == 0, result.output
     assert "skipped" in result.output and "1.jpg" in result.output
     assert "showing a/a-1" in result.output  # headless: the decisions are logged
-    for row in ("decisions", "plays", "people tracked", "bad frames"):
+    for row in ("decisions", "plays", "people tracked", "bad frames", "frames dropped"):
         assert row in result.output
     summary = json.loads(summary_file.read_text())
     assert summary["screen"] == "hall"
     assert (summary["frames_read"], summary["frames_analysed"], summary["bad_frames"]) == (4, 3, 1)
+    assert summary["frames_dropped"] == 0  # not --realtime: every frame is analysed however long it takes
     assert summary["tracks"] == 3 and summary["plays"] == summary["decisions"] >= 2
     from adlens.store import open_store
 
@@ -73,8 +74,10 @@ def test_frames_folder(data_dir, fake_decider, frames, tmp_path):
         store.close()
 
 
-def test_max_frames_and_every(data_dir, fake_decider, frames, tmp_path):
-    result = run("--frames", str(frames), "--max-frames", "3", "--every", "2", "--json", str(tmp_path / "s.json"))
+@pytest.mark.parametrize("in_flight", ["1", "2"])
+def test_max_frames_and_every(data_dir, fake_decider, frames, tmp_path, in_flight):
+    result = run("--frames", str(frames), "--max-frames", "3", "--every", "2", "--json", str(tmp_path / "s.json"),
+                 "--in-flight", in_flight)
     assert result.exit_code == 0, result.output
     summary = json.loads((tmp_path / "s.json").read_text())
     assert (summary["frames_read"], summary["frames_analysed"]) == (3, 2)

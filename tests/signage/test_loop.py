@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from adlens.errors import InvalidImageError
+from adlens.errors import InvalidImageError, InvalidInputError
 from adlens.faces import EMOTIONS, Faces
 from adlens.signage.display import HeadlessDisplay
 from adlens.signage.loop import SignageLoop
@@ -20,8 +20,8 @@ A, B = [100, 100, 80, 80], [400, 100, 80, 80]
 class ListSource(FrameSource):
     """Frames at the given times; frame i's pixels all equal i (the fake analyzer reads it back)."""
 
-    def __init__(self, times, fps=0.0):
-        super().__init__("list", fps)
+    def __init__(self, times, fps=0.0, **options):
+        super().__init__("list", fps, **options)
         self.times, self.closed = list(times), False
 
     def _indices(self):
@@ -81,11 +81,13 @@ def people(make_faces, *present, looking=True):
     return make_faces(boxes, embeddings, looking=[looking] * len(present), emotion=emotion)
 
 
-def run_loop(decider, times, script, *, min_play_s=3.0, max_age_s=2.0, fps=0.0, display=None, store=None):
-    source = ListSource(times, fps)
+def run_loop(decider, times, script, *, min_play_s=3.0, max_age_s=2.0, fps=0.0, display=None, store=None,
+             in_flight=2, **options):
+    source = ListSource(times, fps, **options)
     store = store if store is not None else FakeStore()
     loop = SignageLoop(source, decider, store, "door", display=display or RecordingDisplay(),
-                       min_play_s=min_play_s, analyzer=ScriptedAnalyzer(script), tracker=Tracker(max_age_s=max_age_s))
+                       min_play_s=min_play_s, analyzer=ScriptedAnalyzer(script), tracker=Tracker(max_age_s=max_age_s),
+                       in_flight=in_flight)
     return loop, loop.run(), store
 
 
@@ -227,6 +229,51 @@ def test_play_events_in_the_store(store, make_faces, fake_decider):
     assert len(events) == summary.plays == 2
     assert events[0].data.ots == 2 and events[0].data.dwell == pytest.approx(2.0)
     assert store.events(kinds=[DECISION]) == []  # the decider logs decisions, not the loop
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+
+# at 0.25 s a frame the analysed ones are at 0, 0.2 (0.1 was dropped: at 0.25 s 0.2 was due), 0.5, 0.7, 1.0, 1.2,
+# 1.5 and 1.7 s; the play ends one frame period after the last
+@pytest.mark.parametrize(("work_s", "analysed", "played"), [(0.01, 20, 2.0), (0.25, 8, 1.8)])
+def test_a_slow_analysis_drops_frames_instead_of_falling_behind(make_faces, fake_decider, work_s, analysed, played):
+    """20 frames at 10 fps played in real time: at 0.25 s a frame, frames whose successor is due are dropped."""
+    clock = FakeClock()
+
+    def script(i):
+        clock.now += work_s
+        return people(make_faces, 0)
+
+    loop, summary, store = run_loop(fake_decider(), [i / 10 for i in range(20)], script, fps=10.0, in_flight=1,
+                                    realtime=True, clock=clock, sleep=clock.sleep)
+    assert summary.frames_read == 20 and summary.frames_analysed == analysed
+    assert summary.frames_dropped == 20 - analysed and summary.to_json()["frames_dropped"] == 20 - analysed
+    assert plays(store)[0].value == pytest.approx(played)
+
+
+def test_analysing_ahead_changes_nothing_but_speed(make_faces, fake_decider):
+    script = lambda i: people(make_faces, *([0] if i < 4 else [0, 1] if i < 8 else [1]))  # noqa: E731
+    runs = []
+    for in_flight in (1, 2, 3):
+        decider = fake_decider(ads=(("a", 1.0), ("b", 1.0)))
+        _, summary, store = run_loop(decider, [i / 4 for i in range(12)], script, min_play_s=0.5, in_flight=in_flight)
+        runs.append((decision_times(decider), [(e.ad_id, e.value, e.data.ots) for e in plays(store)],
+                     summary.tracks, summary.frames_analysed, summary.frames_dropped))
+    assert runs[0] == runs[1] == runs[2] and runs[0][3] == 12
+
+
+def test_in_flight_must_be_positive(fake_decider):
+    with pytest.raises(InvalidInputError, match="in_flight"):
+        SignageLoop(ListSource([0.0]), fake_decider(), FakeStore(), "door", in_flight=0)
 
 
 def test_video_of_photos(scene_video, analyzer, fake_decider, tmp_path):

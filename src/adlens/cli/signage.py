@@ -40,6 +40,8 @@ def signage(
     max_frames: Annotated[int | None, typer.Option("--max-frames", min=1, help="Stop after N frames of the source (skipped ones count).", show_default=False)] = None,
     every: Annotated[int, typer.Option("--every", min=1, help="Analyse every Nth frame (the others are skipped unread).")] = 1,
     fps: Annotated[float | None, typer.Option("--fps", help="Frames per second of a --frames folder (default 1); overrides a video's own rate.", show_default=False)] = None,
+    realtime: Annotated[bool, typer.Option("--realtime", help="Play a --video or --frames folder at its own pace, as a camera: frames the analysis is too slow for are dropped (a camera always is).")] = False,
+    in_flight: Annotated[int, typer.Option("--in-flight", min=1, help="Frames analysed at once (worker threads) while the loop decides on earlier ones; 1: one at a time.")] = 2,
     screen: Annotated[str | None, typer.Option("--screen", help="Screen id on every event (default: ADLENS_SCREEN).", show_default=False)] = None,
     show: Annotated[bool | None, typer.Option("--show/--no-show", help="Show the ad in a full-screen window (default: when a GUI exists).", show_default=False)] = None,
     json_file: Annotated[Path | None, typer.Option("--json", help="Write the run's summary as JSON to this file.", show_default=False)] = None,
@@ -47,13 +49,14 @@ def signage(
     """Watch the audience in front of a screen and play the right ad: give one of --camera, --video or --frames.
 
     Faces are tracked across frames; an ad is chosen at the start, when it ends and when people come or go.
+    The loop never falls behind a camera: when a frame takes longer than the camera's frame interval, the frames in between are dropped (counted in the summary).
     Every decision and every play is logged to the event store (aggregate audience numbers only, no images).
     A window needs a GUI: adlens installs opencv-python-headless, which has none (install opencv-python and run on a desktop); without one, decisions are only logged.
     Ctrl-C stops cleanly. Exit 0 if any frame was analysed, 1 if none could be, 2 on a usage error.
     """
     settings = get_settings()
     screen = screen or settings.screen
-    source = open_source(camera, video, frames, fps=fps, every=every, max_frames=max_frames,
+    source = open_source(camera, video, frames, fps=fps, every=every, max_frames=max_frames, realtime=realtime,
                          on_problem=lambda message: err.print(f"[yellow]skipped[/yellow] {escape(message)}",
                                                               highlight=False))
     with source:
@@ -67,7 +70,8 @@ def signage(
                     playing = escape(loop.now_playing or "nothing")
                     status.update(f"frame {frame.index + 1} · {frame.t:.1f} s · {len(tracks)} people · {playing}")
 
-                loop = SignageLoop(source, _make_decider(store), store, screen, settings, display, on_frame=on_frame)
+                loop = SignageLoop(source, _make_decider(store), store, screen, settings, display, on_frame=on_frame,
+                                  in_flight=in_flight)
                 summary = loop.run()
         finally:
             store.close()
@@ -83,7 +87,7 @@ def _print_summary(summary: dict[str, Any], screen: str) -> None:
     table.add_column("what")
     table.add_column("value", justify="right")
     rows = [("frames read", summary["frames_read"]), ("frames analysed", summary["frames_analysed"]),
-            ("bad frames", summary["bad_frames"]), ("people tracked", summary["tracks"]),
+            ("frames dropped", summary["frames_dropped"]), ("bad frames", summary["bad_frames"]), ("people tracked", summary["tracks"]),
             ("decisions", summary["decisions"]), ("plays", summary["plays"])]
     rows += [(f"  {escape(ad)}", f"{seconds:.1f} s") for ad, seconds in sorted(summary["seconds_by_ad"].items())]
     for what, value in rows:

@@ -4,7 +4,10 @@
 each frame, follows the faces with a :class:`~adlens.signage.tracking.Tracker` and asks
 the decision engine for an ad when nothing plays, when the playing ad's duration is
 over, or when people joined or left (after ``min_play_s``, so the screen does not
-flap). While an ad plays it counts who was there and who looked; when the ad ends, or
+flap). Frames are analysed ahead in worker threads (``in_flight`` at once: ONNX Runtime
+and OpenCV release the GIL) while the loop's own thread follows and decides on the
+earlier ones, always in frame order; a source never queues frames the loop is too slow
+for (it drops them, and the summary counts them). While an ad plays it counts who was there and who looked; when the ad ends, or
 the loop stops, it logs one ``play`` event about the audience, never a person. A
 :class:`Display` shows the creative (an OpenCV window where the OpenCV build and the
 machine have a GUI) or only logs it.
@@ -12,8 +15,11 @@ machine have a GUI) or only logs it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Generator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -22,7 +28,7 @@ import numpy as np
 
 from adlens.audience import Audience, AudienceSummary
 from adlens.decision.record import Decision
-from adlens.errors import AdlensError
+from adlens.errors import AdlensError, InvalidInputError
 from adlens.events import PLAY, Event, PlayData
 from adlens.faces import EMOTIONS, Faces
 from adlens.protocols import EventLog, ImageAnalyzer
@@ -50,6 +56,7 @@ class SignageSummary:
 
     frames_read: int = 0
     frames_analysed: int = 0
+    frames_dropped: int = 0
     bad_frames: int = 0
     decisions: int = 0
     plays: int = 0
@@ -113,13 +120,17 @@ class SignageLoop:
         tracker: default ``Tracker()``.
         on_frame: called after each analysed frame with the frame and the active tracks.
         decision_source: what decision events name as their source.
+        in_flight: frames analysed at once by :meth:`run`, in worker threads, while this thread
+            follows and decides on the earlier ones; 1 analyses each frame on this thread in turn.
     """
 
     def __init__(self, source: FrameSource, decider: Decider, store: EventLog, screen: str,
                  settings: Settings | None = None, display: Display | None = None, min_play_s: float = 3.0,
                  analyzer: ImageAnalyzer | None = None, tracker: Tracker | None = None,
                  on_frame: Callable[[Frame, list[Track]], None] | None = None,
-                 decision_source: str = "signage") -> None:
+                 decision_source: str = "signage", in_flight: int = 2) -> None:
+        if in_flight < 1:
+            raise InvalidInputError(f"in_flight must be at least 1, got {in_flight}")
         self.source, self.decider, self.store, self.screen = source, decider, store, screen
         self.settings = settings or get_settings()
         self.display: Display = display or HeadlessDisplay()
@@ -128,6 +139,7 @@ class SignageLoop:
         self.tracker = tracker or Tracker()
         self.on_frame = on_frame
         self.decision_source = decision_source
+        self.in_flight = in_flight
         self.play: _Play | None = None
         self.summary = SignageSummary()
         self._shown: dict[str, dict[str, list[datetime]]] = {}
@@ -146,15 +158,17 @@ class SignageLoop:
         self.analyzer = self._analyzer()
         self._start = utcnow()
         last_t = 0.0
+        frames = self._analysed(self.source.frames(max_frames))
         try:
-            for frame in self.source.frames(max_frames):
+            for frame, analysed in frames:
                 last_t = frame.t
-                self.step(frame)
+                self.follow(frame, analysed())
                 if not self.display.poll():
                     break
         except KeyboardInterrupt:
             self.summary.interrupted = True
         finally:
+            frames.close()  # the frames being analysed finish before the source closes
             try:
                 # The last frame stayed on screen for one frame period.
                 self.end_play(last_t + (1.0 / self.source.fps if self.source.fps else 0.0))
@@ -163,6 +177,7 @@ class SignageLoop:
                 self.source.close()
                 self.display.close()
         self.summary.frames_read, self.summary.bad_frames = self.source.read, self.source.bad
+        self.summary.frames_dropped = self.source.dropped
         self.summary.problems, self.summary.tracks = list(self.source.problems), self.tracker.count
         return self.summary
 
@@ -177,15 +192,44 @@ class SignageLoop:
                 return analyzer_for(self.settings)
         return analyzer.load() if hasattr(analyzer, "load") else analyzer
 
+    def _analysed(self, frames: Iterator[Frame]) -> Generator[tuple[Frame, Callable[[], Faces | Exception]]]:
+        """Each frame with what gives its analysis (waiting for it), in order, ``in_flight`` analysed at once."""
+        if self.in_flight == 1:
+            for frame in frames:
+                yield frame, partial(self._analyse, frame)
+            return
+        pool = ThreadPoolExecutor(self.in_flight, thread_name_prefix="adlens-signage")
+        pending: deque[tuple[Frame, Callable[[], Faces | Exception]]] = deque()
+        try:
+            for frame in frames:
+                pending.append((frame, pool.submit(self._analyse, frame).result))
+                if len(pending) == self.in_flight:
+                    yield pending.popleft()
+            while pending:
+                yield pending.popleft()
+        finally:  # stopped early: what is being analysed finishes, what waits is dropped
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _analyse(self, frame: Frame) -> Faces | Exception:
+        """The faces of ``frame``, or the error that makes it a bad frame (safe to call from a worker)."""
+        assert self.analyzer is not None
+        try:
+            return self.analyzer.analyze_array(frame.image)
+        except (AdlensError, cv2.error, ValueError) as error:
+            return error
+
     def step(self, frame: Frame) -> None:
         """Analyse one frame, follow its faces, and decide anew when the play is over or people changed."""
         if self.analyzer is None:  # stepped without run(): load it now
             self.analyzer = self._analyzer()
-        try:
-            faces = self.analyzer.analyze_array(frame.image)
-        except (AdlensError, cv2.error, ValueError) as error:
+        self.follow(frame, self._analyse(frame))
+
+    def follow(self, frame: Frame, faces: Faces | Exception) -> None:
+        """Follow the faces found in ``frame`` (an error: report the bad frame and skip it) and decide anew
+        when the play is over or people changed."""
+        if isinstance(faces, Exception):
             # One bad frame is reported and skipped; the screen keeps playing.
-            self.source.report(f"{frame.name}: {getattr(error, 'message', None) or error}")
+            self.source.report(f"{frame.name}: {getattr(faces, 'message', None) or faces}")
             return
         self.summary.frames_analysed += 1
         tracks = self.tracker.update(faces, frame.t)
