@@ -32,6 +32,11 @@ from adlens.registry import require
 from adlens.settings import Settings, get_settings
 
 
+VOLATILE_COLUMNS = frozenset({"emotion"})
+"""Columns that change from one frame to the next. Age, gender, eyewear, beard and hat do not: the
+signage loop computes them once per person and refreshes them every ``signage_attribute_refresh`` s."""
+
+
 class StageTimer:
     """Wall-clock milliseconds per named stage, summed over calls."""
 
@@ -133,8 +138,13 @@ class Analyzer:
         return decode_image(source, max_pixels=self.settings.max_pixels,
                             max_side=self.settings.decode_max_side, name=name)
 
-    def analyze_array(self, image: np.ndarray, timer: StageTimer | None = None) -> Faces:
-        """Like :meth:`analyze` for an already decoded uint8 BGR image."""
+    def analyze_array(self, image: np.ndarray, timer: StageTimer | None = None, *,
+                      volatile_only: bool = False) -> Faces:
+        """Like :meth:`analyze` for an already decoded uint8 BGR image.
+
+        ``volatile_only`` runs only the attribute models of :data:`VOLATILE_COLUMNS` (emotion): a
+        caller that follows people across frames adds the others with :meth:`stable_attributes`.
+        """
         timer = timer or StageTimer()
         with timer.stage("detect"):
             faces = self.detector.detect(image)
@@ -143,7 +153,23 @@ class Analyzer:
                 chips = rgb_chips(image, faces)
             with timer.stage("embed"):
                 faces = faces.with_embeddings(self.embedder.embed_chips(chips))
-        for model in self.attribute_models:
+        return self._predict(image, faces, self.volatile_models if volatile_only else self.attribute_models, timer)
+
+    @property
+    def volatile_models(self) -> list[AttributeModel]:
+        """The attribute models whose columns change from frame to frame (:data:`VOLATILE_COLUMNS`)."""
+        return [model for model in self.attribute_models if VOLATILE_COLUMNS.intersection(model.columns)]
+
+    def stable_attributes(self, image: np.ndarray, faces: Faces, timer: StageTimer | None = None) -> Faces:
+        """``faces`` of ``image`` with the columns of the attribute models :meth:`analyze_array` leaves out
+        when ``volatile_only`` (age, gender, eyewear/beard/hat…), all faces in one batch per model."""
+        volatile = self.volatile_models
+        stable = [model for model in self.attribute_models if model not in volatile]
+        return self._predict(image, faces, stable, timer or StageTimer())
+
+    @staticmethod
+    def _predict(image: np.ndarray, faces: Faces, models: Sequence[AttributeModel], timer: StageTimer) -> Faces:
+        for model in models:
             with timer.stage(model.stage_name()):
                 faces = model.predict(image, faces)
         return faces

@@ -70,6 +70,11 @@ class Settings(BaseSettings):
         default=960, ge=64, description="Images are scaled down to this side before detection."
     )
     min_face_size: int = Field(default=16, ge=1, description="Faces smaller (px) are dropped.")
+    signage_attribute_refresh: float = Field(
+        default=1.0, ge=0.0, description="Seconds between two computations of a followed person's age, gender, "
+        "eyewear, beard and hat on a screen (emotion is computed every frame; a newcomer gets them at once); "
+        "0 computes them every frame.",
+    )
     embedder: Literal["onnx", "dlib"] = Field(
         default="onnx", description="Where dlib's identity network runs: onnx (its weights converted once to ONNX, "
         "run in ONNX Runtime: batched, several times faster) or dlib (dlib itself); the embeddings are the same.",

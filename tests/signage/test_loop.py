@@ -341,3 +341,43 @@ def test_video_with_the_real_decider(scene_video, analyzer, tmp_path):
     assert {e.ad_id for e in plays} <= {"spring", "summer"} and all(e.value > 0 for e in plays)
     for person in {key for key, _ in decider.shown}:  # the per-person cap held for each track
         assert sum(1 for key, ad in decider.shown if key == person and ad == "spring") <= 1
+
+
+class RefreshingAnalyzer(ScriptedAnalyzer):
+    """Also the pipeline's split: emotion per frame, age (the frame's index) only when asked, and every ask recorded."""
+
+    def __init__(self, script):
+        super().__init__(script)
+        self.frame_calls, self.asked = [], []
+
+    def analyze_array(self, image, volatile_only=False):
+        self.frame_calls.append(volatile_only)
+        return super().analyze_array(image)
+
+    def stable_attributes(self, image, faces):
+        self.asked.append((int(image[0, 0, 0]), len(faces)))
+        return faces.with_columns(age=np.full(len(faces), 20.0 + image[0, 0, 0], np.float32))
+
+
+def test_stable_attributes_once_per_person_then_every_refresh(make_faces, fake_decider):
+    # Frames every 0.25 s; person 1 arrives at frame 2 (t = 0.5).
+    script = lambda i: people(make_faces, 0) if i < 2 else people(make_faces, 0, 1)  # noqa: E731
+    analyzer = RefreshingAnalyzer(script)
+    loop = SignageLoop(ListSource([i * 0.25 for i in range(9)]), fake_decider(), FakeStore(), "door",
+                       analyzer=analyzer, in_flight=1)
+    loop.run()
+    assert all(analyzer.frame_calls), "every frame asks for the volatile columns only"
+    # t=0: person 0; t=0.5: the newcomer alone; t=1.0: person 0 (1 s old); t=1.5: person 1; t=2.0: person 0.
+    assert analyzer.asked == [(0, 1), (2, 1), (4, 1), (6, 1), (8, 1)]
+    ages = sorted(track.columns()["age"] for track in loop.tracker.finished)
+    assert ages == [pytest.approx((20 + 24 + 28) / 3), pytest.approx((22 + 26) / 2)]
+
+
+def test_refresh_zero_computes_everything_every_frame(make_faces, fake_decider):
+    from adlens.settings import Settings
+
+    analyzer = RefreshingAnalyzer(lambda i: people(make_faces, 0))
+    loop = SignageLoop(ListSource([0.0, 0.25, 0.5]), fake_decider(), FakeStore(), "door",
+                       settings=Settings(signage_attribute_refresh=0), analyzer=analyzer, in_flight=1)
+    loop.run()
+    assert analyzer.frame_calls == [False, False, False] and analyzer.asked == []

@@ -7,7 +7,9 @@ over, or when people joined or left (after ``min_play_s``, so the screen does no
 flap). Frames are analysed ahead in worker threads (``in_flight`` at once: ONNX Runtime
 and OpenCV release the GIL) while the loop's own thread follows and decides on the
 earlier ones, always in frame order; a source never queues frames the loop is too slow
-for (it drops them, and the summary counts them). While an ad plays it counts who was there and who looked; when the ad ends, or
+for (it drops them, and the summary counts them). Emotion is computed every frame; age,
+gender, eyewear, beard and hat, which do not change while someone stands there, once
+per person on arrival and then every ``signage_attribute_refresh`` seconds. While an ad plays it counts who was there and who looked; when the ad ends, or
 the loop stops, it logs one ``play`` event about the audience, never a person. A
 :class:`Display` shows the creative (an OpenCV window where the OpenCV build and the
 machine have a GUI) or only logs it.
@@ -112,7 +114,8 @@ class SignageLoop:
         decider: the decision engine (:class:`adlens.decision.Decider`).
         store: where play events go (``append_event``).
         screen: the screen id on every event.
-        settings: ``ad_duration`` (a creative without its own) and ``adult_age``.
+        settings: ``ad_duration`` (a creative without its own), ``adult_age`` and
+            ``signage_attribute_refresh``.
         display: where creatives appear; default headless.
         min_play_s: a change of audience replaces the ad only after this many seconds of it.
         analyzer: the vision pipeline; default the decider's when it computes embeddings,
@@ -214,9 +217,34 @@ class SignageLoop:
         """The faces of ``frame``, or the error that makes it a bad frame (safe to call from a worker)."""
         assert self.analyzer is not None
         try:
+            if self._refreshing:
+                return self.analyzer.analyze_array(frame.image, volatile_only=True)  # type: ignore[call-arg]
             return self.analyzer.analyze_array(frame.image)
         except (AdlensError, cv2.error, ValueError) as error:
             return error
+
+    @property
+    def _refreshing(self) -> bool:
+        """Whether the stable attributes are computed per person (:meth:`_refresh`) rather than every frame."""
+        return self.settings.signage_attribute_refresh > 0 and hasattr(self.analyzer, "stable_attributes")
+
+    def _refresh(self, frame: Frame, faces: Faces) -> None:
+        """Compute the stable attributes of the faces whose track has none yet, or none for
+        ``signage_attribute_refresh`` seconds, in one batch, and add them to their tracks."""
+        refresh = self.settings.signage_attribute_refresh
+        stale = [i for i, track in enumerate(self.tracker.matched)
+                 if track.refreshed is None or frame.t - track.refreshed >= refresh]
+        if not stale:
+            return
+        try:
+            found = self.analyzer.stable_attributes(frame.image, faces[stale])  # type: ignore[union-attr]
+        except (AdlensError, cv2.error, ValueError) as error:  # the tracks keep what they had
+            self.source.report(f"{frame.name}: {getattr(error, 'message', None) or error}")
+            return
+        for row, i in enumerate(stale):
+            track = self.tracker.matched[i]
+            track.take_columns(found, row)
+            track.refreshed = frame.t
 
     def step(self, frame: Frame) -> None:
         """Analyse one frame, follow its faces, and decide anew when the play is over or people changed."""
@@ -233,6 +261,8 @@ class SignageLoop:
             return
         self.summary.frames_analysed += 1
         tracks = self.tracker.update(faces, frame.t)
+        if self._refreshing:
+            self._refresh(frame, faces)
         seen = [track for track in tracks if track.last_seen == frame.t]
         if self.play is not None:  # the time since their last sighting was spent on the playing ad
             for track in seen:

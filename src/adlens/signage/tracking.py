@@ -50,6 +50,8 @@ class Track:
     emotions: deque = field(default_factory=deque)
     sums: dict[str, list[float]] = field(default_factory=dict)
     votes: dict[str, Counter] = field(default_factory=dict)
+    refreshed: float | None = None
+    """When the stable attributes (age, gender…) were last computed for this track (``None``: never)."""
 
     def __post_init__(self) -> None:
         self.emotions = deque(self.emotions, maxlen=self.window)
@@ -92,6 +94,11 @@ class Track:
             new = faces.embeddings[i].astype(np.float32)
             self.embedding = new if self.embedding is None else (
                 (1 - EMBEDDING_MOMENTUM) * self.embedding + EMBEDDING_MOMENTUM * new)
+        self.take_columns(faces, i)
+
+    def take_columns(self, faces: Faces, i: int) -> None:
+        """Add the attribute values of face ``i`` of ``faces`` to this track's smoothed values (the
+        columns a frame lacks keep their history)."""
         for name, column in faces.data.items():
             value = column[i]
             if name == "emotion":
@@ -133,6 +140,8 @@ class Tracker:
         self.max_age_s = max_age_s
         self.window = window
         self.tracks: list[Track] = []
+        self.matched: list[Track] = []
+        """The track each face of the latest :meth:`update` went to, in the faces' order."""
         self.finished: list[Track] = []
         self.count = 0
 
@@ -144,19 +153,21 @@ class Tracker:
         """
         self.finished = [track for track in self.tracks if t - track.last_seen > self.max_age_s]
         self.tracks = [track for track in self.tracks if t - track.last_seen <= self.max_age_s]
-        matched: set[int] = set()
+        matched: dict[int, Track] = {}
         if self.tracks and len(faces):
             cost = self._cost(faces)
             for row, col in zip(*linear_sum_assignment(cost), strict=True):
                 if cost[row, col] < _BLOCKED:
                     self.tracks[row].observe(faces, int(col), t)
-                    matched.add(int(col))
+                    matched[int(col)] = self.tracks[row]
         for i in range(len(faces)):
             if i not in matched:
                 self.count += 1
                 track = Track(self.count, t, t, faces.boxes[i], faces.landmarks[i], window=self.window)
                 track.observe(faces, i, t)
                 self.tracks.append(track)
+                matched[i] = track
+        self.matched = [matched[i] for i in range(len(faces))]
         return list(self.tracks)
 
     def finish(self) -> list[Track]:
