@@ -14,7 +14,6 @@ from adlens.cli import ads, catalog, decide, demo, evaluate, gallery, models, re
 from adlens.cli.analyze import analyze
 from adlens.cli.common import PlainHelpGroup, distance_meaning, handle_errors, handle_errors_exit_2, out
 from adlens.errors import NoFaceFoundError
-from adlens.evaluation.verification import FaceEmbeddings
 from adlens.samples import write_sample
 from adlens.settings import get_settings
 
@@ -77,6 +76,8 @@ def verify(
 
     Prints the distance between the two faces with what it means: ADLENS_MATCH_THRESHOLD (0.6) or less is the same person. Exit 0 same person, 1 different people, 2 on an error (no face, unreadable photo).
     """
+    from adlens.evaluation.verification import FaceEmbeddings
+
     embeddings = FaceEmbeddings()
     vectors = []
     for image in (image_a, image_b):

@@ -9,12 +9,10 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from adlens.ads.inventory import Ad, Conditions
-from adlens.ads.loading import load_inventory
-from adlens.ads.rules import describe
 from adlens.cli.common import err, handle_errors, out, progress_bar, write_json
 
 if TYPE_CHECKING:
+    from adlens.ads.inventory import Ad, Conditions
     from adlens.store import Store
 
 app = typer.Typer(help="The ad inventory: import it from YAML or JSON, list it, show or remove an ad.",
@@ -43,6 +41,7 @@ def import_(
     Re-importing updates ads and never duplicates them; a model-face photo already imported is not analysed again. Every problem is listed with its place in the file; valid ads are imported, invalid ones skipped, and the exit code is 1 when anything was skipped.
     """
     from adlens.ads.importer import count_model_faces, import_inventory
+    from adlens.ads.loading import load_inventory
 
     inventory = load_inventory(file)
     store = _store()
@@ -66,6 +65,8 @@ def import_(
 
 def targeting_summary(conditions: Conditions) -> str:
     """One line for a targeting block: ``age 18-40, eyewear; screens entrance; 08:00-12:00; mon/tue``."""
+    from adlens.ads.rules import describe
+
     parts = [describe(conditions, key) for key in conditions.person_keys()]
     if conditions.screens:
         parts.append("screens " + "/".join(conditions.screens))

@@ -11,10 +11,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from adlens.cli.common import WorkersOption, err, handle_errors, out, progress_bar, worker_count, write_json
-from adlens.products.catalog import Columns, RowProblem, parse_rows, read_joined
-from adlens.products.importer import CatalogImporter, ImportReport
 
 if TYPE_CHECKING:
+    from adlens.products.catalog import RowProblem
+    from adlens.products.importer import ImportReport
     from adlens.store import Store
 
 app = typer.Typer(help="Import a product catalogue, list it, look at a product's aspects.", no_args_is_help=True)
@@ -52,6 +52,9 @@ def import_(
 
     Other columns are kept as metadata. Re-importing updates products and never duplicates them. Bad rows and missing or corrupt photos are reported with their line numbers and skipped; untagged products get category and colour predicted from similar photos. Worker processes describe the photos, a batch of 32 each.
     """
+    from adlens.products.catalog import Columns, parse_rows, read_joined
+    from adlens.products.importer import CatalogImporter
+
     columns = Columns(id=id_column, name=name_column, image=image_column)
     rows = list(parse_rows(read_joined(file, join or []), columns, images=images, base=file.parent))
     store = _store()

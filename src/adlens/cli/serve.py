@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from adlens.cli.common import err, handle_errors, out, write_json
-from adlens.store.keys import ROLES
+from adlens.store.roles import ROLES
 from adlens.text import with_article
 
 keys_app = typer.Typer(help="API keys for adlens serve: create (printed once), list, revoke.", no_args_is_help=True)

@@ -11,13 +11,11 @@ from rich.table import Table
 
 from adlens.cli.common import err, handle_errors, out, write_json
 from adlens.settings import get_settings
-from adlens.signage import SignageLoop, choose_display, open_source
-from adlens.signage.sources import Frame
-from adlens.signage.tracking import Track
-from adlens.store import open_store
 
 if TYPE_CHECKING:
     from adlens.decision import Decider
+    from adlens.signage.sources import Frame
+    from adlens.signage.tracking import Track
     from adlens.store import Store
 
 
@@ -54,6 +52,9 @@ def signage(
     A window needs a GUI: adlens installs opencv-python-headless, which has none (install opencv-python and run on a desktop); without one, decisions are only logged.
     Ctrl-C stops cleanly. Exit 0 if any frame was analysed, 1 if none could be, 2 on a usage error.
     """
+    from adlens.signage import SignageLoop, choose_display, open_source
+    from adlens.store import open_store
+
     settings = get_settings()
     screen = screen or settings.screen
     source = open_source(camera, video, frames, fps=fps, every=every, max_frames=max_frames, realtime=realtime,

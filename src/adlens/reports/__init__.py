@@ -6,20 +6,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
-_LAZY = {"write_html": "html", "write_report": "html", "Exposure": "metrics", "Metrics": "metrics",
-         "compute_metrics": "metrics", "load_metrics": "metrics"}
+from adlens.lazy import lazy_attributes
 
+if TYPE_CHECKING:
+    from adlens.reports.html import write_html, write_report
+    from adlens.reports.metrics import Exposure, Metrics, compute_metrics, load_metrics
 
-def __getattr__(name: str) -> Any:
-    # Imported on first use: matplotlib is heavy, and report periods (adlens.reports.period)
-    # are parsed by the CLI, whose import must stay light.
-    if name in _LAZY:
-        from importlib import import_module
-
-        return getattr(import_module(f"adlens.reports.{_LAZY[name]}"), name)
-    raise AttributeError(f"module 'adlens.reports' has no attribute {name!r}")
-
+# Imported on first use: matplotlib is heavy, and report periods (adlens.reports.period)
+# are parsed by the CLI, whose import must stay light.
+__getattr__ = lazy_attributes(__name__, {"write_html": ".html", "write_report": ".html", "Exposure": ".metrics",
+                                         "Metrics": ".metrics", "compute_metrics": ".metrics",
+                                         "load_metrics": ".metrics"})
 
 __all__ = ["Exposure", "Metrics", "compute_metrics", "load_metrics", "write_html", "write_report"]

@@ -15,11 +15,8 @@ from sqlalchemy.orm import Session
 from adlens.errors import InvalidInputError, NotFoundError
 from adlens.store.base import StoreBase
 from adlens.store.models import ApiKeyRow
+from adlens.store.roles import ROLES
 from adlens.times import utcnow
-
-#: The roles a key can have (see adlens.api.auth for what each may reach).
-ROLES = ("admin", "screen", "analyst")
-
 
 @dataclass(frozen=True)
 class ApiKey:
