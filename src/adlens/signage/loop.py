@@ -231,20 +231,14 @@ class SignageLoop:
     def _refresh(self, frame: Frame, faces: Faces) -> None:
         """Compute the stable attributes of the faces whose track has none yet, or none for
         ``signage_attribute_refresh`` seconds, in one batch, and add them to their tracks."""
-        refresh = self.settings.signage_attribute_refresh
-        stale = [i for i, track in enumerate(self.tracker.matched)
-                 if track.refreshed is None or frame.t - track.refreshed >= refresh]
-        if not stale:
-            return
-        try:
-            found = self.analyzer.stable_attributes(frame.image, faces[stale])  # type: ignore[union-attr]
-        except (AdlensError, cv2.error, ValueError) as error:  # the tracks keep what they had
-            self.source.report(f"{frame.name}: {getattr(error, 'message', None) or error}")
-            return
-        for row, i in enumerate(stale):
-            track = self.tracker.matched[i]
-            track.take_columns(found, row)
-            track.refreshed = frame.t
+        stale = self.tracker.stale(frame.t, self.settings.signage_attribute_refresh)
+        if stale:
+            try:
+                found = self.analyzer.stable_attributes(frame.image, faces[stale])  # type: ignore[union-attr]
+            except (AdlensError, cv2.error, ValueError) as error:  # the tracks keep what they had
+                self.source.report(f"{frame.name}: {getattr(error, 'message', None) or error}")
+                return
+            self.tracker.refresh(found, stale, frame.t)
 
     def step(self, frame: Frame) -> None:
         """Analyse one frame, follow its faces, and decide anew when the play is over or people changed."""

@@ -170,6 +170,17 @@ class Tracker:
         self.matched = [matched[i] for i in range(len(faces))]
         return list(self.tracks)
 
+    def stale(self, t: float, every: float) -> list[int]:
+        """The faces of the latest :meth:`update` whose track has no stable attributes (age, gender…)
+        yet, or none computed in the last ``every`` seconds."""
+        return [i for i, track in enumerate(self.matched) if track.refreshed is None or t - track.refreshed >= every]
+
+    def refresh(self, found: Faces, faces: list[int], t: float) -> None:
+        """Add the columns of ``found`` (row j: face ``faces[j]`` of the latest update) to their tracks, as of ``t``."""
+        for row, i in enumerate(faces):
+            self.matched[i].take_columns(found, row)
+            self.matched[i].refreshed = t
+
     def finish(self) -> list[Track]:
         """End every track (the source is over); returns them."""
         self.finished, self.tracks = self.tracks, []
