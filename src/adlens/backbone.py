@@ -38,8 +38,17 @@ def mobilenet_embeddings(backbone: TFLiteSession, rgb: np.ndarray) -> np.ndarray
     """
     if len(rgb) == 0:
         return np.zeros((0, DIMENSIONS), dtype=np.float32)
+    return unit_rows(mobilenet_feature_maps(backbone, rgb).mean(axis=1))
+
+
+def mobilenet_feature_maps(backbone: TFLiteSession, rgb: np.ndarray) -> np.ndarray:
+    """The dequantised output ``(n, positions, 1024)`` float32 of a non-empty batch of uint8 RGB images."""
     features = backbone.run(np.ascontiguousarray(rgb, dtype=np.uint8), dequantize=True)
-    features = features.reshape(len(rgb), -1, DIMENSIONS).mean(axis=1, dtype=np.float32)
+    return features.reshape(len(rgb), -1, DIMENSIONS).astype(np.float32)
+
+
+def unit_rows(features: np.ndarray) -> np.ndarray:
+    """Each row divided by its L2 norm (an all-zero row stays zero)."""
     norms = np.linalg.norm(features, axis=1, keepdims=True)
     return features / np.maximum(norms, 1e-12)
 
