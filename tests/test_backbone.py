@@ -5,7 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from adlens.backbone import DIMENSIONS, EMBEDDING_MODEL, mobilenet_embeddings
+from adlens.backbone import (
+    DIMENSIONS,
+    EMBEDDING_MODEL,
+    feature_map_model,
+    feature_map_path,
+    mobilenet_embeddings,
+    open_feature_map_backbone,
+)
+from adlens.errors import ModelUnavailableError
 from adlens.runtime import TFLiteSession, open_session
 from adlens.settings import Settings
 from helpers import MODELS, need
@@ -32,3 +40,33 @@ def test_a_batch_gives_each_image_its_own_embedding(backbone):
     together = mobilenet_embeddings(backbone, rgb)
     alone = np.concatenate([mobilenet_embeddings(backbone, image[None]) for image in rgb])
     np.testing.assert_allclose(together, alone, atol=1e-5)
+
+
+@pytest.fixture(scope="module")
+def settings(tmp_path_factory) -> Settings:
+    return Settings(models=str(need(MODELS)), cache_dir=tmp_path_factory.mktemp("cache"), offline=True)
+
+
+def test_the_feature_map_backbone_at_224_gives_the_pooled_embedding(backbone, settings):
+    rgb = np.random.default_rng(3).integers(0, 255, (2, 224, 224, 3), dtype=np.uint8)
+    pooled = mobilenet_embeddings(backbone, rgb)
+    averaged = mobilenet_embeddings(open_feature_map_backbone(224, settings), rgb)
+    np.testing.assert_allclose(averaged, pooled, atol=2e-3)  # the published pool rounds to uint8
+
+
+@pytest.mark.parametrize("side", [96, 112, 160])
+def test_the_feature_map_backbone_takes_smaller_inputs(settings, side):
+    session = open_feature_map_backbone(side, settings)
+    rgb = np.random.default_rng(side).integers(0, 255, (3, side, side, 3), dtype=np.uint8)
+    together = mobilenet_embeddings(session, rgb)
+    alone = np.concatenate([mobilenet_embeddings(session, image[None]) for image in rgb])
+    assert together.shape == (3, DIMENSIONS)
+    np.testing.assert_allclose(np.linalg.norm(together, axis=1), 1.0, rtol=1e-5)
+    np.testing.assert_allclose(together, alone, atol=1e-5)
+    assert feature_map_path(side, settings).is_file()  # made once, then read from the cache
+
+
+def test_a_model_that_does_not_end_in_the_pool_is_refused():
+    model = need(MODELS / "mobilenet_v2_1.0_224_quant.tflite").read_bytes()  # ends in a softmax
+    with pytest.raises(ModelUnavailableError, match="average pool"):
+        feature_map_model(model, 112)

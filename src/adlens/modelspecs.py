@@ -131,9 +131,9 @@ MODELS: tuple[ModelSpec, ...] = (
     ),
     ModelSpec(
         "face-attributes-head", "eyewear, beard, hat probabilities (adlens-trained head)", "face_attributes_head.onnx",
-        "cb6e3eed9158d98cadcbb6af0d9cb52c236e77f08417aafbed465e3c70cb45fe", BUNDLED,
+        "50072572a8dfd91e6645e8ffc1973c3b143796ff8deb7b5373d2fdb2158888ef", BUNDLED,
         "Apache-2.0 weights by adlens; trained on UTKFace (non-commercial research) + synthetic",
-        "1,024-d L2-normalised MobileNetV1 features of ATTRIBUTE_CROP", "onnx", 13636,
+        "2,048-d L2-normalised MobileNetV1 feature-map mean and max of ATTRIBUTE_CROP", "onnx", 26020,
     ),
 )
 

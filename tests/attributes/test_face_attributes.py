@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from adlens.attributes.face_attributes import FACE_ATTRIBUTES, FaceAttributes
+from adlens.align import crop_faces
+from adlens.attributes.face_attributes import ATTRIBUTE_CROP, FACE_ATTRIBUTES, FaceAttributes
 from adlens.imageio import load_image
 from adlens.modelspecs import get_spec
 from adlens.registry import ModelState, state
@@ -105,3 +106,16 @@ def test_shipped_head_meets_the_cross_validated_floor_and_matches_the_registry()
     spec = get_spec("face-attributes-head")
     assert sha256_of(weights / spec.filename) == spec.sha256
     assert (weights / "face_attributes_head.md").read_text().count("AUC") >= 3
+
+
+def test_a_batch_gives_each_face_what_it_gets_alone(model, detector, faces_small):
+    """One call per frame for all faces: the batched backbone and head give each face its own numbers."""
+    image = load_image(faces_small / "test" / "obama_and_biden.jpg")
+    faces = detector.analyze_array(image)
+    crops = crop_faces(image, faces, ATTRIBUTE_CROP)
+    assert crops.shape == (len(faces), ATTRIBUTE_CROP.size, ATTRIBUTE_CROP.size, 3) and len(faces) >= 3
+    together = model.predict_crops(crops)
+    for i in range(len(crops)):
+        alone = model.predict_crops(crops[i : i + 1])
+        for column in FACE_ATTRIBUTES:
+            np.testing.assert_allclose(together[column][i], alone[column][0], atol=1e-5)

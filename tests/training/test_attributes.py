@@ -13,6 +13,7 @@ import typer
 from sklearn.metrics import roc_auc_score
 from typer.testing import CliRunner
 
+from adlens.attributes.face_attributes import FEATURES
 from adlens.runtime import OrtSession
 from adlens.training.attributes import Examples, same_face
 from adlens.training.head import INPUT_NAME, OUTPUT_NAME, AttributeHead
@@ -231,7 +232,7 @@ def test_train_attributes_command(tmp_path: Path):
     model = onnx.load(out / "face_attributes_head.onnx")
     metadata = {p.key: p.value for p in model.metadata_props}
     assert metadata["outputs"] == "eyewear,beard,hat" and "--seed 3" in metadata["command"]
-    features = np.eye(2, 1024, dtype=np.float32)
+    features = np.eye(2, FEATURES, dtype=np.float32)
     probabilities = OrtSession(out / "face_attributes_head.onnx").run(features)
     assert probabilities.shape == (2, 3) and np.all((probabilities > 0) & (probabilities < 1))
     card = (out / "face_attributes_head.md").read_text()

@@ -23,7 +23,7 @@ def report(**changes: Any) -> dict[str, Any]:
     """
     base: dict[str, Any] = {
         "model": "face-attributes-head", "version": "1", "adlens_version": "9.9.9", "trained": "2026-01-02T03:04:05Z",
-        "outputs": ["eyewear", "beard", "hat"], "features": "mobilenet features of the crop",
+        "outputs": ["eyewear", "beard", "hat"], "features": "mobilenet features of the crop", "dimensions": 2048,
         "recipe": {"data": "data", "products": "products", "extra": None, "seed": 3, "synthetic_per_face": 1.5,
                    "synthetic_weight": 0.1, "C": 0.01, "folds": 4, "mirror": True, "bootstrap": 200},
         "command": "adlens train attributes --data data --seed 3",

@@ -2,7 +2,7 @@
 
 Every example goes through the run-time path: YuNet's largest face, the
 :data:`~adlens.attributes.face_attributes.ATTRIBUTE_CROP` crop and
-:func:`~adlens.backbone.mobilenet_embeddings`. Besides the labelled faces there
+:func:`~adlens.attributes.face_attributes.attribute_features`. Besides the labelled faces there
 are synthetic ones: sunglasses put on a face labelled eyewear = 0 make an eyewear = 1
 example, a cap put on a face labelled hat = 0 a hat = 1 example, the other labels kept.
 Each synthetic example remembers the face it was made from (``source``), and its random
@@ -21,14 +21,13 @@ from typing import TypeVar
 import numpy as np
 
 from adlens.align import crop_faces
-from adlens.attributes.face_attributes import ATTRIBUTE_CROP, BACKBONE, FACE_ATTRIBUTES
-from adlens.backbone import mobilenet_embeddings
+from adlens.attributes.face_attributes import ATTRIBUTE_CROP, FACE_ATTRIBUTES, FEATURES, attribute_features
+from adlens.backbone import open_feature_map_backbone
 from adlens.evaluation.attributes import read_attribute_labels
 from adlens.evaluation.common import Track
 from adlens.faces import Faces
 from adlens.imageio import load_image
 from adlens.pipeline import analyzer_for
-from adlens.runtime import TFLiteSession, open_session
 from adlens.settings import Settings
 from adlens.training.synthetic import Accessory, Kind, jpeg_roundtrip, place_cap, place_glasses
 
@@ -87,7 +86,7 @@ class Examples:
     """Training rows, parallel arrays.
 
     Attributes:
-        features: ``(n, 1024)`` float32 features of each row's crop.
+        features: ``(n, 2048)`` float32 features of each row's crop.
         labels: ``(n, 3)`` float32 0, 1 or NaN (unsure) in :data:`FACE_ATTRIBUTES` order.
         source: ``(n,)`` index of the labelled image the row was made from; -1 for extra faces,
             which are only ever trained on.
@@ -119,13 +118,11 @@ class Examples:
 
 
 class FaceFeaturizer:
-    """The run-time path from a photo to attribute features: largest face → ATTRIBUTE_CROP → MobileNetV1."""
+    """The run-time path from a photo to attribute features: largest face → ATTRIBUTE_CROP → MobileNetV1's feature map."""
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.analyzer = analyzer_for(settings, embed=False, attributes=[])
-        backbone = open_session(BACKBONE, self.analyzer.settings)
-        assert isinstance(backbone, TFLiteSession)
-        self.backbone = backbone
+        self.backbone = open_feature_map_backbone(ATTRIBUTE_CROP.size, self.analyzer.settings)
 
     def faces(self, image: np.ndarray) -> Faces:
         """Every face the pipeline's detector finds in a BGR image."""
@@ -136,12 +133,12 @@ class FaceFeaturizer:
         return self.faces(image).largest()
 
     def crop(self, image: np.ndarray, face: Faces) -> np.ndarray:
-        """The ATTRIBUTE_CROP (224, 224, 3) RGB crop of one face."""
+        """The ATTRIBUTE_CROP (128, 128, 3) RGB crop of one face."""
         return crop_faces(image, face, ATTRIBUTE_CROP)[0]
 
     def features(self, crops: np.ndarray) -> np.ndarray:
-        """Features ``(n, 1024)`` of a batch of crops."""
-        return mobilenet_embeddings(self.backbone, crops)
+        """Features ``(n, 2048)`` of a batch of crops."""
+        return attribute_features(self.backbone, crops)
 
 
 def synthetic_count(rng: np.random.Generator, per_face: float) -> int:
@@ -193,7 +190,7 @@ def build_examples(
     if crops:
         features.append(featurizer.features(np.stack(crops)))
     examples = Examples(
-        np.concatenate(features) if features else np.zeros((0, 1024), np.float32),
+        np.concatenate(features) if features else np.zeros((0, FEATURES), np.float32),
         np.array([r[0] for r in rows], np.float32).reshape(-1, len(FACE_ATTRIBUTES)),
         np.array([r[1] for r in rows], np.int64),
         np.array([r[2] for r in rows], dtype=object),

@@ -105,7 +105,7 @@ def model_card(report: dict[str, Any]) -> str:
 version {report['version']}, trained {report['trained']} with adlens {report['adlens_version']}.
 
 **What it does.** Maps the features of one face, {report['features']}, to three
-probabilities: {', '.join(report['outputs'])} (ONNX input `features` float32 `[N, 1024]`, output
+probabilities: {', '.join(report['outputs'])} (ONNX input `features` float32 `[N, {report['dimensions']}]`, output
 `probabilities` float32 `[N, 3]`). It is a logistic regression per attribute (C = {recipe['C']:g},
 balanced classes) with the feature standardisation folded into the weights: one MatMul, Add
 and Sigmoid. In adlens it runs as the `face-attributes-head` attribute model.
@@ -142,8 +142,9 @@ percentile-bootstrap interval ({recipe['bootstrap']} resamples of faces); precis
 {chr(10).join(rows)}
 
 {_synthetic_effect(shipped, plain)}Training took {report['seconds']['total']:.0f} s ({report['seconds']['examples']:.0f} s for the examples).
-C and the synthetic weight were picked on these same folds (3 seeds) from a small grid, so the
-AUCs above are slightly optimistic.
+C and the synthetic weight were picked on these same folds (3 seeds) from a small grid, and the
+crop (128 px, pad 0.35, shift 0.25, among 112–128 px and pads 0.25–0.5) and the pooling (mean and max,
+among mean, bands and a 2×2 grid) on these folds with seed 0, so the AUCs above are slightly optimistic.
 
 ## Known limits
 

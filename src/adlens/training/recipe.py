@@ -20,7 +20,7 @@ import numpy as np
 import onnx
 
 from adlens import __version__
-from adlens.attributes.face_attributes import ATTRIBUTE_CROP, BACKBONE, FACE_ATTRIBUTES, HEAD
+from adlens.attributes.face_attributes import ATTRIBUTE_CROP, BACKBONE, FACE_ATTRIBUTES, FEATURES, HEAD
 from adlens.errors import InvalidInputError
 from adlens.evaluation.common import Track
 from adlens.settings import Settings
@@ -116,9 +116,11 @@ def train_attribute_head(
         "model": HEAD, "version": HEAD_VERSION, "adlens_version": __version__,
         "trained": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "outputs": list(FACE_ATTRIBUTES),
-        "features": f"{BACKBONE} (1,024-d, L2-normalised) of the {ATTRIBUTE_CROP.size}×{ATTRIBUTE_CROP.size} "
+        "features": f"the mean and the max over positions of {BACKBONE}'s last feature map (its final pool "
+                    f"left out; {FEATURES:,}-d, L2-normalised together) of the {ATTRIBUTE_CROP.size}×{ATTRIBUTE_CROP.size} "
                     f"RGB crop of the face box padded {ATTRIBUTE_CROP.pad:g} box sides each way, its centre moved "
                     f"{-ATTRIBUTE_CROP.shift_y:g} box sides up (ATTRIBUTE_CROP)",
+        "dimensions": int(examples.features.shape[1]),
         "recipe": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(config).items()},
         "command": config.command(),
         "counts": counts | skipped | {
