@@ -10,12 +10,14 @@ Genuine pairs: the distinct photos of the four people of faces_small (largest fa
 each); impostor pairs: people against each other, every UTKFace stranger against every
 person photo, and every two strangers. Rates are on the photos where all three found a
 face, for adult strangers (age >= 18) and for all ages, at the gallery threshold (0.5)
-and dlib's 1:1 threshold (0.6), with ``adlens gallery calibrate``'s recommendation.
+and dlib's 1:1 threshold (0.6), with ``adlens gallery calibrate``'s recommendation;
+``gallery_calibration`` is that calibration of the aligner's chips on every photo YuNet
+found a face in (docs/gallery.md's table).
 ``fit`` re-derives :data:`adlens.chips.HOG_BOX_FITS` ``["yunet"]`` from the photos where
 both detectors fire; ``closeness`` says how far each chip is from face_recognition's.
 
 Run: ``python tools/compare_alignment.py ../shared/data [--workers 2] [--embeddings cache.npz]``
-(prints JSON; about 10 minutes on two cores, seconds with a saved ``--embeddings`` file).
+(prints JSON; about 20 minutes on two busy cores, seconds with a saved ``--embeddings`` file).
 """
 
 from __future__ import annotations
@@ -132,27 +134,39 @@ def rates(genuine: np.ndarray, impostor: np.ndarray) -> dict[str, Any]:
             "genuine_distance": report["genuine_distance"], "at": table, "recommended": report["recommended"]}
 
 
-def compare(results: list[dict[str, Any]], people: dict[str, str], ages: dict[str, int]) -> dict[str, Any]:
-    """Rates of each method on the photos where every method found a face."""
+def _pairs(found: dict[str, dict[str, Any]], method: str, people: dict[str, str], ages: dict[str, int],
+           min_age: int) -> tuple[np.ndarray, np.ndarray]:
+    """Genuine and impostor distances of ``method``, as ``adlens gallery calibrate --distinct-strangers`` pairs them."""
     from adlens.gallery.calibration import Faceset, pair_distances
+
+    by_person: dict[str, list[np.ndarray]] = {}
+    for path, person in people.items():
+        if path in found:
+            by_person.setdefault(person, []).append(found[path][method])
+    strangers = [r[method] for p, r in found.items() if p in ages and ages[p] >= min_age]
+    faceset = Faceset({k: np.asarray(v) for k, v in by_person.items()}, np.asarray(strangers), ["."] * len(strangers))
+    genuine, impostor, _ = pair_distances(faceset, distinct_strangers=True)
+    return genuine, impostor
+
+
+def compare(results: list[dict[str, Any]], people: dict[str, str], ages: dict[str, int]) -> dict[str, Any]:
+    """Rates of each method on the photos where every method found a face, and the gallery calibration of the
+    aligner's chips on every photo YuNet found a face in (what ``adlens gallery calibrate`` measures)."""
+    from adlens.gallery.calibration import calibrate
 
     found = {r["path"]: r for r in results if all(m in r for m in METHODS)}
     report: dict[str, Any] = {"photos": len(results), "all_methods_found_a_face": len(found),
                               "no_face": {m: sum(m not in r for r in results) for m in METHODS}}
+    groups = (("adult_strangers", 18), ("all_strangers", 0))
     for method in METHODS:
-        by_person: dict[str, list[np.ndarray]] = {}
-        for path, person in people.items():
-            if path in found:
-                by_person.setdefault(person, []).append(found[path][method])
-        section = {}
-        for label, min_age in (("adult_strangers", 18), ("all_strangers", 0)):
-            strangers = [r[method] for p, r in found.items() if p in ages and ages[p] >= min_age]
-            faceset = Faceset({k: np.asarray(v) for k, v in by_person.items()}, np.asarray(strangers),
-                              ["."] * len(strangers))
-            genuine, impostor, _ = pair_distances(faceset, distinct_strangers=True)
-            section[label] = rates(genuine, impostor)
-        report[method] = section
-    both = [r for r in found.values()]
+        report[method] = {label: rates(*_pairs(found, method, people, ages, age)) for label, age in groups}
+    with_face = {r["path"]: r for r in results if "aligner" in r}
+    calibration = {}
+    for label, age in groups:
+        full = calibrate(*_pairs(with_face, "aligner", people, ages, age), 0.5)
+        calibration[label] = {key: full[key] for key in ("genuine_pairs", "impostor_pairs", "table", "recommended")}
+    report["gallery_calibration"] = calibration
+    both = list(found.values())
     report["closeness"] = {
         "to_face_recognition_embedding": {m: round(float(np.mean([np.linalg.norm(r[m] - r["face_recognition"])
                                                                   for r in both])), 4) for m in METHODS[:2]},
