@@ -137,12 +137,13 @@ def embedding_ms_per_face(files: Sequence[Path], repeat: int) -> dict[str, Any]:
     The chips are the aligned faces of ``files``; each backend embeds batches of 1 and of 3 chips
     (a frame with one or three faces), the median of ``repeat`` runs per batch size, interleaved.
     """
-    from adlens.align import rgb_chips
+    from adlens.chips import FaceAligner
     from adlens.embed import create_embedder
 
     settings = get_settings().model_copy(update={"ort_threads": 1})
     analyzer = Analyzer(settings, attributes=[], embed=True).load()
-    chips = [rgb_chips(image, analyzer.detector.detect(image)) for image in map(load_image, files)]
+    aligner = FaceAligner(settings, analyzer.detector.name)
+    chips = [aligner.chips(image, analyzer.detector.detect(image)) for image in map(load_image, files)]
     pool = np.concatenate([c for c in chips if len(c)])
     embedders = {name: create_embedder(name, settings).load() for name in ("onnx", "dlib")}
     timings: dict[str, dict[int, list[float]]] = {name: {1: [], 3: []} for name in embedders}

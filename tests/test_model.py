@@ -9,6 +9,7 @@ import pytest
 
 from adlens.attributes import ATTRIBUTE_MODELS
 from adlens.attributes.face_attributes import FaceAttributes
+from adlens.chips import FaceAligner
 from adlens.detectors import DETECTORS
 from adlens.embed import EMBEDDERS
 from adlens.model import Model
@@ -90,7 +91,7 @@ def test_settings_default_to_the_process_settings():
     assert Counting(mine).settings is mine
 
 
-MODEL_CLASSES = [*DETECTORS.values(), *ATTRIBUTE_MODELS.values(), *EMBEDDERS.values(), AspectExtractor]
+MODEL_CLASSES = [*DETECTORS.values(), *ATTRIBUTE_MODELS.values(), FaceAligner, *EMBEDDERS.values(), AspectExtractor]
 
 
 @pytest.mark.parametrize("cls", MODEL_CLASSES, ids=lambda cls: cls.__name__)

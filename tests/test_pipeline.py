@@ -63,10 +63,11 @@ def test_analyzer_for_builds_and_loads(kwargs, embedder, stages):
         need(MODELS)
     analyzer = analyzer_for(**kwargs)
     assert isinstance(analyzer, Analyzer)
-    assert (analyzer.embedder is not None) is embedder
+    assert (analyzer.embedder is not None) is embedder and (analyzer.aligner is not None) is embedder
     assert [model.stage_name() for model in analyzer.attribute_models] == stages
     assert analyzer.detector.name == kwargs.get("detector", "yunet")
-    models: list[Model] = [analyzer.detector, *analyzer.attribute_models, *filter(None, [analyzer.embedder])]
+    models: list[Model] = [analyzer.detector, *analyzer.attribute_models,
+                           *filter(None, [analyzer.aligner, analyzer.embedder])]
     assert all(model.loaded for model in models)
 
 

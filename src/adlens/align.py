@@ -1,7 +1,8 @@
-"""Face crops: similarity-aligned chips from the five landmarks, and padded box crops.
+"""Face crops for the attribute models: padded box crops, or chips aligned from the five landmarks.
 
-Both are one affine warp per face with the border replicated, so a face at
-the image's edge still yields a full crop.
+Each is one affine warp per face with the border replicated, so a face at the
+image's edge still yields a full crop. The identity embedding's chips are
+:mod:`adlens.chips`'s.
 """
 
 from __future__ import annotations
@@ -12,28 +13,6 @@ import cv2
 import numpy as np
 
 from adlens.faces import Faces
-
-DLIB_CHIP_TEMPLATE = np.array(
-    [[46.13, 44.77], [99.72, 45.38], [71.81, 73.97], [49.76, 97.71], [94.20, 98.33]], dtype=np.float32
-)
-"""Where YuNet's five points fall in dlib's 150×150 chip (``get_face_chip(…, 150, 0.25)``),
-measured on 588 faces by ``tools/calibrate_alignment.py``."""
-
-DLIB_CHIP_SIZE = 150
-
-
-def align_faces(
-    image: np.ndarray, faces: Faces, template: np.ndarray = DLIB_CHIP_TEMPLATE, size: int = DLIB_CHIP_SIZE
-) -> np.ndarray:
-    """One ``size``×``size`` chip per face, its landmarks warped onto ``template``.
-
-    Returns an array ``(n, size, size, channels)`` of the image's dtype.
-    """
-    chips = np.empty((len(faces), size, size, *image.shape[2:]), dtype=image.dtype)
-    for i in range(len(faces)):
-        matrix = _landmark_matrix(faces.landmarks[i], template, faces.boxes[i], size)
-        chips[i] = cv2.warpAffine(image, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    return chips
 
 
 def _landmark_matrix(landmarks: np.ndarray, template: np.ndarray, box: np.ndarray, size: int) -> np.ndarray:
@@ -92,8 +71,3 @@ def crop_faces(image: np.ndarray, faces: Faces, spec: CropSpec) -> np.ndarray:
         crops[i] = cv2.cvtColor(crop, conversion).reshape(spec.size, spec.size, channels)
     return crops
 
-
-def rgb_chips(image: np.ndarray, faces: Faces) -> np.ndarray:
-    """dlib-layout 150×150 RGB chips of every face of a BGR image."""
-    chips = align_faces(image, faces)
-    return chips[..., ::-1].copy() if len(chips) else chips

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from adlens.align import rgb_chips
+from adlens.chips import FaceAligner
 from adlens.errors import UnknownNameError
 from adlens.faces import Faces
 from adlens.imagecheck import check_bgr
@@ -34,6 +34,10 @@ class Embedder(Model):
     dimensions: ClassVar[int] = 128
     required_models = (EMBEDDING_MODEL,)
 
+    def __init__(self, settings: Settings | None = None) -> None:
+        super().__init__(settings)
+        self._aligner: FaceAligner | None = None
+
     def embed_chips(self, chips: np.ndarray) -> np.ndarray:
         """Embeddings ``(n, 128)`` float32 of aligned RGB 150×150 uint8 chips ``(n, 150, 150, 3)``."""
         self.load()
@@ -41,10 +45,16 @@ class Embedder(Model):
             return np.zeros((0, self.dimensions), dtype=np.float32)
         return self._embed(np.asarray(chips))
 
-    def embed(self, image: np.ndarray, faces: Faces) -> Faces:
-        """``faces`` with an embedding per face, computed on ``image`` (uint8 BGR)."""
+    def embed(self, image: np.ndarray, faces: Faces, aligner: FaceAligner | None = None) -> Faces:
+        """``faces`` with an embedding per face, computed on ``image`` (uint8 BGR).
+
+        The chips are ``aligner``'s (default: one for ``ADLENS_DETECTOR``'s boxes, made on the first call).
+        """
         check_bgr(image)
-        return faces.with_embeddings(self.embed_chips(rgb_chips(image, faces)))
+        if aligner is None:
+            self._aligner = self._aligner or FaceAligner(self.settings)
+            aligner = self._aligner
+        return faces.with_embeddings(self.embed_chips(aligner.chips(image, faces)))
 
     @abstractmethod
     def _embed(self, chips: np.ndarray) -> np.ndarray: ...

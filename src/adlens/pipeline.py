@@ -18,8 +18,8 @@ from typing import Any, Self
 
 import numpy as np
 
-from adlens.align import rgb_chips
 from adlens.attributes import AttributeModel, create_attribute_model
+from adlens.chips import FaceAligner
 from adlens.columns import face_records
 from adlens.detectors import Detector, create_detector
 from adlens.embed import Embedder, create_embedder
@@ -106,18 +106,20 @@ class Analyzer:
         )
         self.attribute_models: list[AttributeModel] = [create_attribute_model(n, self.settings) for n in names]
         self.embedder: Embedder | None = create_embedder(settings=self.settings) if embed else None
+        self.aligner = FaceAligner(self.settings, self.detector.name) if embed else None
 
     @property
     def required_models(self) -> list[str]:
         """Registry names of every model this analyzer loads."""
-        components: list[Model] = [self.detector, *self.attribute_models, *filter(None, [self.embedder])]
+        components: list[Model] = [self.detector, *self.attribute_models, *filter(None, [self.aligner, self.embedder])]
         return list(dict.fromkeys(name for component in components for name in component.required_models))
 
     def load(self) -> Self:
         """Load every model now; a ModelUnavailableError names every missing one (:func:`registry.require`)."""
         require(self.required_models, self.settings)
         self.detector.load()
-        if self.embedder is not None:
+        if self.aligner is not None and self.embedder is not None:
+            self.aligner.load()
             self.embedder.load()
         for model in self.attribute_models:
             model.load()
@@ -148,9 +150,9 @@ class Analyzer:
         timer = timer or StageTimer()
         with timer.stage("detect"):
             faces = self.detector.detect(image)
-        if self.embedder is not None and len(faces):
+        if self.aligner is not None and self.embedder is not None and len(faces):
             with timer.stage("align"):
-                chips = rgb_chips(image, faces)
+                chips = self.aligner.chips(image, faces)
             with timer.stage("embed"):
                 faces = faces.with_embeddings(self.embedder.embed_chips(chips))
         return self._predict(image, faces, self.volatile_models if volatile_only else self.attribute_models, timer)

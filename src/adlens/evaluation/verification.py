@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from adlens.chips import FaceAligner
 from adlens.detectors import create_detector
 from adlens.embed import create_embedder
 from adlens.errors import InvalidInputError
@@ -43,6 +44,7 @@ class FaceEmbeddings:
     def __init__(self, settings: Settings | None = None, detector: str | None = None) -> None:
         self.settings = settings or get_settings()
         self.detector = create_detector(detector, self.settings)
+        self.aligner = FaceAligner(self.settings, self.detector.name)
         self.embedder = create_embedder(settings=self.settings)
         self._cache: dict[str, np.ndarray | None] = {}
 
@@ -56,10 +58,7 @@ class FaceEmbeddings:
         return self._cache[key]
 
     def _embedding(self, image: np.ndarray, face: Faces) -> np.ndarray:
-        embeddings = self.embedder.embed(image, face).embeddings
-        if embeddings is None:  # embed() gives every face one; a None is a bug there, not a missing face
-            raise RuntimeError(f"{type(self.embedder).__name__}.embed returned faces without embeddings")
-        return embeddings[0]
+        return self.embedder.embed_chips(self.aligner.chips(image, face))[0]
 
 
 Embedding = np.ndarray | None | ItemError
@@ -117,6 +116,7 @@ def _unjudged(file_x: str, ex: Embedding, file_y: str, ey: Embedding) -> str:
 def _face_embeddings(settings: Settings) -> FaceEmbeddings:
     embeddings = FaceEmbeddings(settings)
     embeddings.detector.load()
+    embeddings.aligner.load()
     embeddings.embedder.load()
     return embeddings
 
