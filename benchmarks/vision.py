@@ -5,13 +5,15 @@ Usage::
     python benchmarks/vision.py [--data DIR] [--repeat N] [--warmup N] [--out FILE] [--quick]
 
 Runs, on the same photos and in the same process, (1) ``Analyzer(embed=True)``
-(decode, YuNet detect, align, dlib embed, emotion, age, gender), (2)
-``Analyzer(embed=False)`` (what ``adlens analyze`` runs) and (3) what
-``face_recognition.face_encodings(img, face_locations(img))`` does, written
-directly with dlib: HOG detection upsampled once, 5-point landmarks and
-``compute_face_descriptor``. Passes of the three are interleaved; warm-up
-passes are not counted. Prints one JSON document on stdout, progress on
-stderr. Nothing here asserts on timings.
+(decode, YuNet detect, dlib's 5-point alignment, the ONNX embedding, emotion, age,
+gender, eyewear/beard/hat), (2) ``Analyzer(embed=False)`` (what ``adlens analyze``
+runs) and (3) what ``face_recognition.face_encodings(img, face_locations(img))``
+does, written directly with dlib: HOG detection upsampled once, 5-point landmarks
+and ``compute_face_descriptor``. Passes of the three are interleaved; warm-up
+passes are not counted. Then ``adlens analyze``'s work in one worker process per
+core (steady rate after a first round), and the identity embedding alone on one
+thread, ONNX Runtime against dlib (``embedding_ms_per_face``). Prints one JSON
+document on stdout, progress on stderr. Nothing here asserts on timings.
 """
 
 from __future__ import annotations
@@ -137,13 +139,12 @@ def embedding_ms_per_face(files: Sequence[Path], repeat: int) -> dict[str, Any]:
     The chips are the aligned faces of ``files``; each backend embeds batches of 1 and of 3 chips
     (a frame with one or three faces), the median of ``repeat`` runs per batch size, interleaved.
     """
-    from adlens.chips import FaceAligner
     from adlens.embed import create_embedder
 
     settings = get_settings().model_copy(update={"ort_threads": 1})
     analyzer = Analyzer(settings, attributes=[], embed=True).load()
-    aligner = FaceAligner(settings, analyzer.detector.name)
-    chips = [aligner.chips(image, analyzer.detector.detect(image)) for image in map(load_image, files)]
+    assert analyzer.aligner is not None
+    chips = [analyzer.aligner.chips(image, analyzer.detector.detect(image)) for image in map(load_image, files)]
     pool = np.concatenate([c for c in chips if len(c)])
     embedders = {name: create_embedder(name, settings).load() for name in ("onnx", "dlib")}
     timings: dict[str, dict[int, list[float]]] = {name: {1: [], 3: []} for name in embedders}
@@ -167,6 +168,22 @@ def embedding_ms_per_face(files: Sequence[Path], repeat: int) -> dict[str, Any]:
     result["speedup_batch_1"] = round(result["dlib"]["batch_1"] / result["onnx"]["batch_1"], 1)
     result["target_ms"] = TARGET_EMBED_MS
     return result
+
+
+def analyze_in_workers(files: Sequence[Path], workers: int, repeat: int) -> dict[str, Any]:
+    """Photos per second of ``adlens analyze``'s work (no embeddings) in ``workers`` processes, as the command
+    runs it: the files go round ``1 + repeat`` times through one pool, and the first round (processes starting,
+    models loading) is timed apart from the steady rate of the others."""
+    from adlens.workers import analyze_file, build_analyzer, run_ordered
+
+    items = [(path, False) for _ in range(1 + repeat) for path in files]
+    start = warm = time.perf_counter()
+    for i, _ in enumerate(run_ordered(items, build_analyzer, analyze_file, settings=get_settings(), workers=workers)):
+        if i + 1 == len(files):
+            warm = time.perf_counter()
+    end = time.perf_counter()
+    return {"workers": workers, "first_round_s": round(warm - start, 2),
+            "photos_per_s": round(len(files) * repeat / (end - warm), 3)}
 
 
 def machine_info() -> dict[str, Any]:
@@ -251,6 +268,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "where_time_goes": {k: round(v / sum(totals.values()), 3) for k, v in totals.items()},
         "embedding_ms_per_face": embedding_ms_per_face(files, args.repeat * 5),
     }
+    from adlens.workers import available_cores
+
+    workers = analyze_in_workers(files, available_cores(), args.repeat)
+    document["analyze_in_workers"] = workers
+    document["speedup_analyze_in_workers_vs_baseline"] = round(workers["photos_per_s"] / base_rate, 3)
     emit(document, args.out)
     return 0
 
