@@ -19,3 +19,20 @@ def test_importing_the_protocols_loads_no_stage() -> None:
 @pytest.mark.parametrize("name", adlens.protocols.__all__)
 def test_every_exported_name_is_a_protocol(name: str) -> None:
     assert getattr(getattr(adlens.protocols, name), "_is_protocol", False)
+
+
+def test_a_person_analyzer_is_one_that_can_add_stable_attributes_later() -> None:
+    from adlens.api.service import SharedAnalyzer
+    from adlens.pipeline import Analyzer
+    from adlens.protocols import PersonAnalyzer
+
+    class FramesOnly:
+        def analyze(self, source, timer=None):
+            raise NotImplementedError
+
+        def analyze_array(self, image, timer=None):
+            raise NotImplementedError
+
+    analyzer = Analyzer(attributes=[])  # not loaded: nothing is run
+    assert isinstance(analyzer, PersonAnalyzer) and isinstance(SharedAnalyzer(analyzer), PersonAnalyzer)
+    assert not isinstance(FramesOnly(), PersonAnalyzer) and not isinstance(SharedAnalyzer(FramesOnly()), PersonAnalyzer)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from adlens.products.types import Aspects
     from adlens.events import Event
 
-__all__ = ["AspectSource", "EventLog", "ImageAnalyzer", "MemberGallery"]
+__all__ = ["AspectSource", "EventLog", "ImageAnalyzer", "MemberGallery", "PersonAnalyzer"]
 
 
 class ImageAnalyzer(Protocol):
@@ -36,6 +36,21 @@ class ImageAnalyzer(Protocol):
 
     def analyze_array(self, image: np.ndarray, timer: StageTimer | None = None) -> Faces:
         """All faces of an already decoded uint8 BGR image."""
+        ...
+
+
+@runtime_checkable
+class PersonAnalyzer(ImageAnalyzer, Protocol):
+    """An analyser that can leave out what does not change while a person stays (age, gender,
+    eyewear…) and add it later for chosen faces: what a screen following people uses."""
+
+    def analyze_array(self, image: np.ndarray, timer: StageTimer | None = None, *,
+                      volatile_only: bool = False) -> Faces:
+        """All faces of ``image``; with ``volatile_only``, only the columns that change every frame."""
+        ...
+
+    def stable_attributes(self, image: np.ndarray, faces: Faces, timer: StageTimer | None = None) -> Faces:
+        """``faces`` of ``image`` with the columns ``volatile_only`` left out."""
         ...
 
 

@@ -350,11 +350,14 @@ class RefreshingAnalyzer(ScriptedAnalyzer):
         super().__init__(script)
         self.frame_calls, self.asked = [], []
 
-    def analyze_array(self, image, volatile_only=False):
+    def analyze(self, source, timer=None):
+        raise NotImplementedError
+
+    def analyze_array(self, image, timer=None, *, volatile_only=False):
         self.frame_calls.append(volatile_only)
         return super().analyze_array(image)
 
-    def stable_attributes(self, image, faces):
+    def stable_attributes(self, image, faces, timer=None):
         self.asked.append((int(image[0, 0, 0]), len(faces)))
         return faces.with_columns(age=np.full(len(faces), 20.0 + image[0, 0, 0], np.float32))
 

@@ -46,14 +46,19 @@ class SharedAnalyzer:
         with self._lock:
             return self._analyzer.analyze(source, timer)
 
-    def analyze_array(self, image: np.ndarray, timer: StageTimer | None = None) -> Faces:
+    def analyze_array(self, image: np.ndarray, timer: StageTimer | None = None, *,
+                      volatile_only: bool = False) -> Faces:
         with self._lock:
+            if volatile_only:  # asked only of a PersonAnalyzer (see SignageLoop)
+                return self._analyzer.analyze_array(image, timer, volatile_only=True)  # type: ignore[call-arg]
             return self._analyzer.analyze_array(image, timer)
 
     def load(self) -> SharedAnalyzer:
         return self
 
     def __getattr__(self, name: str) -> Any:
+        # Everything else is the wrapped analyser's, stable_attributes included when it has one (its
+        # attribute models run in ONNX Runtime, and in LiteRT under the session's own lock: thread-safe).
         return getattr(self._analyzer, name)
 
 

@@ -33,7 +33,7 @@ from adlens.decision.record import Decision
 from adlens.errors import AdlensError, InvalidInputError
 from adlens.events import PLAY, Event, PlayData
 from adlens.faces import EMOTIONS, Faces
-from adlens.protocols import EventLog, ImageAnalyzer
+from adlens.protocols import EventLog, ImageAnalyzer, PersonAnalyzer
 from adlens.settings import Settings, get_settings
 from adlens.signage.display import Display, HeadlessDisplay
 from adlens.signage.sources import Frame, FrameSource
@@ -218,7 +218,8 @@ class SignageLoop:
         assert self.analyzer is not None
         try:
             if self._refreshing:
-                return self.analyzer.analyze_array(frame.image, volatile_only=True)  # type: ignore[call-arg]
+                assert isinstance(self.analyzer, PersonAnalyzer)
+                return self.analyzer.analyze_array(frame.image, volatile_only=True)
             return self.analyzer.analyze_array(frame.image)
         except (AdlensError, cv2.error, ValueError) as error:
             return error
@@ -226,7 +227,7 @@ class SignageLoop:
     @property
     def _refreshing(self) -> bool:
         """Whether the stable attributes are computed per person (:meth:`_refresh`) rather than every frame."""
-        return self.settings.signage_attribute_refresh > 0 and hasattr(self.analyzer, "stable_attributes")
+        return self.settings.signage_attribute_refresh > 0 and isinstance(self.analyzer, PersonAnalyzer)
 
     def _refresh(self, frame: Frame, faces: Faces) -> None:
         """Compute the stable attributes of the faces whose track has none yet, or none for
@@ -234,7 +235,8 @@ class SignageLoop:
         stale = self.tracker.stale(frame.t, self.settings.signage_attribute_refresh)
         if stale:
             try:
-                found = self.analyzer.stable_attributes(frame.image, faces[stale])  # type: ignore[union-attr]
+                assert isinstance(self.analyzer, PersonAnalyzer)
+                found = self.analyzer.stable_attributes(frame.image, faces[stale])
             except (AdlensError, cv2.error, ValueError) as error:  # the tracks keep what they had
                 self.source.report(f"{frame.name}: {getattr(error, 'message', None) or error}")
                 return
