@@ -31,6 +31,7 @@ import numpy as np
 
 from adlens.imageio import load_image
 from adlens.pipeline import analyzer_for
+from adlens.runtime import divide_cores
 from adlens.signage import Frame, FrameSource, SignageLoop
 from adlens.store import open_store
 
@@ -75,8 +76,10 @@ def measure(frames: int, repeat: int) -> dict[str, object]:
     from adlens.settings import get_settings
 
     base = get_settings()
-    analyzers = {name: analyzer_for(base.model_copy(update={"signage_attribute_refresh": setup["signage_attribute_refresh"]}))
-                 for name, setup in SETUPS.items()}
+    analyzers = {  # as `adlens signage` builds them: frames in flight share the cores
+        name: analyzer_for(divide_cores(base, int(setup["in_flight"])).model_copy(
+            update={"signage_attribute_refresh": setup["signage_attribute_refresh"]}))
+        for name, setup in SETUPS.items()}
     scenes = {n: letterboxed(path) for n, path in SCENES.items()}
     found = {n: len(analyzers["adlens"].analyze_array(frame)) for n, frame in scenes.items()}
     rates: dict[str, dict[int, list[float]]] = {name: {n: [] for n in scenes} for name in SETUPS}

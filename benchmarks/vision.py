@@ -268,7 +268,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "where_time_goes": {k: round(v / sum(totals.values()), 3) for k, v in totals.items()},
         "embedding_ms_per_face": embedding_ms_per_face(files, args.repeat * 5),
     }
-    from adlens.workers import available_cores
+    from adlens.runtime import available_cores
 
     workers = analyze_in_workers(files, available_cores(), args.repeat)
     document["analyze_in_workers"] = workers

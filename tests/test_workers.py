@@ -12,7 +12,8 @@ from adlens.errors import InvalidImageError, ModelUnavailableError
 from adlens.faces import Faces
 from adlens.pipeline import Analysis
 from adlens.settings import Settings
-from adlens.workers import ItemError, available_cores, run_ordered, worker_settings
+from adlens.runtime import available_cores, divide_cores
+from adlens.workers import ItemError, run_ordered
 
 
 def build_offset(settings: Settings, offset: int = 100) -> dict[str, int]:
@@ -86,8 +87,8 @@ def test_a_dead_worker_fails_the_items_it_held_and_the_run_goes_on():
     (0, 10_000, 1),
     (3, 4, 3),
 ])
-def test_worker_settings_divide_the_cores(explicit, workers, expected):
-    assert worker_settings(Settings(ort_threads=explicit), workers).ort_threads == expected
+def test_parallel_work_divides_the_cores(explicit, workers, expected):
+    assert divide_cores(Settings(ort_threads=explicit), workers).ort_threads == expected
 
 
 def test_analysis_pickles():

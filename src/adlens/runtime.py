@@ -80,6 +80,26 @@ def session_providers(settings: Settings | None = None) -> list[str]:
     return chosen or ["CPUExecutionProvider"]
 
 
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the platform has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
+
+
+def divide_cores(settings: Settings, parallel: int) -> Settings:
+    """``settings`` for one of ``parallel`` analyses that run at once (worker processes, frames in flight).
+
+    The one place that decides threads per inference when work runs side by side: ``ort_threads``
+    0 (the runtimes' default, every core) becomes ``cores // parallel`` (at least 1), so the
+    analyses share the cores instead of each using them all; a value set explicitly
+    (``ADLENS_ORT_THREADS``) is kept, and so is everything when ``parallel`` is 1.
+    """
+    if parallel <= 1 or settings.ort_threads:
+        return settings
+    return settings.model_copy(update={"ort_threads": max(1, available_cores() // parallel)})
+
+
 class OrtSession:
     """ONNX Runtime session with the options and providers of the settings."""
 

@@ -195,7 +195,8 @@ class Settings(BaseSettings):
     )
     ort_threads: int = Field(
         default=0, ge=0, description="Threads one inference may use, in ONNX Runtime (intra-op), LiteRT and, in "
-        "worker processes, OpenCV (0 = the runtime's default: one per core; with N workers, cores // N each).",
+        "worker processes, OpenCV (0 = the runtime's default: one per core; with N workers, or N frames in flight on "
+        "a screen, cores // N each).",
     )
     ort_inter_threads: int = Field(
         default=1, ge=0, description="ONNX Runtime threads running independent graph nodes at once; used in the "

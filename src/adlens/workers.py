@@ -10,7 +10,7 @@ process, through the same call, and no pool is started.
 
 Processes are started with ``spawn``: a fresh interpreter that inherits no threads (ONNX
 Runtime's, a progress bar's) and no locks held by them, on every platform. Each worker gets
-the settings with ``ort_threads`` set by :func:`worker_settings`, so N workers share the
+the settings with ``ort_threads`` set by :func:`~adlens.runtime.divide_cores`, so N workers share the
 cores instead of each using them all. Workers ignore Ctrl-C: the parent stops handing out
 items, lets the few in flight finish and raises :class:`KeyboardInterrupt` itself.
 """
@@ -18,7 +18,6 @@ items, lets the few in flight finish and raises :class:`KeyboardInterrupt` itsel
 from __future__ import annotations
 
 import multiprocessing
-import os
 import signal
 import warnings
 from collections import deque
@@ -30,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from adlens.errors import AdlensError, ModelUnavailableError
+from adlens.runtime import divide_cores
 from adlens.settings import Settings
 
 if TYPE_CHECKING:
@@ -46,25 +46,6 @@ class ItemError:
     """Why one item has no result: its error's message (an :class:`AdlensError`'s own, else type and text)."""
 
     message: str
-
-
-def available_cores() -> int:
-    """The cores this process may run on (its CPU affinity where the platform has one)."""
-    if hasattr(os, "sched_getaffinity"):
-        return max(1, len(os.sched_getaffinity(0)))
-    return os.cpu_count() or 1
-
-
-def worker_settings(settings: Settings, workers: int) -> Settings:
-    """``settings`` for one of ``workers`` processes: the cores divided between them.
-
-    This is the one place that decides threads per process. ``ort_threads`` 0 (the runtimes'
-    default, every core) becomes ``cores // workers`` (at least 1); a value set explicitly
-    (``ADLENS_ORT_THREADS``) is kept. One worker keeps the settings as they are.
-    """
-    if workers <= 1 or settings.ort_threads:
-        return settings
-    return settings.model_copy(update={"ort_threads": max(1, available_cores() // workers)})
 
 
 def run_ordered(
@@ -90,7 +71,7 @@ def run_ordered(
         for item in items:
             yield _attempt(work, state, item)
         return
-    yield from _pooled(iter(items), build, work, worker_settings(settings, workers), workers,
+    yield from _pooled(iter(items), build, work, divide_cores(settings, workers), workers,
                        window or 2 * workers)
 
 

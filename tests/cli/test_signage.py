@@ -39,7 +39,7 @@ class OneAdDecider:
 
 @pytest.fixture()
 def fake_decider(monkeypatch, analyzer):
-    monkeypatch.setattr("adlens.cli.signage._make_decider", lambda store: OneAdDecider(analyzer))
+    monkeypatch.setattr("adlens.cli.signage._make_decider", lambda store, settings: OneAdDecider(analyzer))
 
 
 @pytest.fixture()
@@ -136,3 +136,14 @@ def test_video_with_the_real_decider(data_dir, tmp_path, faces_small):
     assert summary["frames_analysed"] == 4 and summary["decisions"] >= 1 and summary["tracks"] == 1
     assert summary["plays"] == 0 and "nothing eligible" in result.output
     assert np.isclose(sum(summary["seconds_by_ad"].values()), 0.0)
+
+
+@pytest.mark.parametrize("in_flight", [1, 2])
+def test_frames_in_flight_share_the_cores(data_dir, analyzer, frames, monkeypatch, in_flight):
+    from adlens.runtime import available_cores
+
+    given = []
+    monkeypatch.setattr("adlens.cli.signage._make_decider",
+                        lambda store, settings: given.append(settings) or OneAdDecider(analyzer))
+    assert run("--frames", str(frames), "--in-flight", str(in_flight)).exit_code == 0
+    assert given[0].ort_threads == (0 if in_flight == 1 else max(1, available_cores() // 2))

@@ -18,7 +18,7 @@ from rich.text import Text
 
 from adlens.errors import AdlensError, InvalidInputError, UnknownNameError
 from adlens.settings import get_settings
-from adlens.workers import available_cores
+from adlens.runtime import available_cores
 
 if TYPE_CHECKING:
     # The click that typer vendors: what its parameters' methods take (typer.Context is narrower).

@@ -10,7 +10,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from adlens.cli.common import err, handle_errors, out, write_json
-from adlens.settings import get_settings
+from adlens.runtime import divide_cores
+from adlens.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from adlens.decision import Decider
@@ -19,11 +20,11 @@ if TYPE_CHECKING:
     from adlens.store import Store
 
 
-def _make_decider(store: Store) -> Decider:
+def _make_decider(store: Store, settings: Settings) -> Decider:
     """The decision engine on ``store`` (imported here: it loads the bandit and the ads)."""
     from adlens.decision import Decider
 
-    return Decider(store)
+    return Decider(store, settings)
 
 
 def _log(message: str) -> None:
@@ -39,7 +40,7 @@ def signage(
     every: Annotated[int, typer.Option("--every", min=1, help="Analyse every Nth frame (the others are skipped unread).")] = 1,
     fps: Annotated[float | None, typer.Option("--fps", help="Frames per second of a --frames folder (default 1); overrides a video's own rate.", show_default=False)] = None,
     realtime: Annotated[bool, typer.Option("--realtime", help="Play a --video or --frames folder at its own pace, as a camera: frames the analysis is too slow for are dropped (a camera always is).")] = False,
-    in_flight: Annotated[int, typer.Option("--in-flight", min=1, help="Frames analysed at once (worker threads) while the loop decides on earlier ones; 1: one at a time.")] = 2,
+    in_flight: Annotated[int, typer.Option("--in-flight", min=1, help="Frames analysed at once (worker threads, sharing the cores) while the loop decides on earlier ones; 1: one at a time.")] = 2,
     screen: Annotated[str | None, typer.Option("--screen", help="Screen id on every event (default: ADLENS_SCREEN).", show_default=False)] = None,
     show: Annotated[bool | None, typer.Option("--show/--no-show", help="Show the ad in a full-screen window (default: when a GUI exists).", show_default=False)] = None,
     json_file: Annotated[Path | None, typer.Option("--json", help="Write the run's summary as JSON to this file.", show_default=False)] = None,
@@ -55,7 +56,7 @@ def signage(
     from adlens.signage import SignageLoop, choose_display, open_source
     from adlens.store import open_store
 
-    settings = get_settings()
+    settings = divide_cores(get_settings(), in_flight)  # frames analysed at once share the cores
     screen = screen or settings.screen
     source = open_source(camera, video, frames, fps=fps, every=every, max_frames=max_frames, realtime=realtime,
                          on_problem=lambda message: err.print(f"[yellow]skipped[/yellow] {escape(message)}",
@@ -71,7 +72,7 @@ def signage(
                     playing = escape(loop.now_playing or "nothing")
                     status.update(f"frame {frame.index + 1} · {frame.t:.1f} s · {len(tracks)} people · {playing}")
 
-                loop = SignageLoop(source, _make_decider(store), store, screen, settings, display, on_frame=on_frame,
+                loop = SignageLoop(source, _make_decider(store, settings), store, screen, settings, display, on_frame=on_frame,
                                   in_flight=in_flight)
                 summary = loop.run()
         finally:
