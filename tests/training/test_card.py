@@ -61,11 +61,6 @@ def test_header_names_the_file_its_hash_and_versions() -> None:
     assert "```\nadlens train attributes --data data --seed 3 --out src/adlens/weights\n```" in card
 
 
-def test_each_attribute_may_have_its_own_C() -> None:
-    card = model_card(report(recipe__C=[0.03, 0.01, 0.003]))
-    assert "(C = 0.03 for eyewear, 0.01 for beard, 0.003 for hat,\nbalanced classes)" in card
-
-
 @pytest.mark.parametrize(
     ("row", "expected"),
     [

@@ -30,14 +30,14 @@ DIMENSIONS = 16
     [
         (AttributeTraining(Path("utk")),
          "adlens train attributes --data utk --no-synthetic --no-extra --seed 0 --synthetic-per-face 1 "
-         "--synthetic-weight 0.1 --C 0.03 --C 0.01 --C 0.003 --folds 5"),
+         "--synthetic-weight 0.1 --C 0.01 --folds 5"),
         (AttributeTraining(Path("d"), products=Path("p"), extra=Path("x"), seed=7, synthetic_per_face=0.5,
-                           synthetic_weight=0.25, C=(0.003,), folds=3),
+                           synthetic_weight=0.25, C=0.003, folds=3),
          "adlens train attributes --data d --products p --extra x --seed 7 --synthetic-per-face 0.5 "
          "--synthetic-weight 0.25 --C 0.003 --folds 3"),
-        (AttributeTraining(Path("d"), C=(1e-5, 2.0, 0.5), mirror=False, bootstrap=5),  # mirror and bootstrap: not options
+        (AttributeTraining(Path("d"), C=1e-5, mirror=False, bootstrap=5),  # mirror and bootstrap: not options
          "adlens train attributes --data d --no-synthetic --no-extra --seed 0 --synthetic-per-face 1 "
-         "--synthetic-weight 0.1 --C 1e-05 --C 2 --C 0.5 --folds 5"),
+         "--synthetic-weight 0.1 --C 1e-05 --folds 5"),
     ],
 )
 def test_command(config: AttributeTraining, expected: str) -> None:
@@ -133,10 +133,10 @@ def test_synthetic_rows_are_weighted_in_the_final_fit(stand_ins: dict[str, Any],
         return fit(self, X, Y, sample_weight)
 
     monkeypatch.setattr(recipe.AttributeHead, "fit", recording_fit)
-    trained = train_attribute_head(small(synthetic_weight=0.3, C=(0.5,)))
+    trained = train_attribute_head(small(synthetic_weight=0.3, C=0.5))
     examples = stand_ins["examples"]
     np.testing.assert_allclose(seen[-1], np.where(examples.synthetic, 0.3, 1.0))
-    assert trained.head.C == (0.5,) and trained.head.n_features_in_ == DIMENSIONS
+    assert trained.head.C == 0.5 and trained.head.n_features_in_ == DIMENSIONS
 
 
 @pytest.mark.parametrize(

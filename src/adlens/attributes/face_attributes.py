@@ -27,11 +27,11 @@ HEAD = "face-attributes-head"
 FEATURES = 2 * DIMENSIONS
 """Width of :func:`attribute_features`: the feature map's mean, then its max."""
 
-#: 1.6 times the face box's side, centred 0.2 box sides above the face's centre: forehead,
+#: 1.7 times the face box's side, centred 0.25 box sides above the face's centre: forehead,
 #: hat and ears are in, and the chin still is. At 128 px the backbone costs about a third of
-#: what it does at 224 px; the tighter crop keeps the face at 80 px across (picked by
-#: cross-validation among 112 and 128 px, pads 0.25–0.5 and shifts 0.15–0.25; see the model card).
-ATTRIBUTE_CROP = CropSpec(size=128, pad=0.3, shift_y=-0.2)
+#: what it does at 224 px; the tighter crop keeps the face at 75 px across (picked by
+#: cross-validation among 112 and 128 px and pads 0.25–0.5; see the model card).
+ATTRIBUTE_CROP = CropSpec(size=128, pad=0.35, shift_y=-0.25)
 
 
 def attribute_features(backbone: TFLiteSession, crops: np.ndarray) -> np.ndarray:

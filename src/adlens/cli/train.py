@@ -39,8 +39,7 @@ def attributes(
     synthetic_per_face: Annotated[float, typer.Option(
         help="Synthetic faces of each kind (sunglasses, cap) per eligible face, on average; 0: none.", min=0.0)] = 1.0,
     synthetic_weight: Annotated[float, typer.Option(help="Weight of a synthetic example in training.", min=0.0)] = 0.1,
-    c: Annotated[list[float], typer.Option("--C", help="Inverse regularisation of the logistic regressions: once for "
-                                           "all attributes, or three times (eyewear, beard, hat).", min=1e-6)] = [0.03, 0.01, 0.003],
+    c: Annotated[float, typer.Option("--C", help="Inverse regularisation of the logistic regressions.", min=1e-6)] = 0.01,
     folds: Annotated[int, typer.Option(help="Cross-validation folds.", min=2)] = 5,
     json_file: Annotated[Path | None, typer.Option("--json", help="Also write the training report here.")] = None,
 ) -> None:
@@ -51,13 +50,11 @@ def attributes(
     # scikit-learn is imported here, not with the CLI: importing it sets KMP_DUPLICATE_LIB_OK.
     from adlens.training.recipe import AttributeTraining, save_attribute_head, train_attribute_head
 
-    if len(c) not in (1, 3):
-        raise InvalidInputError(f"give --C once or three times (eyewear, beard, hat), not {len(c)} times")
     config = AttributeTraining(
         data=_folder(data, "labelled data"),
         products=_folder(products, "products") if synthetic_per_face > 0 else None,
         extra=None if no_extra else _folder(extra, "extra faces"),
-        seed=seed, synthetic_per_face=synthetic_per_face, synthetic_weight=synthetic_weight, C=tuple(c), folds=folds,
+        seed=seed, synthetic_per_face=synthetic_per_face, synthetic_weight=synthetic_weight, C=c, folds=folds,
     )
     trained = train_attribute_head(config, track=track)
     paths = save_attribute_head(trained, out_dir)

@@ -45,11 +45,8 @@ HEAD_VERSION = "1"
 class AttributeTraining:
     """Everything that decides the trained head; the defaults are the shipped model's.
 
-    ``C`` is one value for every attribute or one per attribute (:data:`FACE_ATTRIBUTES` order).
-    ``synthetic_weight`` was chosen by 5-fold cross-validation (3 seeds) among {0.1, 0.3, 1};
-    C per attribute among {0.001…0.1} with the 128-px crop (seed 0): eyewear gains from a
-    weaker regularisation, hat (15 real positives) from a stronger one. Mirroring added
-    0.001–0.003 AUC everywhere.
+    ``C`` and ``synthetic_weight`` were chosen by 5-fold cross-validation (3 seeds) among
+    C ∈ {0.003…1} and weights ∈ {0.1, 0.3, 1}; mirroring added 0.001–0.003 AUC everywhere.
     """
 
     data: Path
@@ -58,7 +55,7 @@ class AttributeTraining:
     seed: int = 0
     synthetic_per_face: float = 1.0
     synthetic_weight: float = 0.1
-    C: tuple[float, ...] = (0.03, 0.01, 0.003)
+    C: float = 0.01
     folds: int = 5
     mirror: bool = True
     bootstrap: int = 2000
@@ -69,8 +66,7 @@ class AttributeTraining:
         parts.append(f"--products {self.products}" if self.products else "--no-synthetic")
         parts.append(f"--extra {self.extra}" if self.extra else "--no-extra")
         parts += [f"--seed {self.seed}", f"--synthetic-per-face {self.synthetic_per_face:g}",
-                  f"--synthetic-weight {self.synthetic_weight:g}", *(f"--C {c:g}" for c in self.C),
-                  f"--folds {self.folds}"]
+                  f"--synthetic-weight {self.synthetic_weight:g}", f"--C {self.C:g}", f"--folds {self.folds}"]
         return " ".join(parts)
 
 
@@ -125,8 +121,7 @@ def train_attribute_head(
                     f"RGB crop of the face box padded {ATTRIBUTE_CROP.pad:g} box sides each way, its centre moved "
                     f"{-ATTRIBUTE_CROP.shift_y:g} box sides up (ATTRIBUTE_CROP)",
         "dimensions": int(examples.features.shape[1]),
-        "recipe": {k: str(v) if isinstance(v, Path) else list(v) if isinstance(v, tuple) else v
-                   for k, v in asdict(config).items()},
+        "recipe": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(config).items()},
         "command": config.command(),
         "counts": counts | skipped | {
             "accessories": {kind: len(pool) for kind, pool in accessories.items()},
