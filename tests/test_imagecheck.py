@@ -76,19 +76,19 @@ def test_check_bgr(image, shape_in_message):
     assert shape_in_message in info.value.message
 
 
-@pytest.mark.parametrize("model", ["detector", "attributes", "embedder"])
+@pytest.mark.parametrize("model", ["detector", "attributes", "aligner"])
 def test_every_model_refuses_through_check_bgr(model):
     """The same refusal, before any weights are read, whichever model sees the bad array."""
     from adlens.attributes import create_attribute_model
     from adlens.detectors import create_detector
-    from adlens.embed import DlibEmbedder
+    from adlens.chips import FaceAligner
     from adlens.faces import Faces
 
     bad = np.zeros((4, 5), np.uint8)
     call = {
         "detector": lambda: create_detector("yunet").detect(bad),
         "attributes": lambda: create_attribute_model("age-mobilenet").predict(bad, Faces.empty()),
-        "embedder": lambda: DlibEmbedder().embed(bad, Faces.empty()),
+        "aligner": lambda: FaceAligner().chips(bad, Faces.empty()),
     }[model]
     with pytest.raises(InvalidImageError, match=r"expected a uint8 BGR image of shape \(H, W, 3\), got \(4, 5\)"):
         call()

@@ -126,9 +126,12 @@ def test_every_model_gives_each_face_what_it_gives_it_alone(analyzer, faces_smal
     image = load_image(faces_small / "test" / "obama_and_biden.jpg")
     faces = analyzer.detector.detect(image)
     assert len(faces) >= 3
-    assert analyzer.embedder is not None
-    batched = analyzer.embedder.embed(image, faces).embeddings
-    alone = np.concatenate([analyzer.embedder.embed(image, faces[i : i + 1]).embeddings for i in range(len(faces))])
+    assert analyzer.aligner is not None and analyzer.embedder is not None
+    chips = analyzer.aligner.chips(image, faces)
+    np.testing.assert_array_equal(chips, np.concatenate([analyzer.aligner.chips(image, faces[i : i + 1])
+                                                         for i in range(len(faces))]))
+    batched = analyzer.embedder.embed_chips(chips)
+    alone = np.concatenate([analyzer.embedder.embed_chips(chips[i : i + 1]) for i in range(len(faces))])
     np.testing.assert_allclose(batched, alone, atol=1e-5)
     for model in analyzer.attribute_models:
         together = model.predict(image, faces)

@@ -14,10 +14,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from adlens.chips import FaceAligner
 from adlens.errors import UnknownNameError
-from adlens.faces import Faces
-from adlens.imagecheck import check_bgr
 from adlens.model import Model
 from adlens.settings import Settings
 
@@ -27,16 +24,13 @@ EMBEDDING_MODEL = "dlib-face-embedding"
 class Embedder(Model):
     """dlib ``face_recognition_model_v1`` (99.38% on LFW); distance < 0.6 means same person.
 
-    Subclasses run the network in :meth:`_embed` on a non-empty batch of chips.
+    Subclasses run the network in :meth:`_embed` on a non-empty batch of chips; the chips come
+    from :class:`adlens.chips.FaceAligner` (the :class:`~adlens.pipeline.Analyzer` holds both).
     """
 
     name: ClassVar[str]
     dimensions: ClassVar[int] = 128
     required_models = (EMBEDDING_MODEL,)
-
-    def __init__(self, settings: Settings | None = None) -> None:
-        super().__init__(settings)
-        self._aligner: FaceAligner | None = None
 
     def embed_chips(self, chips: np.ndarray) -> np.ndarray:
         """Embeddings ``(n, 128)`` float32 of aligned RGB 150×150 uint8 chips ``(n, 150, 150, 3)``."""
@@ -44,17 +38,6 @@ class Embedder(Model):
         if len(chips) == 0:
             return np.zeros((0, self.dimensions), dtype=np.float32)
         return self._embed(np.asarray(chips))
-
-    def embed(self, image: np.ndarray, faces: Faces, aligner: FaceAligner | None = None) -> Faces:
-        """``faces`` with an embedding per face, computed on ``image`` (uint8 BGR).
-
-        The chips are ``aligner``'s (default: one for ``ADLENS_DETECTOR``'s boxes, made on the first call).
-        """
-        check_bgr(image)
-        if aligner is None:
-            self._aligner = self._aligner or FaceAligner(self.settings)
-            aligner = self._aligner
-        return faces.with_embeddings(self.embed_chips(aligner.chips(image, faces)))
 
     @abstractmethod
     def _embed(self, chips: np.ndarray) -> np.ndarray: ...
