@@ -16,10 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from adlens.errors import ModelUnavailableError
-from adlens.files import atomic_path
 from adlens.modelspecs import get_spec
 from adlens.registry import resolve
-from adlens.runtime import TFLiteSession
+from adlens.runtime import TFLiteSession, converted_path, made_once
 from adlens.settings import Settings, get_settings
 
 EMBEDDING_MODEL = "mobilenet-v1-embedding"
@@ -79,19 +78,16 @@ def feature_map_model(model: bytes, side: int) -> bytes:
 
 def feature_map_path(side: int, settings: Settings | None = None) -> Path:
     """Where the feature-map copy of the backbone for ``side`` is cached (keyed by the source's sha256)."""
-    settings = settings or get_settings()
-    spec = get_spec(EMBEDDING_MODEL)
-    stem = Path(spec.filename).stem
-    return settings.converted_dir / f"{stem}.{spec.sha256[:16]}.feature-map-{side}.v{FEATURE_MAP_VERSION}.tflite"
+    return converted_path(get_spec(EMBEDDING_MODEL), settings, f"feature-map-{side}.v{FEATURE_MAP_VERSION}.tflite")
 
 
 def open_feature_map_backbone(side: int, settings: Settings | None = None) -> TFLiteSession:
     """The backbone for ``side``×``side`` input without its pool (:func:`feature_map_model`), made once and
     cached, loaded in LiteRT."""
     settings = settings or get_settings()
-    target = feature_map_path(side, settings)
-    if not target.is_file():
-        source = resolve(EMBEDDING_MODEL, settings)
-        with atomic_path(target, "the backbone's feature-map model") as partial:
-            partial.write_bytes(feature_map_model(source.read_bytes(), side))
-    return TFLiteSession(target, settings)
+
+    def make(partial: Path) -> None:
+        partial.write_bytes(feature_map_model(resolve(EMBEDDING_MODEL, settings).read_bytes(), side))
+
+    return TFLiteSession(made_once(feature_map_path(side, settings), "the backbone's feature-map model", make),
+                         settings)

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -188,11 +189,20 @@ def _native_stderr_silenced() -> Iterator[None]:
         os.close(saved)
 
 
-def converted_path(spec: ModelSpec, settings: Settings | None = None) -> Path:
-    """Where the ONNX conversion of a Keras or dlib model is cached."""
+def converted_path(spec: ModelSpec, settings: Settings | None = None, tag: str | None = None) -> Path:
+    """Where a file made from ``spec``'s weights is cached, keyed by their sha256: by default its ONNX
+    conversion (``tag`` ``v<converter version>.onnx``), else the ``tag`` a caller names (version included)."""
     settings = settings or get_settings()
-    stem = Path(spec.filename).stem
-    return settings.converted_dir / f"{stem}.{spec.sha256[:16]}.v{CONVERTER_VERSIONS[spec.format]}.onnx"
+    tag = tag or f"v{CONVERTER_VERSIONS[spec.format]}.onnx"
+    return settings.converted_dir / f"{Path(spec.filename).stem}.{spec.sha256[:16]}.{tag}"
+
+
+def made_once(target: Path, what: str, make: Callable[[Path], None]) -> Path:
+    """``target``, made by ``make(partial_path)`` if it does not exist yet, atomically (a crash leaves no half file)."""
+    if not target.is_file():
+        with atomic_path(target, what) as part:
+            make(part)
+    return target
 
 
 def ensure_onnx(spec: ModelSpec, settings: Settings | None = None) -> Path:
@@ -203,17 +213,12 @@ def ensure_onnx(spec: ModelSpec, settings: Settings | None = None) -> Path:
         return source
     if spec.format not in CONVERTER_VERSIONS:
         raise InvalidInputError(f"model {spec.name!r} is {spec.format}, not convertible to ONNX")
-    target = converted_path(spec, settings)
-    if target.is_file():
-        return target
     if spec.format == "keras":
         from adlens.convert.keras import convert_keras_h5 as convert
     else:
         from adlens.convert.dlib import convert_dlib_dnn as convert
 
-    with atomic_path(target, "the converted model") as partial:
-        convert(source, partial)
-    return target
+    return made_once(converted_path(spec, settings), "the converted model", partial(convert, source))
 
 
 def open_session(name: str, settings: Settings | None = None) -> OrtSession | TFLiteSession:
