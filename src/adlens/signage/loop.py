@@ -9,10 +9,11 @@ and OpenCV release the GIL) while the loop's own thread follows and decides on t
 earlier ones, always in frame order; a source never queues frames the loop is too slow
 for (it drops them, and the summary counts them). Emotion is computed every frame; age,
 gender, eyewear, beard and hat, which do not change while someone stands there, once
-per person on arrival and then every ``signage_attribute_refresh`` seconds. While an ad plays it counts who was there and who looked; when the ad ends, or
-the loop stops, it logs one ``play`` event about the audience, never a person. A
-:class:`Display` shows the creative (an OpenCV window where the OpenCV build and the
-machine have a GUI) or only logs it.
+per person on arrival and then every ``signage_attribute_refresh`` seconds. While an ad
+plays it counts who was there and who looked; when the ad ends, or the loop stops, it
+logs one ``play`` event about the audience, never a person. A :class:`Display` shows
+the creative (an OpenCV window where the OpenCV build and the machine have a GUI) or
+only logs it.
 """
 
 from __future__ import annotations
