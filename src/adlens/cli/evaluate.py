@@ -69,6 +69,32 @@ def age_gender(
 
 @app.command()
 @handle_errors
+def fairness(
+    folder: ExistingDir,
+    out_file: Annotated[Path | None, typer.Option("--out", dir_okay=False, help="Write the HTML report here.")] = None,
+    json_file: JsonOption = None,
+    workers: WorkersOption = None,
+) -> None:
+    """Fairness on UTKFace-named photos through the whole pipeline: per gender × ethnicity group and age bracket.
+
+    Age MAE and gender accuracy with 95% intervals, the largest gap, and false matches between strangers of the
+    same group at the gallery and match thresholds. The ethnicity is read from the file names only; adlens never
+    infers it.
+    """
+    from adlens.cli.fairness import print_fairness
+    from adlens.evaluation.fairness import evaluate_fairness
+
+    result = evaluate_fairness(folder, track=track, workers=worker_count(workers))
+    print_fairness(result)
+    if out_file is not None:
+        from adlens.evaluation.fairness_page import write_fairness
+
+        out.print(f"report written to {write_fairness(result, out_file)}", highlight=False)
+    _finish(result, json_file)
+
+
+@app.command()
+@handle_errors
 def verify(
     pairs: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV: file_x,file_y,Decision (Yes/No).")],
     root: Annotated[Path, typer.Option(exists=True, file_okay=False, help="Folder the file names are relative to.")],

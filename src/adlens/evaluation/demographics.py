@@ -17,7 +17,7 @@ from adlens.attributes import AttributeModel, create_attribute_model
 from adlens.detectors import Detector, create_detector
 from adlens.errors import InvalidInputError
 from adlens.evaluation.common import Track, chip_face, load_or_skip, no_track, outcomes
-from adlens.faces import EMOTIONS
+from adlens.faces import EMOTIONS, Faces
 from adlens.imageio import iter_image_files, load_image
 from adlens.settings import Settings, get_settings
 from adlens.workers import ItemError
@@ -160,9 +160,16 @@ def _age_gender_models(settings: Settings, detect: bool) -> _AgeGenderModels:
 
 def _age_gender(models: _AgeGenderModels, path: Path) -> tuple[float, str, bool]:
     """The predicted age and gender of the photo's face, and whether a photo to detect in was taken whole."""
-    detector, age_model, gender_model = models
+    detector, age_model, _ = models
     image = load_image(path, max_pixels=age_model.settings.max_pixels)
     face = detector.detect(image).largest() if detector is not None else chip_face(image)
+    return face_age_gender(models, image, face)
+
+
+def face_age_gender(models: _AgeGenderModels, image: np.ndarray, face: Faces) -> tuple[float, str, bool]:
+    """The predicted age and gender of ``face`` (one face, or none: then the photo is taken whole as a chip),
+    and whether it was taken whole."""
+    _, age_model, gender_model = models
     whole = not len(face)
     face = gender_model.predict(image, age_model.predict(image, chip_face(image) if whole else face))
     return float(face.data["age"][0]), str(face.data["gender"][0]), whole

@@ -54,10 +54,11 @@ class FaceEmbeddings:
         if key not in self._cache:
             image = load_image(source, max_pixels=self.settings.max_pixels)
             faces = self.detector.detect(image).largest()
-            self._cache[key] = self._embedding(image, faces) if len(faces) else None
+            self._cache[key] = self.embedding(image, faces) if len(faces) else None
         return self._cache[key]
 
-    def _embedding(self, image: np.ndarray, face: Faces) -> np.ndarray:
+    def embedding(self, image: np.ndarray, face: Faces) -> np.ndarray:
+        """The embedding of ``face`` (one face) in ``image``: its aligned chip through the embedder."""
         return self.embedder.embed_chips(self.aligner.chips(image, face))[0]
 
 
