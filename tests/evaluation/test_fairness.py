@@ -12,7 +12,7 @@ from adlens.errors import InvalidInputError
 from adlens.evaluation.fairness import Labelled, Outcome, evaluate_fairness, parse_name, report
 from adlens.settings import get_settings
 from adlens.workers import ItemError
-from helpers import DATA, need
+from utkface import utk_folder
 
 
 @pytest.mark.parametrize(("name", "expected"), [
@@ -58,17 +58,6 @@ def test_a_folder_without_utkface_names(tmp_path):
     (tmp_path / "holiday.jpg").write_bytes(b"")
     with pytest.raises(InvalidInputError, match="UTKFace-named"):
         evaluate_fairness(tmp_path)
-
-
-def utk_folder(target: Path, step: int = 200) -> Path:
-    """A folder of links to every ``step``-th photo of utkface_random_200 (one per group at 200), a misnamed file
-    and a broken one."""
-    source = need(DATA / "utkface_random_200" / "data" / "random_200")
-    for path in sorted(source.rglob("*.jpg"))[::step]:
-        (target / path.name).symlink_to(path)
-    (target / "holiday.jpg").write_bytes(b"")
-    (target / "30_0_0_20170101000000000.jpg").write_text("not a picture")
-    return target
 
 
 def test_fairness_on_a_small_folder(tmp_path):

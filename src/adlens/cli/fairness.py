@@ -8,6 +8,7 @@ from typing import Any
 from rich.table import Table
 
 from adlens.cli.common import out
+from adlens.evaluation.groupstats import GAP_NAMES
 
 
 def _rate(cell: Mapping[str, Any] | None) -> str:
@@ -40,7 +41,7 @@ def print_fairness(result: Mapping[str, Any]) -> None:
     out.print(table)
     for key, gap in result["gaps"].items():
         if gap is not None:
-            out.print(f"largest {key.replace('_', ' ')} gap (groups of {gap['min_n']}+): {gap['gap']:.3f} "
+            out.print(f"largest {GAP_NAMES[key]} gap (groups of {gap['min_n']}+): {gap['gap']:.3f} "
                       f"({gap['low']['group']} {gap['low']['value']:.3f}, {gap['high']['group']} "
                       f"{gap['high']['value']:.3f})", highlight=False)
     for target in result["targets"]:

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from adlens.evaluation.groupstats import TARGETS
+from adlens.evaluation.groupstats import GAP_NAMES, TARGETS
 from adlens.files import write_text_atomic
 from adlens.reports import page
 from adlens.reports.plots import png
@@ -154,7 +154,7 @@ def render_fairness(result: Mapping[str, Any], generated: datetime | None = None
     targets = page.table(("target", "measured", "required", "result"), (
         (t["name"], _ratio(t["value"]), t["target"], "–" if t["pass"] is None else "pass" if t["pass"] else "FAIL")
         for t in result["targets"]))
-    gaps = [f"{key.replace('_', ' ')}: {g['gap']:.3f} between {g['low']['group']} ({g['low']['value']:.3f}) and "
+    gaps = [f"Largest {GAP_NAMES[key]} gap: {g['gap']:.3f} between {g['low']['group']} ({g['low']['value']:.3f}) and "
             f"{g['high']['group']} ({g['high']['value']:.3f}), over {g['groups']} groups of {g['min_n']}+ faces."
             for key, g in result["gaps"].items() if g is not None]
     matches, adults = result["false_matches"], result["false_matches_adults"]

@@ -25,6 +25,8 @@ ADULT = 18
 """The true age from which a face counts in the adults-only false matches."""
 #: The issue's targets: largest gender-accuracy gap between groups of 40+, overall gender accuracy, age MAE.
 TARGETS = {"gender_gap": 0.10, "gender_accuracy": 0.90, "age_mae": 5.0}
+#: How the gaps are named in the page and on the terminal.
+GAP_NAMES = {"gender_accuracy": "gender-accuracy", "age_mae": "age-MAE"}
 #: Thresholds at which the false-match rate is also given, for the curves of the page.
 CURVE_THRESHOLDS = tuple(round(0.30 + 0.01 * k, 2) for k in range(41))
 
