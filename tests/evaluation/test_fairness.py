@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from adlens.errors import InvalidInputError
-from adlens.evaluation.fairness import Labelled, Outcome, evaluate_fairness, parse_name, report
+from adlens.evaluation.fairness import (Labelled, Outcome, evaluate_fairness, parse_name, report,
+                                        trained_on_utkface)
 from adlens.settings import get_settings
 from adlens.workers import ItemError
 from utkface import utk_folder
@@ -46,6 +47,7 @@ def test_report_counts_what_could_not_be_read():
     assert result["skipped"] == [{"image": str(photos[-1].path), "error": "cannot decode"}]
     assert result["bad_names"] == ["bad.jpg"] and result["false_matches"]["faces"] == 10
     assert result["models"]["age"] == get_settings().age_model
+    assert set(result["trained_on_utkface"]) <= {result["models"]["age"], result["models"]["gender"]}
     json.dumps(result)
 
 
@@ -69,3 +71,7 @@ def test_fairness_on_a_small_folder(tmp_path):
     matches = result["false_matches"]
     assert matches["all"]["pairs"] == matches["faces"] * (matches["faces"] - 1) // 2
     json.dumps(result)
+
+
+def test_models_trained_on_utkface_are_named():
+    assert trained_on_utkface(["age-mobilenet", "gender-mini-xception", "not-in-the-registry"]) == ["age-mobilenet"]

@@ -19,7 +19,7 @@ def synthetic_result(n: int = 120) -> dict:
     numbers = summarize(true_age, true_age + rng.normal(0, 4, size=n), rng.random(n) < 0.9, groups,
                         [g.split("/")[1] for g in groups], embeddings, {"gallery": 0.5, "match": 0.6})
     return {"models": {"detector": "yunet", "age": "age-x", "gender": "gender-y", "embedder": "dlib (onnx)"},
-            "n_files": n + 1, "bad_names": ["holiday.jpg"], "skipped": [],
+            "n_files": n + 1, "bad_names": ["holiday.jpg"], "skipped": [], "trained_on_utkface": ["age-x"],
             "thresholds": {"gallery": 0.5, "match": 0.6}, **numbers}
 
 
@@ -29,7 +29,7 @@ def test_the_page_is_self_contained_and_escaped():
     assert not re.search(r"""(src|href)=["'](https?:)?//""", html) and "<script" not in html and "<link" not in html
     assert "female/&lt;b&gt;" in html and "female/<b>" not in html
     for text in ("age-x", "gender-y", "dlib (onnx)", "read from the UTKFace file names", "nothing in adlens infers",
-                 "treated as two different people", "holiday.jpg", "pass", "FAIL", "gallery threshold"):
+                 "treated as two different people", "holiday.jpg", "age-x was trained on UTKFace", "pass", "FAIL", "gallery threshold"):
         assert text in html
 
 

@@ -20,6 +20,9 @@ def print_fairness(result: Mapping[str, Any]) -> None:
     models, overall, cuts = result["models"], result["overall"], result["thresholds"]
     out.print(f"models: detector {models['detector']}, age {models['age']}, gender {models['gender']}, "
               f"embedding {models['embedder']}", highlight=False)
+    if result.get("trained_on_utkface"):
+        out.print(f"note: {', '.join(result['trained_on_utkface'])}: trained on UTKFace: on UTKFace photos these "
+                  "figures are in-sample, not a clean test", highlight=False)
     out.print(f"{result['n']} faces of {result['n_files']} files ({overall['no_face']} without a detected face, "
               f"{len(result['bad_names'])} names not parsed, {len(result['skipped'])} unreadable): "
               f"gender accuracy {overall['gender_accuracy']:.3f}, age MAE {overall['age_mae']:.2f} years",

@@ -19,13 +19,14 @@ from typing import Any
 import numpy as np
 
 from adlens.embed import EMBEDDING_MODEL
-from adlens.errors import InvalidInputError
+from adlens.errors import InvalidInputError, UnknownNameError
 from adlens.evaluation.common import Track, no_track, outcomes
 from adlens.evaluation.demographics import (_UTK_GENDER, _UTK_GROUPS, _AgeGenderModels, _age_gender_models,
                                             face_age_gender)
 from adlens.evaluation.groupstats import summarize
 from adlens.evaluation.verification import FaceEmbeddings, _face_embeddings
 from adlens.imageio import iter_image_files, load_image
+from adlens.modelspecs import get_spec
 from adlens.settings import Settings, get_settings
 from adlens.workers import ItemError
 
@@ -101,6 +102,7 @@ def report(photos: list[Labelled], results: list[Outcome | ItemError], settings:
     result: dict[str, Any] = {
         "models": {"detector": settings.detector, "age": settings.age_model, "gender": settings.gender_model,
                    "embedder": f"{EMBEDDING_MODEL} ({settings.embedder})"},
+        "trained_on_utkface": trained_on_utkface([settings.age_model, settings.gender_model]),
         "n_files": len(photos) + len(bad_names),
         "bad_names": bad_names,
         "skipped": skipped,
@@ -118,6 +120,20 @@ def report(photos: list[Labelled], results: list[Outcome | ItemError], settings:
         embeddings=[r.embedding for _, r in done],
         thresholds=thresholds, seed=seed,
     )
+
+
+def trained_on_utkface(names: list[str]) -> list[str]:
+    """The models among ``names`` whose registry entry says they were trained on UTKFace: on UTKFace photos
+    their figures are in-sample, not a clean test."""
+    found = []
+    for name in names:
+        try:
+            licence = get_spec(name).licence
+        except UnknownNameError:
+            continue
+        if "trained on utkface" in licence.lower():  # not "trained on X, not UTKFace"
+            found.append(name)
+    return found
 
 
 _FairnessModels = tuple[_AgeGenderModels, FaceEmbeddings]

@@ -160,7 +160,7 @@ def render_fairness(result: Mapping[str, Any], generated: datetime | None = None
     matches, adults = result["false_matches"], result["false_matches_adults"]
     parts = [
         page.section("Summary", summary + targets + "".join(page.note(text) for text in gaps)
-                     + page.note(LABELS_NOTE)),
+                     + page.note(_in_sample(result)) + page.note(LABELS_NOTE)),
         page.section("Gender × ethnicity groups", page.figure(
             _png(metrics_figure(result["groups"], "Per gender × ethnicity group")), "per group", "No groups.")
             + _metrics_table(result["groups"], "group")),
@@ -183,6 +183,15 @@ def render_fairness(result: Mapping[str, Any], generated: datetime | None = None
             f"{models['gender']}, embedding {models['embedder']}; gallery threshold {thresholds['gallery']:g}, "
             f"match threshold {thresholds['match']:g}.")
     return page.document("adlens fairness report", meta, parts, generated or utcnow())
+
+
+def _in_sample(result: Mapping[str, Any]) -> str:
+    names = result.get("trained_on_utkface") or []
+    if not names:
+        return ("The targets hold for faces the models were not trained on: check that the age and gender models "
+                "never saw these photos.")
+    return (f"{' and '.join(names)} {'was' if len(names) == 1 else 'were'} trained on UTKFace: on UTKFace photos "
+            "these figures are in-sample (the model may have seen them), not a clean test.")
 
 
 def _left_out(result: Mapping[str, Any]) -> str:
