@@ -25,7 +25,7 @@ def test_eval_fairness_writes_json_and_the_page(tmp_path):
     html = (tmp_path / "report" / "f.html").read_text(encoding="utf-8")
     assert "adlens fairness report" in html and "data:image/png;base64," in html
     for text in ("models:", data["models"]["age"], "gender accuracy", "target overall gender accuracy",
-                 "report written to"):
+                 "report written to", "left out: ", "holiday.jpg: name is not AGE_GENDER_RACE_DATE"):
         assert text in result.stdout
 
 

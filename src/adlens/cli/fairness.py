@@ -27,6 +27,7 @@ def print_fairness(result: Mapping[str, Any]) -> None:
               f"{len(result['bad_names'])} names not parsed, {len(result['skipped'])} unreadable): "
               f"gender accuracy {overall['gender_accuracy']:.3f}, age MAE {overall['age_mae']:.2f} years",
               highlight=False)
+    _left_out(result)
     matches = result["false_matches"]
     groups = matches.get("groups", {})
     table = Table("group", "faces", "no face", "gender accuracy [95%]", "age MAE [95%]",
@@ -51,3 +52,17 @@ def print_fairness(result: Mapping[str, Any]) -> None:
         verdict = "-" if target["pass"] is None else "[green]pass[/green]" if target["pass"] else "[red]FAIL[/red]"
         value = "-" if target["value"] is None else f"{target['value']:.3f}"
         out.print(f"target {target['name']}: {value} (required {target['target']}) {verdict}", highlight=False)
+
+
+#: Files left out that the terminal names (the JSON and the page list them all).
+SHOWN = 10
+
+
+def _left_out(result: Mapping[str, Any]) -> None:
+    """Name the files left out: names that do not parse, then files that could not be read."""
+    rows = [(name, "name is not AGE_GENDER_RACE_DATE") for name in result["bad_names"]]
+    rows += [(row["image"], row["error"]) for row in result["skipped"]]
+    for name, why in rows[:SHOWN]:
+        out.print(f"  left out: {name}: {why}", highlight=False)
+    if len(rows) > SHOWN:
+        out.print(f"  … and {len(rows) - SHOWN} more (all in --json and --out)", highlight=False)
