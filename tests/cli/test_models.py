@@ -105,12 +105,16 @@ def test_list_piped_cuts_nothing(env: Env, monkeypatch: pytest.MonkeyPatch) -> N
     code, output = invoke("models", "list")
     assert code == 0 and "…" not in output
     lines = output.splitlines()
-    assert lines[0].split("\t") == ["name", "task", "file", "state", "licence", "location"]
+    assert lines[0].split("\t") == ["name", "task", "file", "state", "licence", "use", "location"]
     assert len(lines) == 1 + len(modelspecs.MODELS)
     for line, spec in zip(lines[1:], modelspecs.MODELS, strict=True):
-        name, task, filename, state, licence, _ = line.split("\t")
+        name, task, filename, state, licence, use, _ = line.split("\t")
         assert (name, task, filename, licence) == (spec.name, spec.task, spec.filename, spec.licence)
         assert state in ("present", "missing", "corrupt")
+        assert use == ("non-commercial" if spec.non_commercial else "any")
+    uses = {line.split("\t")[0]: line.split("\t")[5] for line in lines[1:]}
+    assert uses["age-mobilenet"] == uses["gender-mobilenet"] == "non-commercial"  # trained on UTKFace
+    assert uses["age-cydral"] == uses["gender-cydral"] == "any"  # CC0
 
 
 # --------------------------------------------------------------------------- verify
