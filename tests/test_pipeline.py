@@ -143,3 +143,13 @@ def test_every_model_gives_each_face_what_it_gives_it_alone(analyzer, faces_smal
                     assert list(values) == list(expected), (model.name, column)
                 else:
                     np.testing.assert_allclose(values, expected, atol=1e-4, err_msg=f"{model.name} {column}")
+
+
+@pytest.mark.parametrize("detector", ["yunet", "dlib"])
+def test_chip_models_fit_the_boxes_of_the_detector_that_runs(detector):
+    """Cydral's models cut dlib chips from the HOG-like box of the detector the analyser runs, not the settings'."""
+    from adlens.settings import Settings
+
+    analyzer = Analyzer(Settings(detector="yunet"), detector=detector, attributes=["age-cydral", "gender-cydral"])
+    assert [model.aligner.detector for model in analyzer.attribute_models] == [detector, detector]
+    assert "dlib-landmarks-5" in analyzer.required_models

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import importlib.util
 import os
 import threading
 from collections.abc import Iterator
@@ -332,8 +333,17 @@ def test_download_from_closed_port(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 
 
 def _dlib_package_dir() -> Path:
-    face_recognition_models = pytest.importorskip("face_recognition_models")
-    return Path(face_recognition_models.__file__).parent / "models"
+    """face_recognition_models' folder, found as the registry finds it: without importing it (its
+    ``__init__`` needs pkg_resources, gone from setuptools 81+)."""
+    found = importlib.util.find_spec("face_recognition_models")
+    if found is None or not found.submodule_search_locations:
+        pytest.skip("face_recognition_models is not installed")
+    return Path(next(iter(found.submodule_search_locations))) / "models"
+
+
+def test_dlib_package_is_found_without_importing_it() -> None:
+    package = _dlib_package_dir()
+    assert registry._package_dir(modelspecs.get_spec("dlib-landmarks-5")) == package
 
 
 @pytest.mark.parametrize("spec", DLIB, ids=lambda s: s.name)

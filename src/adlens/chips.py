@@ -78,22 +78,39 @@ class FaceAligner(Model):
         self._dlib = dlib
         self._predictor = dlib.shape_predictor(str(resolve("dlib-landmarks-5", self.settings)))
 
-    def chips(self, image: np.ndarray, faces: Faces) -> np.ndarray:
-        """``(n, 150, 150, 3)`` uint8 RGB chips of every face of ``image`` (uint8 BGR), in ``faces``' order.
+    def shapes(self, image: np.ndarray, faces: Faces) -> Any:
+        """dlib's 5-point shapes (a ``dlib.full_object_detections``) of every face of ``image`` (uint8 BGR).
 
-        Equal to ``dlib.get_face_chip(rgb, shape, 150, 0.25)`` on the RGB image: the
-        predictor reads the mean of the three channels, and the chip is interpolated
-        channel by channel, so both run on the BGR pixels and only the chips are
-        flipped. Parts of a chip beyond the image are black, as in dlib.
+        The predictor reads the mean of the three channels, so BGR and RGB pixels give the same points.
         """
         check_bgr(image)
         self.load()
-        if len(faces) == 0:
-            return np.zeros((0, CHIP_SIZE, CHIP_SIZE, 3), dtype=np.uint8)
         pixels = np.ascontiguousarray(image)
         shapes = self._dlib.full_object_detections()
         with self._lock:  # one dlib predictor object: calls are serialised
             for left, top, right, bottom in hog_rectangles(faces.boxes, HOG_BOX_FITS[self.detector]).tolist():
                 shapes.append(self._predictor(pixels, self._dlib.rectangle(left, top, right, bottom)))
-        chips = self._dlib.get_face_chips(pixels, shapes, size=CHIP_SIZE, padding=CHIP_PADDING)
+        return shapes
+
+    def chips(self, image: np.ndarray, faces: Faces, size: int = CHIP_SIZE, padding: float = CHIP_PADDING,
+              shapes: Any = None) -> np.ndarray:
+        """``(n, size, size, 3)`` uint8 RGB chips of every face of ``image`` (uint8 BGR), in ``faces``' order.
+
+        Equal to ``dlib.get_face_chip(rgb, shape, size, padding)`` on the RGB image: the
+        predictor reads the mean of the three channels, and the chip is interpolated
+        channel by channel, so both run on the BGR pixels and only the chips are
+        flipped. Parts of a chip beyond the image are black, as in dlib. The default
+        size and padding are the embedder's; ``shapes`` from :meth:`shapes` saves finding
+        the landmarks again for another size of chip.
+        """
+        check_bgr(image)
+        self.load()
+        if len(faces) == 0:
+            return np.zeros((0, size, size, 3), dtype=np.uint8)
+        pixels = np.ascontiguousarray(image)
+        if shapes is None:
+            shapes = self.shapes(pixels, faces)
+        # One face at a time: get_face_chips shares one image pyramid among all the faces, which moves small
+        # chips (64 px: up to 14 grey levels) away from get_face_chip's, the reference; it is no faster either.
+        chips = [self._dlib.get_face_chip(pixels, shape, size=size, padding=padding) for shape in shapes]
         return np.ascontiguousarray(np.asarray(chips, dtype=np.uint8)[..., ::-1])

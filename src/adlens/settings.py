@@ -80,8 +80,10 @@ class Settings(BaseSettings):
         "run in ONNX Runtime: batched, several times faster) or dlib (dlib itself); the embeddings are the same.",
     )
     emotion_model: str = "emotion-mini-xception"
-    age_model: str = "age-mobilenet"
-    gender_model: str = "gender-mobilenet"
+    age_model: str = Field(default="age-mobilenet", description="Age model: age-mobilenet (trained on UTKFace: "
+                           "non-commercial) or age-cydral (CC0 weights, Cydral's own data).")
+    gender_model: str = Field(default="gender-mobilenet", description="Gender model: gender-mobilenet (trained on "
+                              "UTKFace: non-commercial), gender-cydral (CC0 weights) or gender-mini-xception.")
     face_attributes_model: str = Field(
         default="face-attributes-head", description="Eyewear, beard and hat model; empty turns it off."
     )

@@ -278,3 +278,10 @@ def test_attribute_targeting_uses_the_contexts_threshold(threshold: float, eligi
     verdict = evaluate(make_ad(targeting={"attributes": {"eyewear": True}}), audience,
                        context(settings=Settings(attribute_threshold=threshold)))
     assert verdict.eligible is eligible
+
+
+@pytest.mark.parametrize(("age", "matched"), [(24.96, False), (25.0, True), (34.99, True), (35.0, False)])
+def test_age_targeting_reads_the_age_shown(age: float, matched: bool) -> None:
+    """A face labelled "age 24 (18-24)" (24.96) is not in a 25-34 target; one labelled "age 34" is."""
+    verdict = evaluate(make_ad(targeting={"age": [25, 34]}), make_audience({"age": age}), context())
+    assert verdict.eligible is matched

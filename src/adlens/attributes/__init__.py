@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from adlens.attributes.base import AttributeModel
+from adlens.attributes.cydral import CydralAge, CydralGender
 from adlens.attributes.face_attributes import FaceAttributes
 from adlens.attributes.models import (
     BigXceptionEmotion,
@@ -17,7 +18,7 @@ from adlens.settings import Settings
 ATTRIBUTE_MODELS: dict[str, type[AttributeModel]] = {
     cls.name: cls
     for cls in (MiniXceptionEmotion, BigXceptionEmotion, MiniXceptionGender, MobileNetGender, MobileNetAge,
-                FaceAttributes)
+                FaceAttributes, CydralAge, CydralGender)
 }
 
 

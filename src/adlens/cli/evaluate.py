@@ -51,7 +51,7 @@ def age_gender(
     detect: Annotated[bool, typer.Option("--detect/--chips", help="Run the detector (full pipeline) or feed the aligned chips directly.")] = False,
     workers: WorkersOption = None,
 ) -> None:
-    """Age MAE and gender accuracy on UTKFace-named files, per gender × group too.
+    """Age MAE and gender accuracy on UTKFace-named files, per gender × group and per true age bracket too.
 
     The ethnicity in the file names is used only to report fairness; adlens never infers it.
     """
@@ -64,6 +64,11 @@ def age_gender(
     for group, row in result["groups"].items():
         table.add_row(group, str(row["n"]), f"{row['age_mae']:.2f}", f"{row['gender_accuracy']:.3f}")
     out.print(table)
+    brackets = Table("true age", "n", "age MAE", "age bias", "gender accuracy")
+    for label, row in result["brackets"].items():
+        brackets.add_row(label, str(row["n"]), f"{row['age_mae']:.2f}", f"{row['age_bias']:+.2f}",
+                         f"{row['gender_accuracy']:.3f}")
+    out.print(brackets)
     _finish(result, json_file)
 
 

@@ -21,16 +21,26 @@ Names = Annotated[list[str] | None, typer.Argument(help="Model names (default: a
 @app.command("list")
 @handle_errors
 def list_models() -> None:
-    """Every model with its task, file, state (present, missing, corrupt) and licence.
+    """Every model with its task, file, state (present, missing, corrupt), licence and use.
+
+    The use is "non-commercial" when the weights' licence or their training data forbids commercial use
+    (UTKFace, iBUG 300-W), else "any".
 
     On a terminal a table; piped or redirected, one tab-separated line per model, every value whole.
     """
     rows = []
     for spec in modelspecs.specs():
         state, path = registry.state(spec)
-        rows.append((spec.name, spec.task, spec.filename, state.value, spec.licence, str(path.parent) if path else ""))
-    print_rows(("name", "task", "file", "state", "licence", "location"), rows,
-               lambda column, value: _STYLE.get(ModelState(value)) if column == 3 else None)
+        use = "non-commercial" if spec.non_commercial else "any"
+        rows.append((spec.name, spec.task, spec.filename, state.value, spec.licence, use,
+                     str(path.parent) if path else ""))
+    print_rows(("name", "task", "file", "state", "licence", "use", "location"), rows, _style)
+
+
+def _style(column: int, value: str) -> str | None:
+    if column == 3:
+        return _STYLE.get(ModelState(value))
+    return "magenta" if column == 5 and value == "non-commercial" else None
 
 
 @app.command()

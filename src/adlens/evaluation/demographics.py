@@ -17,7 +17,7 @@ from adlens.attributes import AttributeModel, create_attribute_model
 from adlens.detectors import Detector, create_detector
 from adlens.errors import InvalidInputError
 from adlens.evaluation.common import Track, chip_face, load_or_skip, no_track, outcomes
-from adlens.faces import EMOTIONS, Faces
+from adlens.faces import AGE_BRACKETS, EMOTIONS, Faces
 from adlens.imageio import iter_image_files, load_image
 from adlens.settings import Settings, get_settings
 from adlens.workers import ItemError
@@ -86,7 +86,7 @@ def evaluate_age_gender(
     folder: Path, settings: Settings | None = None, track: Track = no_track, *, detect: bool = False,
     workers: int = 1,
 ) -> dict[str, Any]:
-    """Age MAE and gender accuracy on UTKFace-named files, overall and per gender × group.
+    """Age MAE and gender accuracy on UTKFace-named files, overall, per gender × group and per true age bracket.
 
     By default each file is taken as the aligned face chip it is (crops fed
     directly, as the models were trained); with ``detect`` the full pipeline
@@ -134,6 +134,17 @@ def evaluate_age_gender(
                     "age_mae": float(np.abs(true_age - predicted_age)[mask].mean()),
                     "gender_accuracy": float(gender_right[mask].mean()),
                 }
+    brackets: dict[str, dict[str, float]] = {}
+    true_years = np.floor(true_age)
+    for label, low, high in AGE_BRACKETS:  # by the true age: where the models err, young or old
+        mask = (true_years >= low) & (true_years <= high)
+        if mask.any():
+            brackets[label] = {
+                "n": int(mask.sum()),
+                "age_mae": float(np.abs(true_age - predicted_age)[mask].mean()),
+                "age_bias": float((predicted_age - true_age)[mask].mean()),
+                "gender_accuracy": float(gender_right[mask].mean()),
+            }
     return {
         "mode": "pipeline" if detect else "chips",
         "age_model": create_attribute_model(settings.age_model, settings).name,
@@ -142,6 +153,7 @@ def evaluate_age_gender(
         "age_mae": float(np.abs(true_age - predicted_age).mean()),
         "gender_accuracy": float(gender_right.mean()),
         "groups": groups,
+        "brackets": brackets,
         "no_face": no_face,
         "ignored_names": [str(p) for p in ignored],
         "skipped": skipped,
