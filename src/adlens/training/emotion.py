@@ -199,7 +199,7 @@ def train_emotion(config: EmotionTraining, work: Path, device: str = "auto", tra
     torch.manual_seed(config.seed)
     random.seed(config.seed)
     # channels-last convolutions run about 1.5x faster on CPUs (oneDNN) and suit tensor cores too
-    net = EmotionNet(config.arch, config.dropout).to(dev, memory_format=torch.channels_last)
+    net = EmotionNet(config.arch, config.dropout).to(dev).to(memory_format=torch.channels_last)  # type: ignore[call-overload]
     optimiser = torch.optim.SGD(net.parameters(), lr=config.lr, momentum=0.9, nesterov=True,
                                 weight_decay=config.weight_decay)
     steps = len(train_x) // config.batch_size

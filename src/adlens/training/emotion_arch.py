@@ -12,6 +12,7 @@ Importing this module imports torch: only training code and the tests do.
 from __future__ import annotations
 
 import re
+import warnings
 from pathlib import Path
 
 import torch
@@ -67,9 +68,9 @@ class WithFlip(nn.Module):
         self.net = net
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        n = x.shape[0]
         both = torch.softmax(self.net(torch.cat([x, torch.flip(x, dims=[3])], dim=0)), dim=1)
-        return (both[:n] + both[n:]) * 0.5
+        # reshape, not slicing at x.shape[0]: the tracer would freeze that count into the graph
+        return both.reshape(2, -1, both.shape[1]).mean(dim=0)
 
 
 class Plain(nn.Module):
@@ -86,10 +87,13 @@ class Plain(nn.Module):
 def export_onnx(net: nn.Module, path: Path, flip: bool = True) -> Path:
     """Write ``net`` (eval mode, CPU) as ONNX: input ``face`` ``(n, 1, 48, 48)``, output ``emotion`` ``(n, 7)``."""
     net = net.to("cpu").eval()
-    module = WithFlip(net) if flip else Plain(net)
+    # eval() on the wrapper too: the exporter restores the wrapper's mode, and would put the net back in training
+    module = (WithFlip(net) if flip else Plain(net)).eval()
     path.parent.mkdir(parents=True, exist_ok=True)
     example = torch.rand(2, 1, SIZE, SIZE)
-    with torch.no_grad():
+    with torch.no_grad(), warnings.catch_warnings():
+        # the TorchScript exporter warns it is legacy; the new one needs onnxscript, which adlens does not install
+        warnings.simplefilter("ignore", DeprecationWarning)
         torch.onnx.export(
             module, (example,), str(path), input_names=["face"], output_names=["emotion"],
             dynamic_axes={"face": {0: "n"}, "emotion": {0: "n"}}, opset_version=17, dynamo=False,
