@@ -54,3 +54,33 @@ def test_predict_on_an_image(model):
     emotion = model.predict(image, faces).data["emotion"]
     np.testing.assert_allclose(emotion.sum(1), 1.0, atol=1e-5)
     assert len(model.predict(image, Faces.empty()).data["emotion"]) == 0
+
+
+@pytest.mark.slow
+def test_shipped_weights_registry_and_floor_on_fer2013_privatetest():
+    """Runs once trained weights ship (registry entry + factory); until then there is nothing to measure."""
+    import hashlib
+    import json
+    from pathlib import Path
+
+    import adlens
+    from adlens.attributes import ATTRIBUTE_MODELS
+    from adlens.attributes.emotion_net import EMOTION_NET
+    from adlens.evaluation.demographics import evaluate_emotion
+    from adlens.modelspecs import BUNDLED, get_spec
+    from helpers import DATA, need
+
+    if EMOTION_NET not in ATTRIBUTE_MODELS:
+        pytest.skip("no trained emotion-net ships yet (docs/emotion-training.md)")
+    spec = get_spec(EMOTION_NET)
+    weights = Path(adlens.__file__).parent / "weights"
+    data = (weights / spec.filename).read_bytes()
+    assert spec.url == BUNDLED and hashlib.sha256(data).hexdigest() == spec.sha256 and len(data) == spec.size_bytes
+    assert spec.size_bytes < 8_000_000
+    report = json.loads((weights / "emotion_net.json").read_text())
+    assert report["onnx"]["sha256"] == spec.sha256
+    result = evaluate_emotion(need(DATA / "fer2013_privatetest" / "test"), model=EMOTION_NET)
+    assert result["n"] == 3589
+    assert result["accuracy"] >= 0.70
+    assert result["accuracy"] == pytest.approx(report["validation"]["flip"]["accuracy"], abs=0.003)
+    assert report["latency_ms_one_thread"]["with_flip"] <= 5.0
