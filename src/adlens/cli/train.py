@@ -118,7 +118,7 @@ def emotion(
     export_best: Annotated[bool, typer.Option("--export-best", help="Export the best epoch so far without training.")] = False,
     out_dir: Annotated[Path, typer.Option("--out", help="Where the .onnx, .json and .md go.")] = WEIGHTS,
 ) -> None:
-    """Train adlens's emotion network on FER2013 (needs pip install 'adlens[train]'), resumably, and export it.
+    """Train adlens's emotion network on FER2013 (needs PyTorch: adlens's train extra), resumably, and export it.
 
     Each epoch is checkpointed in --work; the same command again resumes after the last finished epoch. When all epochs are done (or with --export-best) the best epoch on --val is written to --out as ONNX with its report and model card; after a retrain update the sha256 and size of emotion-net in the registry.
     """
