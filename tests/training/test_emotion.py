@@ -111,3 +111,16 @@ def test_export_writes_model_report_and_card(folders, tmp_path):
     card = paths["card"].read_text()
     assert "selected on" in card.lower() or "selection caveat" in card.lower()
     assert "research use" in card and report["onnx"]["sha256"] in card
+    assert "net" in report["ensemble"]["accuracy"]
+
+
+def test_ensemble_accuracies_average_the_net_with_each_subset():
+    import numpy as np
+
+    from adlens.training.emotion_ensemble import ensemble_accuracies
+
+    labels = np.array([0, 1, 2])
+    net = np.array([[0.6, 0.4, 0, 0, 0, 0, 0], [0.6, 0.4, 0, 0, 0, 0, 0], [0, 0, 1.0, 0, 0, 0, 0]])
+    other = np.array([[1.0, 0, 0, 0, 0, 0, 0], [0, 1.0, 0, 0, 0, 0, 0], [0, 0, 1.0, 0, 0, 0, 0]])
+    result = ensemble_accuracies(net, {"x": other}, labels)
+    assert result == {"net": pytest.approx(2 / 3), "net + x": 1.0, "x alone": 1.0}

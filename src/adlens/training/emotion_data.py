@@ -80,7 +80,8 @@ def load_fer(folder: Path, track: Track = _untracked) -> tuple[np.ndarray, np.nd
     return images, np.array([k for _, k in files], dtype=np.int64)
 
 
-def _key(folder: Path) -> str:
+def folder_key(folder: Path) -> str:
+    """A short hash of the folder's path and its files (names, classes, sizes): the cache's key."""
     files = fer_files(folder)
     listing = "\n".join(f"{p.relative_to(folder)}\t{k}\t{p.stat().st_size}" for p, k in files)
     return hashlib.sha256(f"{Path(folder).resolve()}\n{listing}".encode()).hexdigest()[:16]
@@ -88,7 +89,7 @@ def _key(folder: Path) -> str:
 
 def cached_fer(folder: Path, work: Path, name: str, track: Track = _untracked) -> tuple[np.ndarray, np.ndarray]:
     """:func:`load_fer`, kept in ``work/name-KEY.npz`` (written atomically) and read from there next time."""
-    key = _key(Path(folder))
+    key = folder_key(Path(folder))
     path = Path(work) / f"{name}-{key}.npz"
     if path.is_file():
         with np.load(path) as data:

@@ -23,7 +23,8 @@ from adlens import __version__
 from adlens.faces import EMOTIONS
 from adlens.training.emotion import EmotionTraining, best_net
 from adlens.training.emotion_arch import SIZE, export_onnx
-from adlens.training.emotion_data import cached_fer
+from adlens.training.emotion_data import cached_fer, folder_key
+from adlens.training.emotion_ensemble import ensemble_report
 
 MODEL = "emotion-net"
 FILENAME = "emotion_net.onnx"
@@ -80,6 +81,7 @@ def export_emotion(checkpoint: dict[str, Any], config: EmotionTraining, work: Pa
     plain = export_onnx(net, Path(work) / "emotion_net_noflip.onnx", flip=False)
     export_onnx(net, paths["onnx"], flip=True)
     images, labels = cached_fer(config.val, work, "val")
+    probabilities = onnx_probabilities(paths["onnx"], images)
     best = checkpoint["best"]
     report: dict[str, Any] = {
         "model": MODEL, "adlens_version": __version__,
@@ -91,10 +93,11 @@ def export_emotion(checkpoint: dict[str, Any], config: EmotionTraining, work: Pa
         "epochs_done": checkpoint["epoch"], "best_epoch": best["epoch"],
         "training_samples": int(len(cached_fer(config.data, work, "train")[1])),
         "validation": {"folder": str(config.val), "n": int(len(labels)),
-                       "flip": classification(onnx_probabilities(paths["onnx"], images), labels),
+                       "flip": classification(probabilities, labels),
                        "no_flip": classification(onnx_probabilities(plain, images), labels)},
         "latency_ms_one_thread": {"with_flip": round(latency_ms(paths["onnx"]), 2),
                                   "without_flip": round(latency_ms(plain), 2)},
+        "ensemble": ensemble_report(probabilities, images, labels, work, folder_key(config.val)),
         "history": checkpoint["history"],
     }
     model = onnx.load(paths["onnx"])
@@ -125,6 +128,10 @@ def model_card(report: dict[str, Any]) -> str:
     classes = "\n".join(
         f"| {name} | {flip['per_class'][name]['n']} | {flip['per_class'][name]['recall']:.3f} | "
         f"{plain['per_class'][name]['recall']:.3f} |" for name in EMOTIONS)
+    ensemble = "\n".join(["| models | accuracy |", "|---|---|"] + [
+        f"| {name} | {value:.4f} |" for name, value in report["ensemble"]["accuracy"].items()])
+    if report["ensemble"]["missing"]:
+        ensemble += "\n\nNot measured (model unavailable): " + ", ".join(report["ensemble"]["missing"]) + "."
     return f"""# {report['model']}: adlens's own FER2013 emotion network
 
 Seven emotions ({', '.join(EMOTIONS)}) from a face crop. Trained by adlens (`adlens train emotion`);
@@ -157,6 +164,9 @@ PublicTest was not used.
 Confusion matrix (with flip):
 
 {_confusion_table(flip['confusion'])}
+
+## Averaged with the Xceptions (same faces; not shipped unless it says so in the registry)
+{ensemble}
 
 ## Training
 - Data: `fer2013_train` ({report['training_samples']:,} FER2013 Training faces, 48×48 grey).
