@@ -147,6 +147,9 @@ def emotion(
         f"{report['latency_ms_one_thread']['with_flip']:.2f} ms a face on one thread",
         highlight=False,
     )
+    averaged = report["ensemble"]["accuracy"]
+    out.print("accuracy, averaged with the Xceptions: " + ", ".join(f"{k} {v:.4f}" for k, v in averaged.items()),
+              highlight=False)
     for path in paths.values():
         out.print(f"written: {path}", highlight=False)
     _check_registry(report["onnx"], MODEL)
