@@ -213,6 +213,8 @@ def train_emotion(config: EmotionTraining, work: Path, device: str = "auto", tra
         scheduler.load_state_dict(checkpoint["scheduler"])
         if checkpoint["rng"]["device"] == dev.type:
             generator.set_state(checkpoint["rng"]["generator"])
+            if dev.type == "cuda":  # dropout draws from CUDA's default generator there
+                torch.cuda.set_rng_state_all(checkpoint["rng"]["cuda"])
         else:  # a CPU generator's state does not fit a CUDA one: go on with a seed of its own
             generator.manual_seed(config.seed * 1000 + checkpoint["epoch"])
         torch.set_rng_state(checkpoint["rng"]["torch"])
@@ -244,7 +246,8 @@ def train_emotion(config: EmotionTraining, work: Path, device: str = "auto", tra
             state["best"] = {"epoch": epoch, **metrics, "state": weights}
         state.update(epoch=epoch, net=net.state_dict(), optimiser=optimiser.state_dict(),
                      scheduler=scheduler.state_dict(),
-                     rng={"generator": generator.get_state(), "torch": torch.get_rng_state(), "device": dev.type})
+                     rng={"generator": generator.get_state(), "torch": torch.get_rng_state(), "device": dev.type,
+                          "cuda": torch.cuda.get_rng_state_all() if dev.type == "cuda" else []})
         _save_atomic(state, work / CHECKPOINT)
         log(f"epoch {epoch}: loss {row['loss']:.3f}, val {metrics['accuracy']:.4f} (flip {metrics['accuracy_flip']:.4f}), "
             f"best {state['best']['accuracy_flip']:.4f} at epoch {state['best']['epoch']}, {row['seconds']:.0f} s")
