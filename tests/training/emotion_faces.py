@@ -21,3 +21,15 @@ def fer_folder(root: Path, per_class: int = 4, seed: int = 0, nested: str | None
             image = np.clip(rng.normal(30 + 30 * k, 20, (48, 48)), 0, 255).astype(np.uint8)
             cv2.imwrite(str(base / name / f"{i}.png"), image)
     return root
+
+
+def tiny_folders(root: Path) -> tuple[Path, Path]:
+    """A training folder (28 faces, classes in a ``train`` sub-folder, as fer2013_train) and a validation one (14)."""
+    return fer_folder(root / "train", per_class=4, nested="train"), fer_folder(root / "val", per_class=2, seed=1)
+
+
+def tiny_training(folders: tuple[Path, Path], epochs: int = 2):
+    """An :class:`~adlens.training.emotion.EmotionTraining` of a tiny net on :func:`tiny_folders` (imports torch)."""
+    from adlens.training.emotion import EmotionTraining
+
+    return EmotionTraining(data=folders[0], val=folders[1], epochs=epochs, arch="8-16x1", batch_size=8, warmup_epochs=1)

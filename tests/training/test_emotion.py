@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import builtins
 import importlib
-import json
 import sys
 
 import pytest
@@ -19,22 +18,10 @@ from adlens.training.emotion import (  # noqa: E402
     pick_device,
     train_emotion,
 )
-from training.emotion_faces import fer_folder  # noqa: E402
-
-TINY = "8-16x1"
+from training.emotion_faces import tiny_training  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def folders(tmp_path_factory):
-    root = tmp_path_factory.mktemp("fer")
-    return fer_folder(root / "train", per_class=4, nested="train"), fer_folder(root / "val", per_class=2, seed=1)
-
-
-def _config(folders, epochs=2):
-    return EmotionTraining(data=folders[0], val=folders[1], epochs=epochs, arch=TINY, batch_size=8, warmup_epochs=1)
-
-
-def test_augment_keeps_shape_range_and_varies(folders):
+def test_augment_keeps_shape_range_and_varies():
     generator = torch.Generator().manual_seed(0)
     x = torch.rand(16, 1, 48, 48)
     a, b = augment(x, generator), augment(x, generator)
@@ -43,7 +30,7 @@ def test_augment_keeps_shape_range_and_varies(folders):
 
 
 def test_resume_continues_at_the_next_epoch_with_the_same_state(folders, tmp_path):
-    config = _config(folders)
+    config = tiny_training(folders)
     logged: list[str] = []
     first = train_emotion(config, tmp_path / "a", "cpu", log=logged.append, stop_after=1)
     assert first["epoch"] == 1 and (tmp_path / "a" / CHECKPOINT).is_file()
@@ -63,16 +50,16 @@ def test_resume_continues_at_the_next_epoch_with_the_same_state(folders, tmp_pat
 
 
 def test_a_work_folder_of_another_run_is_refused(folders, tmp_path):
-    train_emotion(_config(folders, epochs=1), tmp_path, "cpu", log=lambda line: None)
+    train_emotion(tiny_training(folders, epochs=1), tmp_path, "cpu", log=lambda line: None)
     with pytest.raises(InvalidInputError, match="other settings"):
-        train_emotion(_config(folders, epochs=3), tmp_path, "cpu", log=lambda line: None)
+        train_emotion(tiny_training(folders, epochs=3), tmp_path, "cpu", log=lambda line: None)
 
 
 @pytest.mark.parametrize(("change", "message"), [
     ({"arch": "bad"}, "architecture"), ({"epochs": 0}, "epochs"), ({"lr": 0.0}, "lr"),
 ])
 def test_bad_settings_are_refused(folders, tmp_path, change, message):
-    config = EmotionTraining(**{**_config(folders).__dict__, **change})
+    config = EmotionTraining(**{**tiny_training(folders).__dict__, **change})
     with pytest.raises(InvalidInputError, match=message):
         train_emotion(config, tmp_path, "cpu")
 
@@ -97,30 +84,3 @@ def test_without_torch_the_error_names_the_extra(monkeypatch):
     with pytest.raises(ModelUnavailableError, match=r"adlens\[train\]"):
         importlib.import_module("adlens.training.emotion")
 
-
-def test_export_writes_model_report_and_card(folders, tmp_path):
-    from adlens.training.emotion_report import export_emotion
-
-    config = _config(folders, epochs=1)
-    state = train_emotion(config, tmp_path / "work", "cpu", log=lambda line: None)
-    paths = export_emotion(state, config, tmp_path / "work", tmp_path / "out")
-    report = json.loads(paths["json"].read_text())
-    assert report["validation"]["n"] == 14 and report["best_epoch"] == 1
-    assert set(report["validation"]["flip"]["per_class"]) == set(report["labels"])
-    assert report["onnx"]["bytes"] == paths["onnx"].stat().st_size < 5_000_000
-    card = paths["card"].read_text()
-    assert "selected on" in card.lower() or "selection caveat" in card.lower()
-    assert "research use" in card and report["onnx"]["sha256"] in card
-    assert "net" in report["ensemble"]["accuracy"]
-
-
-def test_ensemble_accuracies_average_the_net_with_each_subset():
-    import numpy as np
-
-    from adlens.training.emotion_ensemble import ensemble_accuracies
-
-    labels = np.array([0, 1, 2])
-    net = np.array([[0.6, 0.4, 0, 0, 0, 0, 0], [0.6, 0.4, 0, 0, 0, 0, 0], [0, 0, 1.0, 0, 0, 0, 0]])
-    other = np.array([[1.0, 0, 0, 0, 0, 0, 0], [0, 1.0, 0, 0, 0, 0, 0], [0, 0, 1.0, 0, 0, 0, 0]])
-    result = ensemble_accuracies(net, {"x": other}, labels)
-    assert result == {"net": pytest.approx(2 / 3), "net + x": 1.0, "x alone": 1.0}
