@@ -16,14 +16,15 @@ import math
 import os
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 
 from adlens.errors import InvalidInputError, ModelUnavailableError
+from adlens.evaluation.common import Track, no_track
 
 try:
     import torch
@@ -36,13 +37,7 @@ except ImportError as error:  # pragma: no cover - depends on the environment
 from adlens.training.emotion_arch import DEFAULT_ARCH, EmotionNet, parse_arch
 from adlens.training.emotion_data import cached_fer
 
-T = TypeVar("T")
-Track = Callable[[Iterable[T], str, int], Iterable[T]]
 CHECKPOINT = "checkpoint.pt"
-
-
-def _untracked(items: Iterable[T], description: str = "", total: int = 0) -> Iterable[T]:
-    return items
 
 
 @dataclass(frozen=True)
@@ -179,7 +174,7 @@ def best_net(checkpoint: dict[str, Any]) -> EmotionNet:
     return net.eval()
 
 
-def train_emotion(config: EmotionTraining, work: Path, device: str = "auto", track: Track = _untracked,
+def train_emotion(config: EmotionTraining, work: Path, device: str = "auto", track: Track = no_track,
                   log: Callable[[str], None] = print, stop_after: int | None = None) -> dict[str, Any]:
     """Train (or resume) in ``work`` until ``config.epochs`` (or ``stop_after`` more epochs); the last checkpoint.
 

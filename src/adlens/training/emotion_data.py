@@ -10,24 +10,17 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TypeVar
 
 import cv2
 import numpy as np
 
 from adlens.errors import InvalidInputError
+from adlens.evaluation.common import Track, no_track
 from adlens.faces import EMOTIONS
 from adlens.imageio import iter_image_files
 
 SIDE = 48
-T = TypeVar("T")
-Track = Callable[[Iterable[T], str, int], Iterable[T]]
-
-
-def _untracked(items: Iterable[T], description: str = "", total: int = 0) -> Iterable[T]:
-    return items
 
 
 def class_root(folder: Path) -> Path:
@@ -62,7 +55,7 @@ def fer_files(folder: Path) -> list[tuple[Path, int]]:
     return files
 
 
-def load_fer(folder: Path, track: Track = _untracked) -> tuple[np.ndarray, np.ndarray]:
+def load_fer(folder: Path, track: Track = no_track) -> tuple[np.ndarray, np.ndarray]:
     """``(images (n, 48, 48) uint8, labels (n,) int64)`` of a FER-layout folder (grey, resized to 48 if not).
 
     Raises:
@@ -87,7 +80,7 @@ def folder_key(folder: Path) -> str:
     return hashlib.sha256(f"{Path(folder).resolve()}\n{listing}".encode()).hexdigest()[:16]
 
 
-def cached_fer(folder: Path, work: Path, name: str, track: Track = _untracked) -> tuple[np.ndarray, np.ndarray]:
+def cached_fer(folder: Path, work: Path, name: str, track: Track = no_track) -> tuple[np.ndarray, np.ndarray]:
     """:func:`load_fer`, kept in ``work/name-KEY.npz`` (written atomically) and read from there next time."""
     key = folder_key(Path(folder))
     path = Path(work) / f"{name}-{key}.npz"
