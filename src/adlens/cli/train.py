@@ -142,7 +142,7 @@ def emotion(
     report = json.loads(paths["json"].read_text(encoding="utf-8"))
     validation = report["validation"]
     out.print(
-        f"{MODEL}: epoch {report['best_epoch']} of {report['epochs_done']}; on {validation['n']} faces of {val}: "
+        f"{MODEL}: epoch {report['best_epoch']} of {report['epochs_done']}; on {validation['n']} faces of {config.val}: "
         f"accuracy {validation['flip']['accuracy']:.4f} with flip, {validation['no_flip']['accuracy']:.4f} without; "
         f"{report['latency_ms_one_thread']['with_flip']:.2f} ms a face on one thread",
         highlight=False,
