@@ -59,8 +59,12 @@ def classification(probabilities: np.ndarray, labels: np.ndarray) -> dict[str, A
     }
 
 
-def latency_ms(path: Path, repeats: int = 200) -> float:
-    """Median milliseconds of one face through the ONNX file on one CPU thread."""
+def latency_ms(path: Path, repeats: int = 500) -> dict[str, float]:
+    """Milliseconds of one face through the ONNX file on one CPU thread: the fastest run and the median.
+
+    On a machine other jobs share, the median measures the load as much as the model; the fastest of
+    many runs is close to what the model costs on a core of its own.
+    """
     session = _session(path)
     face = np.random.default_rng(0).random((1, 1, SIZE, SIZE), dtype=np.float32)
     for _ in range(20):
@@ -70,7 +74,7 @@ def latency_ms(path: Path, repeats: int = 200) -> float:
         started = time.perf_counter()
         session.run(None, {"face": face})
         times.append(time.perf_counter() - started)
-    return float(np.median(times) * 1000)
+    return {"min": round(float(np.min(times)) * 1000, 2), "median": round(float(np.median(times)) * 1000, 2)}
 
 
 def export_emotion(checkpoint: dict[str, Any], config: EmotionTraining, work: Path, out: Path) -> dict[str, Path]:
@@ -95,8 +99,7 @@ def export_emotion(checkpoint: dict[str, Any], config: EmotionTraining, work: Pa
         "validation": {"folder": str(config.val), "n": int(len(labels)),
                        "flip": classification(probabilities, labels),
                        "no_flip": classification(onnx_probabilities(plain, images), labels)},
-        "latency_ms_one_thread": {"with_flip": round(latency_ms(paths["onnx"]), 2),
-                                  "without_flip": round(latency_ms(plain), 2)},
+        "latency_ms_one_thread": {"with_flip": latency_ms(paths["onnx"]), "without_flip": latency_ms(plain)},
         "ensemble": ensemble_report(probabilities, images, labels, work, folder_key(config.val)),
         "history": checkpoint["history"],
     }
@@ -123,7 +126,7 @@ def _confusion_table(confusion: list[list[int]]) -> str:
 
 def model_card(report: dict[str, Any]) -> str:
     """The model card (Markdown) of an exported emotion net, from its report."""
-    val, recipe = report["validation"], report["recipe"]
+    val, recipe, cost = report["validation"], report["recipe"], report["latency_ms_one_thread"]
     flip, plain = val["flip"], val["no_flip"]
     classes = "\n".join(
         f"| {name} | {flip['per_class'][name]['n']} | {flip['per_class'][name]['recall']:.3f} | "
@@ -144,8 +147,9 @@ representation-learning challenge): check the data's terms before any commercial
 - Network: VGG-style `{recipe['arch']}` (3×3 conv + batch norm + ReLU, 2×2 max pool per stage,
   global average pool, dropout {recipe['dropout']}, linear).
 - File: `{report['onnx']['file']}`, {report['onnx']['bytes']:,} bytes, sha256 `{report['onnx']['sha256']}`.
-- Cost: {report['latency_ms_one_thread']['with_flip']:.2f} ms a face with the flip
-  ({report['latency_ms_one_thread']['without_flip']:.2f} ms without), median of one face on one CPU thread in ONNX Runtime.
+- Cost, one face on one CPU thread in ONNX Runtime: {cost['with_flip']['min']:.2f} ms with the flip
+  ({cost['without_flip']['min']:.2f} ms without), the fastest of 500 runs; median {cost['with_flip']['median']:.2f} ms
+  on the machine that exported it, shared with other jobs.
 
 ## Metrics on FER2013 PrivateTest ({val['n']:,} faces), measured on the ONNX file
 | | accuracy |
