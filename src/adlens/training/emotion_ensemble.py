@@ -48,7 +48,7 @@ def ensemble_accuracies(net: np.ndarray, members: dict[str, np.ndarray], labels:
     for name, probabilities in members.items():
         result[f"{name} alone"] = float((probabilities.argmax(1) == labels).mean())
     if len(members) > 1:  # what the others give without the net
-        mean = sum(members.values()) / len(members)
+        mean = np.mean(list(members.values()), axis=0)
         result[" + ".join(sorted(members)) + " (no net)"] = float((mean.argmax(1) == labels).mean())
     return result
 
