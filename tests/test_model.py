@@ -8,6 +8,7 @@ import time
 import pytest
 
 from adlens.attributes import ATTRIBUTE_MODELS
+from adlens.attributes.emotion_ensemble import XceptionPairEmotion
 from adlens.attributes.face_attributes import FaceAttributes
 from adlens.chips import FaceAligner
 from adlens.detectors import DETECTORS
@@ -103,5 +104,8 @@ def test_every_model_derives_from_the_base_and_keeps_its_load(cls):
 
 def test_required_models_default_to_the_model_name():
     for cls in ATTRIBUTE_MODELS.values():
+        if cls is XceptionPairEmotion:
+            assert cls.required_models == ("emotion-mini-xception", "emotion-big-xception")
+            continue
         expected = ("mobilenet-v1-embedding", "face-attributes-head") if cls is FaceAttributes else (cls.model_name,)
         assert cls.required_models == expected

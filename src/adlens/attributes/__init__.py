@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from adlens.attributes.base import AttributeModel
+from adlens.attributes.emotion_ensemble import XceptionPairEmotion
 from adlens.attributes.face_attributes import FaceAttributes
 from adlens.attributes.models import (
     BigXceptionEmotion,
@@ -19,6 +20,7 @@ ATTRIBUTE_MODELS: dict[str, type[AttributeModel]] = {
     for cls in (MiniXceptionEmotion, BigXceptionEmotion, MiniXceptionGender, MobileNetGender, MobileNetAge,
                 FaceAttributes)
 }
+ATTRIBUTE_MODELS[XceptionPairEmotion.name] = XceptionPairEmotion
 
 
 ALIASES: dict[str, str] = {"face-attributes": FaceAttributes.name}
