@@ -9,6 +9,7 @@ import pytest
 
 from adlens.attributes import ATTRIBUTE_MODELS
 from adlens.attributes.cydral import CydralModel
+from adlens.attributes.emotion_ensemble import XceptionPairEmotion
 from adlens.attributes.face_attributes import FaceAttributes
 from adlens.chips import FaceAligner
 from adlens.detectors import DETECTORS
@@ -108,6 +109,8 @@ def test_required_models_default_to_the_model_name():
             expected: tuple[str, ...] = ("mobilenet-v1-embedding", "face-attributes-head")
         elif issubclass(cls, CydralModel):  # its network and dlib's 5 points for its chips
             expected = (cls.model_name, "dlib-landmarks-5")
+        elif cls is XceptionPairEmotion:
+            expected = ("emotion-mini-xception", "emotion-big-xception")
         else:
             expected = (cls.model_name,)
         assert cls.required_models == expected

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from adlens.attributes.base import AttributeModel
 from adlens.attributes.cydral import CydralAge, CydralGender
+from adlens.attributes.emotion_ensemble import XceptionPairEmotion
 from adlens.attributes.face_attributes import FaceAttributes
 from adlens.attributes.models import (
     BigXceptionEmotion,
@@ -18,7 +19,7 @@ from adlens.settings import Settings
 ATTRIBUTE_MODELS: dict[str, type[AttributeModel]] = {
     cls.name: cls
     for cls in (MiniXceptionEmotion, BigXceptionEmotion, MiniXceptionGender, MobileNetGender, MobileNetAge,
-                FaceAttributes, CydralAge, CydralGender)
+                FaceAttributes, CydralAge, CydralGender, XceptionPairEmotion)
 }
 
 

@@ -6,6 +6,11 @@ feature rows the way the pipeline does at run time, :mod:`~adlens.training.valid
 cross-validates, :mod:`~adlens.training.head` is the learner and its ONNX export, and
 :mod:`~adlens.training.recipe` runs it all (``adlens train attributes``) and writes the
 model, its metrics and its model card (:mod:`~adlens.training.card`).
+
+The emotion net (``adlens train emotion``) is trained with PyTorch in
+:mod:`~adlens.training.emotion` (the loop), :mod:`~adlens.training.emotion_arch` (the network and its
+ONNX export), :mod:`~adlens.training.emotion_data` (FER folders) and :mod:`~adlens.training.emotion_report`
+(report and card); they import torch, so this package does not import them.
 """
 
 from __future__ import annotations
