@@ -107,7 +107,8 @@ def test_eval_attributes_on_celebahq_says_it_was_part_of_training(tmp_path):
     data = need(DATA / "celebahq_attributes")
     rows = list(csv.DictReader(open(data / "labels.csv", newline="")))
     women = [r for r in rows if r["male"] == "0" and r["hat"] == "0"][:8]
-    chosen = women + [r for r in rows if r["beard"] == "1"][:4] + [r for r in rows if r["hat"] == "1"][:4]
+    others = [r for r in rows if r["beard"] == "1" and r["hat"] == "0" and r["male"] == "1"][:4]
+    chosen = women + others + [r for r in rows if r["hat"] == "1" and r["male"] == "1"][:4]
     folder = tmp_path / "celebahq_attributes"  # the data set is known by its folder's name
     (folder / "images").mkdir(parents=True)
     with open(folder / "labels.csv", "w", newline="") as handle:
@@ -121,7 +122,7 @@ def test_eval_attributes_on_celebahq_says_it_was_part_of_training(tmp_path):
     assert result.exit_code == 0, result.output
     report = json.loads((tmp_path / "a.json").read_text())
     assert report["false_alarms"]["beard_on_women"]["faces"] == 8
-    assert report["false_alarms"]["hat_on_bare_heads"]["faces"] >= 8
+    assert report["false_alarms"]["hat_on_bare_heads"]["faces"] == 12
     assert report["training"]["part_of_training"] is True
     assert set(report["training"]["cross_validated"]) == {"eyewear", "beard", "hat"}
     output = " ".join(result.stdout.split())

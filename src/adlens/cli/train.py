@@ -43,7 +43,9 @@ def attributes(
     synthetic_per_face: Annotated[float, typer.Option(
         help="Synthetic faces of each kind (sunglasses, cap) per eligible face, on average; 0: none.", min=0.0)] = 1.0,
     synthetic_weight: Annotated[float, typer.Option(help="Weight of a synthetic example in training.", min=0.0)] = 0.1,
-    c: Annotated[float, typer.Option("--C", help="Inverse regularisation of the logistic regressions.", min=1e-6)] = 0.01,
+    data_weight: Annotated[float, typer.Option(
+        help="Weight of the rows made from --data faces (real and synthetic) against --more-data rows.", min=0.0)] = 2.0,
+    c: Annotated[float, typer.Option("--C", help="Inverse regularisation of the logistic regressions.", min=1e-6)] = 0.001,
     folds: Annotated[int, typer.Option(help="Cross-validation folds.", min=2)] = 5,
     json_file: Annotated[Path | None, typer.Option("--json", help="Also write the training report here.")] = None,
     cache: Annotated[Path | None, typer.Option(
@@ -67,7 +69,8 @@ def attributes(
         cache=None if no_cache else cache or get_settings().cache_dir / "attribute-features",
         products=_folder(products, "products") if synthetic_per_face > 0 else None,
         extra=None if no_extra else _folder(extra, "extra faces"),
-        seed=seed, synthetic_per_face=synthetic_per_face, synthetic_weight=synthetic_weight, C=c, folds=folds,
+        seed=seed, synthetic_per_face=synthetic_per_face, synthetic_weight=synthetic_weight, data_weight=data_weight,
+        C=c, folds=folds,
     )
     trained = train_attribute_head(config, track=track)
     paths = save_attribute_head(trained, out_dir)
@@ -104,8 +107,19 @@ def attributes(
     for path in paths.values():
         out.print(f"written: {path}", highlight=False)
     _check_registry(report["onnx"])
+    _check_thresholds(report["thresholds"])
     if json_file is not None:
         write_json(report, json_file)
+
+
+def _check_thresholds(thresholds: dict[str, float]) -> None:
+    """Say which default thresholds in adlens.columns differ from the ones picked in training."""
+    from adlens.columns import ATTRIBUTE_BY_NAME
+
+    for name, value in thresholds.items():
+        if ATTRIBUTE_BY_NAME[name].default_threshold != value:
+            err.print(f"note: {name}'s default threshold in src/adlens/columns.py is "
+                      f"{ATTRIBUTE_BY_NAME[name].default_threshold:g}; this training picked {value:g}", highlight=False)
 
 
 def _check_registry(written: dict[str, object]) -> None:

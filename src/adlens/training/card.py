@@ -180,6 +180,7 @@ image went through face detection again. Training rows{mirrored}:
 | {counts['real']} | {counts['extra']} | {counts.get('sunglasses', 0)} | {counts.get('cap', 0)} | {counts['synthetic_share']:.0%} of rows, {weight_share:.0%} of the weight ({recipe['synthetic_weight']:g} per row) | {counts['no_face']} real, {counts['synthetic_no_face']} synthetic (left out) |
 
 Real positives: eyewear {positives['eyewear']}, beard {positives['beard']}, hat {positives['hat']}.
+Rows made from the first data set's faces (real and synthetic) weigh {recipe.get('data_weight', 1):g}× in training.
 
 ## Metrics
 

@@ -81,13 +81,15 @@ def cross_validate(
     synthetic: bool = True,
     synthetic_weight: float = 1.0,
     scheme: str = "together",
+    row_weight: np.ndarray | None = None,
     track: Track = untracked,
 ) -> CrossValidation:
     """Fold-by-fold predictions for every labelled face (folds of faces: see :func:`_test_folds`).
 
     A fold trains on every row made from the other folds' faces (their mirrored copies, the
     synthetic rows when ``synthetic``, weighted ``synthetic_weight``) and the extra faces; it
-    scores its own faces' unmirrored real rows, and their synthetic rows separately.
+    scores its own faces' unmirrored real rows, and their synthetic rows separately. ``row_weight``
+    (one per row, default 1) multiplies every row's weight.
     """
     real = np.flatnonzero((examples.kind == "real") & ~examples.mirrored)
     made = np.flatnonzero(examples.synthetic & ~examples.mirrored & (examples.source >= 0))
@@ -95,6 +97,8 @@ def cross_validate(
     predicted = np.full(truth.shape, np.nan)
     synthetic_predicted = np.full((len(made), truth.shape[1]), np.nan)
     weights = np.where(examples.synthetic, synthetic_weight, 1.0)
+    if row_weight is not None:
+        weights = weights * row_weight
     allowed = ~examples.synthetic | synthetic
     tests = _test_folds(examples, real, scheme, folds, seed)
     for test in track(tests, f"cross-validation ({scheme})", len(tests)):
@@ -207,6 +211,13 @@ def _calibrated(result: CrossValidation, slopes: np.ndarray, intercepts: np.ndar
                    synthetic_predicted=apply_platt(result.synthetic_predicted, slopes, intercepts))
 
 
+def data_weights(examples: Examples, data_weight: float) -> np.ndarray:
+    """Per row: ``data_weight`` for the rows made from the first data set's faces (real and synthetic), else 1
+    (all 1 with one data set)."""
+    sets = examples.datasets()
+    return np.where(examples.dataset == sets[0], data_weight, 1.0) if len(sets) > 1 else np.ones(len(examples))
+
+
 def validate(
     examples: Examples, make_head: Callable[[], Any], config: Any, track: Track = untracked
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, float]]:
@@ -222,7 +233,8 @@ def validate(
     """
     def run(synthetic: bool, scheme: str) -> CrossValidation:
         return cross_validate(examples, make_head, folds=config.folds, seed=config.seed, synthetic=synthetic,
-                              synthetic_weight=config.synthetic_weight, scheme=scheme, track=track)
+                              synthetic_weight=config.synthetic_weight, scheme=scheme,
+                              row_weight=data_weights(examples, config.data_weight), track=track)
 
     together = run(True, "together")
     fitted = [platt(together.predicted[:, c], together.truth[:, c]) for c in range(len(FACE_ATTRIBUTES))]
