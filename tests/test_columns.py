@@ -57,7 +57,7 @@ def test_csv_fields_keep_their_order() -> None:
 
 
 @pytest.mark.parametrize(("threshold", "probabilities", "expected"), [
-    (None, [0.49, 0.5, 0.9], [False, True, True]),
+    (0.5, [0.49, 0.5, 0.9], [False, True, True]),
     (0.9, [0.49, 0.5, 0.9], [False, False, True]),
     (0.0, [0.0], [True]),
 ])
@@ -71,6 +71,25 @@ def test_attribute_present_at_the_threshold_setting(threshold: float | None, pro
 def test_threshold_setting_is_bounded() -> None:
     with pytest.raises(ValueError):
         Settings(attribute_threshold=1.5)
+    with pytest.raises(ValueError):
+        Settings(hat_threshold=-0.1)
+
+
+def test_each_attribute_names_its_own_threshold_setting() -> None:
+    assert [a.threshold_setting for a in ATTRIBUTES] == ["eyewear_threshold", "beard_threshold", "hat_threshold"]
+    defaults = {a.name: a.threshold(Settings()) for a in ATTRIBUTES}
+    assert defaults == {a.name: a.default_threshold for a in ATTRIBUTES}
+
+
+def test_own_setting_then_attribute_threshold_then_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    beard = next(a for a in ATTRIBUTES if a.name == "beard")
+    assert beard.threshold(Settings(attribute_threshold=0.3)) == 0.3  # the old setting still moves all three
+    assert beard.threshold(Settings(attribute_threshold=0.3, beard_threshold=0.8)) == 0.8
+    monkeypatch.setenv("ADLENS_BEARD_THRESHOLD", "0.7")
+    monkeypatch.setenv("ADLENS_ATTRIBUTE_THRESHOLD", "0.2")
+    settings = Settings()
+    assert beard.threshold(settings) == 0.7
+    assert [a.threshold(settings) for a in ATTRIBUTES if a.name != "beard"] == [0.2, 0.2]
 
 
 # --------------------------------------------------------------------------- csv_values

@@ -36,18 +36,28 @@ class Attribute:
         name: the attribute (``"eyewear"``).
         label: what a face at or above the threshold does, for people (``"wears eyewear"``).
         tokens: catalogue tokens of the products proposed to such a face (sunglasses, caps…).
-        threshold_setting: the :class:`~adlens.settings.Settings` field holding the probability
-            from which a face counts as having it.
+        default_threshold: the probability from which a face counts as having it when no setting
+            says otherwise (from the head's model card: calibrated probabilities, few false alarms).
     """
 
     name: str
     label: str
     tokens: tuple[str, ...]
-    threshold_setting: str = "attribute_threshold"
+    default_threshold: float = 0.5
+
+    @property
+    def threshold_setting(self) -> str:
+        """The :class:`~adlens.settings.Settings` field of this attribute's own threshold (``eyewear_threshold``)."""
+        return f"{self.name}_threshold"
 
     def threshold(self, settings: Settings | None = None) -> float:
-        """The probability from which a face counts as having the attribute (``settings`` or the process's)."""
-        return float(getattr(settings or get_settings(), self.threshold_setting))
+        """The probability from which a face counts as having the attribute (``settings`` or the process's):
+        its own setting if set, else ``attribute_threshold`` if set, else :attr:`default_threshold`."""
+        settings = settings or get_settings()
+        for value in (getattr(settings, self.threshold_setting), settings.attribute_threshold):
+            if value is not None:
+                return float(value)
+        return self.default_threshold
 
     def present(self, probabilities: np.ndarray, settings: Settings | None = None) -> np.ndarray:
         """Per face, does it have the attribute (probability at or above :meth:`threshold`)?"""
@@ -56,8 +66,8 @@ class Attribute:
 
 ATTRIBUTES: tuple[Attribute, ...] = (
     Attribute("eyewear", "wears eyewear", ("sunglasses", "eyewear", "frames", "spectacles", "sunglass")),
-    Attribute("beard", "has a beard", ("beard", "shaving", "trimmer", "moustache", "grooming")),
-    Attribute("hat", "wears a hat", ("caps", "cap", "hats", "hat", "headwear")),
+    Attribute("beard", "has a beard", ("beard", "shaving", "trimmer", "moustache", "grooming"), 0.5),
+    Attribute("hat", "wears a hat", ("caps", "cap", "hats", "hat", "headwear"), 0.5),
 )
 """The binary attributes, in the order of the face-attributes head's outputs."""
 

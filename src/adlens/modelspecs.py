@@ -160,9 +160,10 @@ MODELS: tuple[ModelSpec, ...] = (
     ),
     ModelSpec(
         "face-attributes-head", "eyewear, beard, hat probabilities (adlens-trained head)", "face_attributes_head.onnx",
-        "50072572a8dfd91e6645e8ffc1973c3b143796ff8deb7b5373d2fdb2158888ef", BUNDLED,
-        "Apache-2.0 weights by adlens; trained on UTKFace (non-commercial research) + synthetic",
-        "2,048-d L2-normalised MobileNetV1 feature-map mean and max of ATTRIBUTE_CROP", "onnx", 26020,
+        "55d574d3e16da5605291d1a51522d3756cfedaf75969164e01cb65bb3b7e32c5", BUNDLED,
+        "Apache-2.0 weights by adlens; trained on UTKFace (non-commercial research), CelebA-HQ (CC BY-NC 4.0; "
+        "CelebA: non-commercial research) + synthetic",
+        "2,048-d L2-normalised MobileNetV1 feature-map mean and max of ATTRIBUTE_CROP", "onnx", 26300,
     ),
 )
 

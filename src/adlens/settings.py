@@ -87,9 +87,22 @@ class Settings(BaseSettings):
     face_attributes_model: str = Field(
         default="face-attributes-head", description="Eyewear, beard and hat model; empty turns it off."
     )
-    attribute_threshold: float = Field(
-        default=0.5, ge=0.0, le=1.0, description="Eyewear, beard or hat probability from which a face counts as "
-        "having it (ad targeting, audience counts, product rules, evaluation).",
+    attribute_threshold: float | None = Field(
+        default=None, ge=0.0, le=1.0, description="Eyewear, beard and hat probability from which a face counts as "
+        "having it (ad targeting, audience counts, product rules, evaluation), for all three at once; unset: each "
+        "attribute's own default (see eyewear_threshold).",
+    )
+    eyewear_threshold: float | None = Field(
+        default=None, ge=0.0, le=1.0, description="Eyewear's threshold; unset: attribute_threshold, else 0.5 "
+        "(the head is calibrated: 0.5 is even odds).",
+    )
+    beard_threshold: float | None = Field(
+        default=None, ge=0.0, le=1.0, description="Beard's threshold; unset: attribute_threshold, else the model "
+        "card's (few false alarms on women).",
+    )
+    hat_threshold: float | None = Field(
+        default=None, ge=0.0, le=1.0, description="Hat's threshold; unset: attribute_threshold, else the model "
+        "card's (few false alarms on bare heads).",
     )
     match_threshold: float = Field(
         default=0.6, gt=0.0, description="Largest embedding distance that still means 'same person'."

@@ -92,20 +92,57 @@ def test_an_accessory_raises_its_probability(kind, attribute, model, detector, l
     assert before < 0.5 < after, (before, after)
 
 
-def test_shipped_head_meets_the_cross_validated_floor_and_matches_the_registry():
-    """The model card's metrics come from `adlens train attributes`; the shipped file is the one it describes."""
+def shipped_report() -> dict:
     import json
 
+    from adlens import registry
+
+    return json.loads((Path(registry.__file__).resolve().parent / "weights" / "face_attributes_head.json").read_text())
+
+
+#: Cross-validated floors (folds over both data sets together, each set's faces scored), a little under the
+#: shipped model card's figures. Issue 17's targets on celebahq_attributes are 0.98 / 0.97 / 0.98; issue 16's
+#: bar on UTKFace 0.993 / 0.965 / 0.989: the card says which are not met.
+FLOORS = {"celebahq_attributes": {"eyewear": 0.975, "beard": 0.955, "hat": 0.985},
+          "face_attributes_utk": {"eyewear": 0.975, "beard": 0.955, "hat": 0.93}}
+
+
+def test_shipped_head_meets_the_cross_validated_floor_and_matches_the_registry():
+    """The model card's metrics come from `adlens train attributes`; the shipped file is the one it describes."""
     from adlens import registry
     from adlens.download import sha256_of
 
     weights = Path(registry.__file__).resolve().parent / "weights"
-    metrics = json.loads((weights / "face_attributes_head.json").read_text())
-    aucs = {name: row["auc"] for name, row in metrics["cross_validation"]["recipe"].items()}
-    assert aucs["eyewear"] >= 0.93 and aucs["beard"] >= 0.93 and 0 < aucs["hat"] <= 1
+    report = shipped_report()
+    for dataset, floors in FLOORS.items():
+        for name, floor in floors.items():
+            assert report["cross_validation"]["recipe"][dataset][name]["auc"] >= floor, (dataset, name)
+        assert report["cross_validation"]["apart"][dataset]["eyewear"]["auc"] >= 0.9  # trained on the other set only
     spec = get_spec("face-attributes-head")
-    assert sha256_of(weights / spec.filename) == spec.sha256
-    assert (weights / "face_attributes_head.md").read_text().count("AUC") >= 3
+    shipped = weights / spec.filename
+    assert sha256_of(shipped) == spec.sha256 and shipped.stat().st_size == spec.size_bytes
+    card = (weights / "face_attributes_head.md").read_text()
+    assert card.count("AUC") >= 3 and spec.sha256 in card and "CC BY-NC 4.0" in card
+
+
+def test_false_alarms_at_the_shipped_thresholds_are_at_most_three_percent():
+    from adlens.columns import ATTRIBUTE_BY_NAME
+
+    report = shipped_report()
+    assert report["thresholds"] == {name: ATTRIBUTE_BY_NAME[name].default_threshold for name in FACE_ATTRIBUTES}
+    alarms = report["cross_validation"]["recipe"]["celebahq_attributes"]["false_alarms"]
+    assert set(alarms) == {"beard_on_women", "hat_on_bare_heads"}
+    for alarm in alarms.values():
+        assert alarm["rate"] <= 0.03 and alarm["faces"] > 3000
+
+
+def test_the_shipped_head_is_calibrated():
+    """Platt scaling on out-of-fold values: the Brier score and the calibration error fall on both data sets."""
+    report = shipped_report()
+    for name in FACE_ATTRIBUTES:
+        for dataset in ("celebahq_attributes", "face_attributes_utk"):
+            before, after = (report["calibration"][name][dataset][k] for k in ("before", "after"))
+            assert after["brier"] <= before["brier"] + 1e-4 and after["ece"] <= 0.05, (name, dataset)
 
 
 def test_a_batch_gives_each_face_what_it_gets_alone(model, detector, faces_small):

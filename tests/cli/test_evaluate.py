@@ -6,6 +6,7 @@ import json
 from typer.testing import CliRunner
 
 from adlens.cli import app
+from adlens.columns import ATTRIBUTE_BY_NAME
 from helpers import DATA, need
 
 runner = CliRunner()
@@ -97,6 +98,36 @@ def test_eval_attributes_json(tmp_path):
     assert report["eyewear"]["auc"] >= 0.9
     assert {"auc", "precision", "recall"} <= set(report["beard"]) and "hat" in report
     assert "ROC AUC" in result.stdout
+    assert report["training"]["part_of_training"] is False and "part of this model's training" not in result.stdout
+    assert report["thresholds"] == {"eyewear": 0.5, "beard": ATTRIBUTE_BY_NAME["beard"].default_threshold,
+                                    "hat": ATTRIBUTE_BY_NAME["hat"].default_threshold}
+
+
+def test_eval_attributes_on_celebahq_says_it_was_part_of_training(tmp_path):
+    data = need(DATA / "celebahq_attributes")
+    rows = list(csv.DictReader(open(data / "labels.csv", newline="")))
+    women = [r for r in rows if r["male"] == "0" and r["hat"] == "0"][:8]
+    others = [r for r in rows if r["beard"] == "1" and r["hat"] == "0" and r["male"] == "1"][:4]
+    chosen = women + others + [r for r in rows if r["hat"] == "1" and r["male"] == "1"][:4]
+    folder = tmp_path / "celebahq_attributes"  # the data set is known by its folder's name
+    (folder / "images").mkdir(parents=True)
+    with open(folder / "labels.csv", "w", newline="") as handle:
+        writer = csv.DictWriter(handle, ["file", "eyewear", "beard", "hat", "male"])
+        writer.writeheader()
+        writer.writerows(chosen)
+    for row in chosen:
+        (folder / "images" / row["file"]).symlink_to(data / "images" / row["file"])
+    result = runner.invoke(app, ["eval", "attributes", str(folder / "images"), "--labels", str(folder / "labels.csv"),
+                                 "--json", str(tmp_path / "a.json")])
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "a.json").read_text())
+    assert report["false_alarms"]["beard_on_women"]["faces"] == 8
+    assert report["false_alarms"]["hat_on_bare_heads"]["faces"] == 12
+    assert report["training"]["part_of_training"] is True
+    assert set(report["training"]["cross_validated"]) == {"eyewear", "beard", "hat"}
+    output = " ".join(result.stdout.split())
+    assert "celebahq_attributes was part of this model's training" in output and "face_attributes_head.md" in output
+    assert "false alarms, beard on women:" in output and "false alarms, hat on bare heads:" in output
 
 
 def test_eval_age_gender_workers_give_the_same_result(tmp_path):

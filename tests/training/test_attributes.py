@@ -163,6 +163,7 @@ def test_cross_validation_never_trains_on_a_test_face_or_its_synthetic_copies():
         np.array([[s if s >= 0 else 999, 0.0] for s, *_ in rows], np.float32),
         np.array([r[1] for r in rows], np.float32), np.array([r[0] for r in rows]),
         np.array([r[2] for r in rows], dtype=object), np.array([r[3] for r in rows]),
+        np.array(["a" if r[0] < 30 else "b" for r in rows], dtype=object), np.full(len(rows), np.nan, np.float32),
     )
     SpyHead.seen = []
     result = cross_validate(examples, SpyHead, folds=4, synthetic_weight=0.25)
@@ -177,6 +178,27 @@ def test_cross_validation_never_trains_on_a_test_face_or_its_synthetic_copies():
     SpyHead.seen = []
     cross_validate(examples, SpyHead, folds=4, synthetic=False)
     assert all(set(np.unique(w)) == {1.0} for _, w in SpyHead.seen)
+
+
+def test_folds_that_keep_data_sets_apart_train_on_the_other_set_only():
+    faces = 40
+    labels = np.stack([np.arange(faces) % 2, (np.arange(faces) // 2) % 2, (np.arange(faces) // 4) % 2], 1)
+    rows = [(i, labels[i].astype(np.float32), "real", False) for i in range(faces)]
+    rows += [(i, np.r_[1.0, labels[i, 1:]], "sunglasses", False) for i in range(0, 30, 3)]
+    examples = Examples(
+        np.array([[s, 0.0] for s, *_ in rows], np.float32), np.array([r[1] for r in rows], np.float32),
+        np.array([r[0] for r in rows]), np.array([r[2] for r in rows], dtype=object), np.array([r[3] for r in rows]),
+        np.array(["a" if r[0] < 30 else "b" for r in rows], dtype=object), np.full(len(rows), np.nan, np.float32),
+    )
+    SpyHead.seen = []
+    result = cross_validate(examples, SpyHead, scheme="apart")
+    assert len(SpyHead.seen) == 2
+    assert set(SpyHead.seen[0][0].tolist()) == set(range(30, 40))  # "a" scored by a head trained on "b" only
+    assert set(SpyHead.seen[1][0].tolist()) == set(range(30))  # and the other way (synthetic rows of "a" too)
+    np.testing.assert_allclose(result.predicted[:, 0] * 100, np.arange(faces), atol=1e-4)
+    assert result.subset("b").truth.shape == (10, 3) and len(result.subset("a").synthetic_predicted) == 10
+    with pytest.raises(ValueError, match="two data sets"):
+        cross_validate(examples[examples.dataset == "a"], SpyHead, scheme="apart")
 
 
 # --------------------------------------------------------------------------- a tiny training, end to end
@@ -218,7 +240,8 @@ def test_train_attributes_command(tmp_path: Path):
     root.add_typer(train.app, name="train")
     root.callback()(lambda: None)
     data, products, out = tiny_data(tmp_path / "data"), tiny_products(tmp_path / "products"), tmp_path / "out"
-    command = ["train", "attributes", "--data", str(data), "--products", str(products), "--no-extra",
+    command = ["train", "attributes", "--data", str(data), "--no-more-data", "--products", str(products), "--no-extra",
+               "--cache", str(tmp_path / "cache"),
                "--out", str(out), "--synthetic-per-face", "0.5", "--folds", "2", "--seed", "3",
                "--json", str(tmp_path / "report.json")]
     result = CliRunner().invoke(root, command)
@@ -227,14 +250,15 @@ def test_train_attributes_command(tmp_path: Path):
     assert report["counts"]["real"] == 10 and report["counts"]["extra"] == 0
     assert report["counts"]["sunglasses"] + report["counts"]["cap"] > 0
     assert set(report["cross_validation"]) == {"recipe", "without_synthetic"}
-    assert set(report["cross_validation"]["recipe"]) == {"eyewear", "beard", "hat"}
+    assert {"eyewear", "beard", "hat"} <= set(report["cross_validation"]["recipe"]["data"])
+    assert len(list((tmp_path / "cache").rglob("*.npz"))) == 10  # one entry per face
     assert report == json.loads((out / "face_attributes_head.json").read_text())
     model = onnx.load(out / "face_attributes_head.onnx")
     metadata = {p.key: p.value for p in model.metadata_props}
     assert metadata["outputs"] == "eyewear,beard,hat" and "--seed 3" in metadata["command"]
     features = np.eye(2, FEATURES, dtype=np.float32)
     probabilities = OrtSession(out / "face_attributes_head.onnx").run(features)
-    assert probabilities.shape == (2, 3) and np.all((probabilities > 0) & (probabilities < 1))
+    assert probabilities.shape == (2, 3) and np.all((probabilities >= 0) & (probabilities <= 1))
     card = (out / "face_attributes_head.md").read_text()
     assert report["onnx"]["sha256"] in card and "non-commercial" in card and "--seed 3" in card
 

@@ -18,7 +18,8 @@ import pytest
 
 import adlens.training.recipe as recipe
 from adlens.errors import InvalidInputError
-from adlens.training.attributes import Examples, LabelledImage
+from adlens.training.attributes import Examples
+from adlens.training.labelled import LabelledImage
 from adlens.training.card import model_card
 from adlens.training.recipe import HEAD_FILENAME, AttributeTraining, save_attribute_head, train_attribute_head
 
@@ -29,15 +30,15 @@ DIMENSIONS = 16
     ("config", "expected"),
     [
         (AttributeTraining(Path("utk")),
-         "adlens train attributes --data utk --no-synthetic --no-extra --seed 0 --synthetic-per-face 1 "
-         "--synthetic-weight 0.1 --C 0.01 --folds 5"),
-        (AttributeTraining(Path("d"), products=Path("p"), extra=Path("x"), seed=7, synthetic_per_face=0.5,
-                           synthetic_weight=0.25, C=0.003, folds=3),
-         "adlens train attributes --data d --products p --extra x --seed 7 --synthetic-per-face 0.5 "
-         "--synthetic-weight 0.25 --C 0.003 --folds 3"),
+         "adlens train attributes --data utk --no-more-data --no-synthetic --no-extra --seed 0 --synthetic-per-face 1 "
+         "--synthetic-weight 0.1 --data-weight 2 --C 0.001 --folds 5"),
+        (AttributeTraining(Path("d"), (Path("c"), Path("e")), products=Path("p"), extra=Path("x"), seed=7,
+                           synthetic_per_face=0.5, synthetic_weight=0.25, C=0.003, folds=3),
+         "adlens train attributes --data d --more-data c --more-data e --products p --extra x --seed 7 --synthetic-per-face 0.5 "
+         "--synthetic-weight 0.25 --data-weight 2 --C 0.003 --folds 3"),
         (AttributeTraining(Path("d"), C=1e-5, mirror=False, bootstrap=5),  # mirror and bootstrap: not options
-         "adlens train attributes --data d --no-synthetic --no-extra --seed 0 --synthetic-per-face 1 "
-         "--synthetic-weight 0.1 --C 1e-05 --folds 5"),
+         "adlens train attributes --data d --no-more-data --no-synthetic --no-extra --seed 0 --synthetic-per-face 1 "
+         "--synthetic-weight 0.1 --data-weight 2 --C 1e-05 --folds 5"),
     ],
 )
 def test_command(config: AttributeTraining, expected: str) -> None:
@@ -62,7 +63,8 @@ def tiny_examples(faces: int = 24, synthetic: bool = True, seed: int = 0) -> Exa
     features = rng.normal(0, 0.3, (len(truth), DIMENSIONS)).astype(np.float32)
     features[:, :3] += 2 * truth
     return Examples(features, truth, np.repeat([r[1] for r in rows], 2), np.repeat(np.array([r[2] for r in rows],
-                    dtype=object), 2), np.tile([False, True], len(rows)))
+                    dtype=object), 2), np.tile([False, True], len(rows)), np.full(len(truth), "utk", dtype=object),
+                    np.full(len(truth), np.nan, np.float32))
 
 
 @pytest.fixture
@@ -75,7 +77,8 @@ def stand_ins(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
         calls["build"] = {"images": images_, "accessories": accessories, "featurizer": featurizer, **options}
         return calls["examples"], {"no_face": 1, "synthetic_no_face": 2}
 
-    monkeypatch.setattr(recipe, "read_labelled_images", lambda folder: calls.setdefault("images", images))
+    monkeypatch.setattr(recipe, "read_labelled_images",
+                        lambda folder, **options: list(calls.setdefault("images", images)))
     monkeypatch.setattr(recipe, "FaceFeaturizer", lambda settings: ("featurizer", settings))
     monkeypatch.setattr(recipe, "load_accessories", lambda products, kind: [f"{kind} from {products}"] * 2)
     monkeypatch.setattr(recipe, "extra_faces", lambda folder: [f"extra in {folder}"])
@@ -105,11 +108,17 @@ def test_training_report(stand_ins: dict[str, Any]) -> None:
                                 "synthetic_no_face": 2, "accessories": {"sunglasses": 2, "cap": 2},
                                 "synthetic_share": round(48 / 72, 4), "training_rows": 144}
     assert set(report["cross_validation"]) == {"recipe", "without_synthetic"}
-    for variant in report["cross_validation"].values():
-        assert set(variant) == {"eyewear", "beard", "hat"}
+    for by_dataset in report["cross_validation"].values():
+        assert list(by_dataset) == ["utk"]  # one data set: no folds that keep sets apart
+        variant = by_dataset["utk"]
+        assert {"eyewear", "beard", "hat"} <= set(variant)
         assert variant["eyewear"]["auc"] > 0.9  # the label is in the features
         assert variant["eyewear"]["positives"] + variant["eyewear"]["negatives"] == 24
-    assert "auc_synthetic_sunglasses_vs_real_negatives" in report["cross_validation"]["recipe"]["eyewear"]
+    assert "auc_synthetic_sunglasses_vs_real_negatives" in report["cross_validation"]["recipe"]["utk"]["eyewear"]
+    assert report["datasets"] == ["utk"] and set(report["thresholds"]) == {"eyewear", "beard", "hat"}
+    assert report["thresholds"]["eyewear"] == 0.5
+    calibration = report["calibration"]["beard"]
+    assert calibration["slope"] > 0 and calibration["utk"]["after"]["brier"] <= calibration["utk"]["before"]["brier"]
     assert set(report["seconds"]) == {"examples", "cross_validation", "total"}
     json.dumps(report)  # the report is plain JSON
 
@@ -176,11 +185,13 @@ def test_save_writes_the_head_its_report_and_its_card(stand_ins: dict[str, Any],
     assert metadata["name"] == "face-attributes-head" and metadata["outputs"] == "eyewear,beard,hat"
     assert metadata["command"] == trained.report["command"]
     summary = json.loads(metadata["cv_metrics"])
-    assert set(summary) == {"eyewear", "beard", "hat"} and set(summary["hat"]) == {"auc", "auc_ci95"}
+    assert set(summary) == {"utk"} and set(summary["utk"]) == {"eyewear", "beard", "hat"}
+    assert json.loads(metadata["datasets"]) == ["utk"] and json.loads(metadata["thresholds"]) == trained.report["thresholds"]
+    assert metadata["card"] == "face_attributes_head.md"
 
     import onnxruntime
 
     session = onnxruntime.InferenceSession(str(paths["onnx"]), providers=["CPUExecutionProvider"])
     features = stand_ins["examples"].features[:10]
     (probabilities,) = session.run(None, {"features": features})
-    np.testing.assert_allclose(probabilities, trained.head.predict_proba(features), atol=1e-5)
+    np.testing.assert_allclose(probabilities, trained.head.predict_proba(features), atol=1e-5)  # calibration folded in

@@ -159,22 +159,32 @@ def catalog(
 def attributes(
     folder: ExistingDir,
     labels: Annotated[Path, typer.Option("--labels", exists=True, dir_okay=False,
-                                         help=f"CSV: file,{','.join(ATTRIBUTE_NAMES)} (1, 0, empty = skip).")],
+                                         help=f"CSV: file,{','.join(ATTRIBUTE_NAMES)} (1, 0, empty = skip), "
+                                              "optionally male (for false alarms of the beard on women).")],
     json_file: JsonOption = None,
     threshold: Annotated[float | None, typer.Option(
-        min=0.0, max=1.0, help="Probability that counts as present (default: ADLENS_ATTRIBUTE_THRESHOLD).",
+        min=0.0, max=1.0, help="Probability that counts as present, for all three (default: each attribute's "
+        "threshold: ADLENS_EYEWEAR_THRESHOLD…, else ADLENS_ATTRIBUTE_THRESHOLD, else the model card's).",
         show_default=False)] = None,
     workers: WorkersOption = None,
 ) -> None:
-    """Eyewear, beard and hat: ROC AUC, precision and recall at the threshold, per attribute."""
+    """Eyewear, beard and hat: ROC AUC, precision and recall at each threshold, and false alarms (beard on women, hat on bare heads)."""
     result = evaluate_attributes(folder, labels, track=track, threshold=threshold, workers=worker_count(workers))
     out.print(f"model {result['model']} on {result['n_images']} images ({result['no_face']} without a detected face)",
               highlight=False)
-    cut = result["threshold"]
-    table = Table("attribute", "n", "positives", "ROC AUC", f"precision @{cut:g}", f"recall @{cut:g}")
+    table = Table("attribute", "n", "positives", "ROC AUC", "threshold", "precision", "recall")
     for name in ATTRIBUTE_NAMES:
         row = result[name]
-        table.add_row(name, str(row["n"]), str(row["positives"]),
-                      *("-" if row[key] is None else f"{row[key]:.3f}" for key in ("auc", "precision", "recall")))
+        table.add_row(name, str(row["n"]), str(row["positives"]), "-" if row["auc"] is None else f"{row['auc']:.3f}",
+                      f"{result['thresholds'][name]:g}",
+                      *("-" if row[key] is None else f"{row[key]:.3f}" for key in ("precision", "recall")))
     out.print(table)
+    for alarm, rate in result["false_alarms"].items():
+        out.print(f"false alarms, {alarm.replace('_', ' ')}: {rate['rate']:.1%} of {rate['faces']}", highlight=False)
+    training = result["training"]
+    if training.get("part_of_training"):
+        figures = ", ".join(f"{k} {v:.3f}" for k, v in (training.get("cross_validated") or {}).items())
+        out.print(f"note: {training['dataset']} was part of this model's training, so these figures are in-sample; "
+                  f"its cross-validated AUCs ({figures or 'see the card'}) are in the model card "
+                  f"{training.get('card') or 'face_attributes_head.md'}.", highlight=False)
     _finish(result, json_file)

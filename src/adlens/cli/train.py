@@ -29,8 +29,12 @@ def _folder(path: Path, what: str) -> Path:
 @app.command()
 @handle_errors
 def attributes(
-    data: Annotated[Path, typer.Option(help="Labelled faces: labels.csv (file,eyewear,beard,hat) and images/.")] = (
-        SHARED_DATA / "face_attributes_utk"),
+    data: Annotated[Path, typer.Option(help="Labelled faces that also get synthetic accessories: labels.csv "
+                                            "(file,eyewear,beard,hat) and images/.")] = SHARED_DATA / "face_attributes_utk",
+    more_data: Annotated[list[Path] | None, typer.Option(
+        "--more-data", help="More labelled faces, real only (repeatable; labels.csv may add a male column, used "
+        "only to measure false alarms on women). Default: celebahq_attributes.", show_default=False)] = None,
+    no_more_data: Annotated[bool, typer.Option("--no-more-data", help="Train on --data (and extras) only.")] = False,
     products: Annotated[Path, typer.Option(help="Product photos for synthetic faces: styles.csv, styles_text.csv, images/.")] = (
         SHARED_DATA / "fashion_products_subset"),
     extra: Annotated[Path, typer.Option(help="faces_small: extra faces, only ever trained on.")] = SHARED_DATA / "faces_small",
@@ -40,37 +44,60 @@ def attributes(
     synthetic_per_face: Annotated[float, typer.Option(
         help="Synthetic faces of each kind (sunglasses, cap) per eligible face, on average; 0: none.", min=0.0)] = 1.0,
     synthetic_weight: Annotated[float, typer.Option(help="Weight of a synthetic example in training.", min=0.0)] = 0.1,
-    c: Annotated[float, typer.Option("--C", help="Inverse regularisation of the logistic regressions.", min=1e-6)] = 0.01,
+    data_weight: Annotated[float, typer.Option(
+        help="Weight of the rows made from --data faces (real and synthetic) against --more-data rows.", min=0.0)] = 2.0,
+    c: Annotated[float, typer.Option("--C", help="Inverse regularisation of the logistic regressions.", min=1e-6)] = 0.001,
     folds: Annotated[int, typer.Option(help="Cross-validation folds.", min=2)] = 5,
     json_file: Annotated[Path | None, typer.Option("--json", help="Also write the training report here.")] = None,
+    cache: Annotated[Path | None, typer.Option(
+        help="Folder keeping each face's features for reruns (default: attribute-features in ADLENS_CACHE_DIR).",
+        show_default=False)] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Compute every feature afresh, keep nothing.")] = False,
 ) -> None:
     """Train the eyewear / beard / hat head and write it with its metrics and model card.
 
-    Cross-validates first (synthetic faces only ever in training folds), then fits on every real and synthetic example. The defaults reproduce the shipped model; after a retrain update the sha256 and size of face-attributes-head in the registry.
+    Cross-validates first on folds over all data sets together and on folds that keep them apart (synthetic faces only ever in training folds), calibrates the probabilities (Platt, on the out-of-fold values), picks the beard and hat thresholds, then fits on every real and synthetic example. The defaults reproduce the shipped model; after a retrain update the sha256 and size of face-attributes-head in the registry, and the thresholds in adlens.columns.
     """
+    from adlens.settings import get_settings
+
     # scikit-learn is imported here, not with the CLI: importing it sets KMP_DUPLICATE_LIB_OK.
     from adlens.training.recipe import AttributeTraining, save_attribute_head, train_attribute_head
 
     config = AttributeTraining(
         data=_folder(data, "labelled data"),
+        more_data=() if no_more_data else tuple(
+            _folder(path, "labelled data") for path in (more_data or [SHARED_DATA / "celebahq_attributes"])),
+        cache=None if no_cache else cache or get_settings().cache_dir / "attribute-features",
         products=_folder(products, "products") if synthetic_per_face > 0 else None,
         extra=None if no_extra else _folder(extra, "extra faces"),
-        seed=seed, synthetic_per_face=synthetic_per_face, synthetic_weight=synthetic_weight, C=c, folds=folds,
+        seed=seed, synthetic_per_face=synthetic_per_face, synthetic_weight=synthetic_weight, data_weight=data_weight,
+        C=c, folds=folds,
     )
     trained = train_attribute_head(config, track=track)
     paths = save_attribute_head(trained, out_dir)
     report = trained.report
-    table = Table("attribute", "AUC (95% CI)", "without synthetic", "precision@0.5", "recall@0.5", "pos / neg")
-    plain = report["cross_validation"].get("without_synthetic", {})
-    for name, m in report["cross_validation"]["recipe"].items():
-        other = plain.get(name)
-        table.add_row(
-            name, f"{m['auc']:.3f} ({m['auc_ci95'][0]:.3f}–{m['auc_ci95'][1]:.3f})",
-            "–" if other is None else f"{other['auc']:.3f}",
-            "–" if m["precision"] is None else f"{m['precision']:.3f}", f"{m['recall']:.3f}",
-            f"{m['positives']} / {m['negatives']}",
-        )
-    out.print(table)
+    thresholds = report["thresholds"]
+    for dataset, metrics in report["cross_validation"]["recipe"].items():
+        apart = report["cross_validation"].get("apart", {}).get(dataset, {})
+        plain = report["cross_validation"].get("without_synthetic", {}).get(dataset, {})
+        table = Table(f"{dataset}: attribute", "AUC (95% CI), folds together", "without synthetic",
+                      "AUC, trained on the other sets", "threshold", "precision", "recall", "pos / neg",
+                      title=f"cross-validated on {dataset}")
+        for name in report["outputs"]:
+            m = metrics[name]
+            if m["auc"] is None:
+                continue
+            table.add_row(
+                name, f"{m['auc']:.3f} ({m['auc_ci95'][0]:.3f}–{m['auc_ci95'][1]:.3f})",
+                *(f"{other[name]['auc']:.3f}" if other.get(name, {}).get("auc") is not None else "–"
+                  for other in (plain, apart)),
+                f"{thresholds[name]:g}", *("–" if m[k] is None else f"{m[k]:.3f}" for k in ("precision", "recall")),
+                f"{m['positives']} / {m['negatives']}",
+            )
+        out.print(table)
+        for alarm, rate in metrics.get("false_alarms", {}).items():
+            out.print(f"{dataset}: false alarms {alarm.replace('_', ' ')}: {rate['rate']:.1%} of {rate['faces']} "
+                      f"at {rate['threshold']:g}", highlight=False)
     counts = report["counts"]
     out.print(
         f"{counts['real']} real + {counts['extra']} extra faces, {counts['sunglasses']} synthetic sunglasses, "
@@ -81,8 +108,19 @@ def attributes(
     for path in paths.values():
         out.print(f"written: {path}", highlight=False)
     _check_registry(report["onnx"], HEAD)
+    _check_thresholds(report["thresholds"])
     if json_file is not None:
         write_json(report, json_file)
+
+
+def _check_thresholds(thresholds: dict[str, float]) -> None:
+    """Say which default thresholds in adlens.columns differ from the ones picked in training."""
+    from adlens.columns import ATTRIBUTE_BY_NAME
+
+    for name, value in thresholds.items():
+        if ATTRIBUTE_BY_NAME[name].default_threshold != value:
+            err.print(f"note: {name}'s default threshold in src/adlens/columns.py is "
+                      f"{ATTRIBUTE_BY_NAME[name].default_threshold:g}; this training picked {value:g}", highlight=False)
 
 
 def _check_registry(written: dict[str, object], name: str) -> None:

@@ -33,7 +33,8 @@ _GENDER_TOKENS = {"male": ("men", "unisex"), "female": ("women", "unisex")}
 class Rule:
     """When ``attribute`` ≥ ``threshold``, propose products carrying any of ``tokens``.
 
-    Without a ``threshold`` the attribute's threshold setting applies (``ADLENS_ATTRIBUTE_THRESHOLD``).
+    Without a ``threshold`` the attribute's own threshold applies (``ADLENS_EYEWEAR_THRESHOLD``…;
+    see :meth:`adlens.columns.Attribute.threshold`).
     """
 
     attribute: str

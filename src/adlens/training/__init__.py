@@ -1,9 +1,11 @@
 """Training of the models adlens ships itself: the eyewear / beard / hat head.
 
-:mod:`~adlens.training.synthetic` makes synthetic faces (product sunglasses and caps placed
-by landmarks), :mod:`~adlens.training.attributes` turns labelled and synthetic faces into
-feature rows the way the pipeline does at run time, :mod:`~adlens.training.validation`
-cross-validates, :mod:`~adlens.training.head` is the learner and its ONNX export, and
+:mod:`~adlens.training.labelled` reads labelled faces, :mod:`~adlens.training.synthetic` makes
+synthetic faces (product sunglasses and caps placed by landmarks), :mod:`~adlens.training.attributes`
+turns labelled and synthetic faces into feature rows the way the pipeline does at run time (kept
+by :mod:`~adlens.training.cache`), :mod:`~adlens.training.validation` cross-validates (data sets
+together and apart), :mod:`~adlens.training.calibration` calibrates and picks thresholds,
+:mod:`~adlens.training.head` is the learner and its ONNX export, and
 :mod:`~adlens.training.recipe` runs it all (``adlens train attributes``) and writes the
 model, its metrics and its model card (:mod:`~adlens.training.card`).
 

@@ -21,14 +21,15 @@ from typing import TypeVar
 import numpy as np
 
 from adlens.align import crop_faces
-from adlens.attributes.face_attributes import ATTRIBUTE_CROP, FACE_ATTRIBUTES, FEATURES, attribute_features
+from adlens.attributes.face_attributes import ATTRIBUTE_CROP, BACKBONE, FACE_ATTRIBUTES, FEATURES, attribute_features
 from adlens.backbone import open_feature_map_backbone
-from adlens.evaluation.attributes import read_attribute_labels
 from adlens.evaluation.common import Track
 from adlens.faces import Faces
 from adlens.imageio import load_image
 from adlens.pipeline import analyzer_for
 from adlens.settings import Settings
+from adlens.training.cache import FaceRows, FeatureCache
+from adlens.training.labelled import LabelledImage
 from adlens.training.synthetic import Accessory, Kind, jpeg_roundtrip, place_cap, place_glasses
 
 #: The label each accessory kind sets to 1.
@@ -43,44 +44,6 @@ def untracked(items: Iterable[T], description: str = "", total: int = 0) -> Iter
     return items
 
 
-_NONE = (0.0, 0.0, 0.0)
-_BEARD = (0.0, 1.0, 0.0)
-#: Faces of ``../shared/data/faces_small`` (file → labels of its largest face) whose labels are certain,
-#: looked at one by one for adlens: nobody wears eyewear or a hat; Kit Harington and Alex Lacamoire
-#: are bearded, Obama, Biden and Rose Leslie are not; Lin-Manuel Miranda's stubble is "unsure".
-#: Copies of one photo at other sizes (obama-240p/480p/720p) are left out.
-EXTRA_FACES: dict[str, tuple[float, float, float]] = {
-    "32bit.png": _NONE, "lin-manuel-miranda.png": (0.0, np.nan, 0.0), "obama-1080p.jpg": _NONE,
-    "obama3.jpg": _NONE, "obama_partial_face.jpg": _NONE, "test/alex_lacamoire1.jpg": _BEARD,
-    "test/johnsnow_test1.jpg": _BEARD, "test/kit_with_rose.jpg": _BEARD, "test/obama1.jpg": _NONE,
-    "test/obama_and_biden.jpg": _NONE, "train/alex_lacamoire/img1.jpg": _BEARD, "train/biden/biden.jpg": _NONE,
-    "train/biden/biden2.jpg": _NONE, "train/obama/obama.jpg": _NONE, "train/obama/obama2.jpg": _NONE,
-    "train/rose_leslie/img1.jpg": _NONE, "train/rose_leslie/img2.jpg": _NONE, "two_people.jpg": _NONE,
-}
-
-
-@dataclass(frozen=True)
-class LabelledImage:
-    """A photo with its labels in :data:`FACE_ATTRIBUTES` order (NaN: unsure, left out)."""
-
-    path: Path
-    labels: tuple[float, float, float]
-
-
-def read_labelled_images(folder: Path) -> list[LabelledImage]:
-    """The ``images/`` of a folder with a ``labels.csv`` (``file,eyewear,beard,hat``; empty = unsure)."""
-    images = []
-    for name, row in sorted(read_attribute_labels(folder / "labels.csv").items()):
-        eyewear, beard, hat = (np.nan if (value := row[a]) is None else float(value) for a in FACE_ATTRIBUTES)
-        images.append(LabelledImage(folder / "images" / name, (eyewear, beard, hat)))
-    return images
-
-
-def extra_faces(folder: Path) -> list[LabelledImage]:
-    """The :data:`EXTRA_FACES` found in ``folder`` (a copy of ``faces_small``)."""
-    return [LabelledImage(folder / name, labels) for name, labels in EXTRA_FACES.items() if (folder / name).is_file()]
-
-
 @dataclass
 class Examples:
     """Training rows, parallel arrays.
@@ -92,6 +55,8 @@ class Examples:
             which are only ever trained on.
         kind: ``(n,)`` "real", "extra", "sunglasses" or "cap".
         mirrored: ``(n,)`` the crop was flipped left to right (training only).
+        dataset: ``(n,)`` the data set of the face the row was made from ("extra" for extra faces).
+        male: ``(n,)`` that face's perceived-gender label (1, 0, NaN: none).
     """
 
     features: np.ndarray
@@ -99,12 +64,15 @@ class Examples:
     source: np.ndarray
     kind: np.ndarray
     mirrored: np.ndarray
+    dataset: np.ndarray
+    male: np.ndarray
 
     def __len__(self) -> int:
         return len(self.features)
 
     def __getitem__(self, rows: np.ndarray) -> Examples:
-        return Examples(self.features[rows], self.labels[rows], self.source[rows], self.kind[rows], self.mirrored[rows])
+        return Examples(self.features[rows], self.labels[rows], self.source[rows], self.kind[rows],
+                        self.mirrored[rows], self.dataset[rows], self.male[rows])
 
     @property
     def synthetic(self) -> np.ndarray:
@@ -115,6 +83,11 @@ class Examples:
         """Rows per kind, mirrored copies left out."""
         kinds = self.kind[~self.mirrored]
         return {kind: int((kinds == kind).sum()) for kind in ("real", "extra", *KIND_LABEL)}
+
+    def datasets(self) -> list[str]:
+        """The labelled data sets, in order of appearance (extra faces left out)."""
+        real = self.dataset[self.kind == "real"]
+        return list(dict.fromkeys(real.tolist()))
 
 
 class FaceFeaturizer:
@@ -140,11 +113,31 @@ class FaceFeaturizer:
         """Features ``(n, 2048)`` of a batch of crops."""
         return attribute_features(self.backbone, crops)
 
+    def config(self) -> str:
+        """What decides the features, for :class:`~adlens.training.cache.FeatureCache`."""
+        s = self.analyzer.settings
+        return (f"{ATTRIBUTE_CROP}|{BACKBONE}|{FEATURES}|{s.detector}|{s.detector_score_threshold:g}|"
+                f"{s.detector_nms_threshold:g}|{s.detector_max_side}|{s.max_pixels}")
+
 
 def synthetic_count(rng: np.random.Generator, per_face: float) -> int:
     """``per_face`` rounded at random to a neighbouring integer, so a fraction is kept on average."""
     whole = int(np.floor(per_face))
     return whole + int(rng.random() < per_face - whole)
+
+
+@dataclass
+class _Pending:
+    """One face's rows while its crops wait for the backbone."""
+
+    item: LabelledImage
+    key: str
+    crops: list[np.ndarray]
+    kind: list[str]
+    mirrored: list[bool]
+    no_face: int = 0
+    synthetic_no_face: int = 0
+    rows: FaceRows | None = None
 
 
 def build_examples(
@@ -156,47 +149,104 @@ def build_examples(
     synthetic_per_face: float = 1.0,
     extra: Sequence[LabelledImage] = (),
     mirror: bool = True,
+    cache: Path | None = None,
     track: Track = untracked,
 ) -> tuple[Examples, dict[str, int]]:
     """Real and synthetic examples of ``images`` (and of ``extra`` faces, used only for training).
 
     Each face whose label for an accessory kind is 0 gets ``synthetic_per_face`` examples of that
-    kind on average; with ``mirror`` every row also gets a left-right flipped copy. Photos and
-    synthetic images without a detected face are left out and counted.
+    kind on average (faces whose ``synthetic`` is false get none); with ``mirror`` every row also
+    gets a left-right flipped copy. Photos and synthetic images without a detected face are left
+    out and counted. With ``cache`` (a folder) each face's rows are kept there and read back by a rerun.
     """
-    rows: list[tuple[np.ndarray, int, str, bool]] = []
-    crops: list[np.ndarray] = []
-    features: list[np.ndarray] = []
-    counts = {"no_face": 0, "synthetic_no_face": 0}
+    recipe = f"{featurizer.config()}|mirror={mirror}|seed={seed}|per_face={synthetic_per_face:g}|" + "|".join(
+        f"{kind}:{len(pool)}:{pool[0].product_id if pool else ''}" for kind, pool in sorted(accessories.items()))
+    store = FeatureCache(cache, recipe) if cache is not None else None
+    faces: list[tuple[LabelledImage, int, str, FaceRows | _Pending]] = []
+    waiting: list[_Pending] = []
     items = [(i, item, "real") for i, item in enumerate(images)]
     items += [(j, item, "extra") for j, item in enumerate(extra)]
     for index, item, kind in track(items, "faces and synthetic faces", len(items)):
-        image = load_image(item.path)
-        face = featurizer.largest_face(image)
-        if not len(face):
-            counts["no_face"] += 1
+        key = f"{kind}|{index}|{item.labels}|{item.synthetic}"
+        cached = store.get(item.path, key) if store else None
+        if cached is not None:
+            faces.append((item, index, kind, cached))
             continue
-        truth = np.asarray(item.labels, np.float32)
-        rng_key = [seed, int(kind == "extra"), index]  # this face's own random streams
-        synthetic = _synthetic(image, face, truth, accessories, featurizer, rng_key, synthetic_per_face, counts)
-        for picture, found, labels, what in [(image, face, truth, kind), *synthetic]:
-            crop = featurizer.crop(picture, found)
-            for flipped in (False, True) if mirror else (False,):
-                crops.append(crop[:, ::-1] if flipped else crop)
-                rows.append((labels, index if kind == "real" else -1, what, flipped))
-        if len(crops) >= _BATCH:  # features as we go: thousands of crops would take gigabytes
-            features.append(featurizer.features(np.stack(crops)))
-            crops.clear()
-    if crops:
-        features.append(featurizer.features(np.stack(crops)))
-    examples = Examples(
-        np.concatenate(features) if features else np.zeros((0, FEATURES), np.float32),
-        np.array([r[0] for r in rows], np.float32).reshape(-1, len(FACE_ATTRIBUTES)),
-        np.array([r[1] for r in rows], np.int64),
-        np.array([r[2] for r in rows], dtype=object),
-        np.array([r[3] for r in rows], dtype=bool),
-    )
-    return examples, counts
+        pending = _face_crops(item, index, kind, key, accessories if item.synthetic else {}, featurizer, seed,
+                              synthetic_per_face, mirror)
+        waiting.append(pending)
+        faces.append((item, index, kind, pending))
+        if sum(len(p.crops) for p in waiting) >= _BATCH:  # features as we go: thousands of crops would take gigabytes
+            _featurize(waiting, featurizer, store)
+    _featurize(waiting, featurizer, store)
+    return _assemble(faces)
+
+
+def _face_crops(
+    item: LabelledImage, index: int, kind: str, key: str, accessories: dict[Kind, list[Accessory]],
+    featurizer: FaceFeaturizer, seed: int, per_face: float, mirror: bool,
+) -> _Pending:
+    """The crops of one labelled face and of its synthetic copies."""
+    pending = _Pending(item, key, [], [], [])
+    image = load_image(item.path)
+    face = featurizer.largest_face(image)
+    if not len(face):
+        pending.no_face = 1
+        return pending
+    truth = np.asarray(item.labels, np.float32)
+    rng_key = [seed, int(kind == "extra"), index]  # this face's own random streams
+    counts = {"synthetic_no_face": 0}
+    synthetic = list(_synthetic(image, face, truth, accessories, featurizer, rng_key, per_face, counts))
+    pending.synthetic_no_face = counts["synthetic_no_face"]
+    for picture, found, _labels, what in [(image, face, truth, kind), *synthetic]:
+        crop = featurizer.crop(picture, found)
+        for flipped in (False, True) if mirror else (False,):
+            pending.crops.append(crop[:, ::-1] if flipped else crop)
+            pending.kind.append(what)
+            pending.mirrored.append(flipped)
+    return pending
+
+
+def _featurize(waiting: list[_Pending], featurizer: FaceFeaturizer, store: FeatureCache | None) -> None:
+    """Run the backbone on every waiting crop; each face's rows go to the cache; ``waiting`` is emptied."""
+    crops = [crop for pending in waiting for crop in pending.crops]
+    features = featurizer.features(np.stack(crops)) if crops else np.zeros((0, FEATURES), np.float32)
+    start = 0
+    for pending in waiting:
+        rows = FaceRows(features[start:start + len(pending.crops)], np.array(pending.kind, dtype=object),
+                        np.array(pending.mirrored, dtype=bool), pending.no_face, pending.synthetic_no_face)
+        start += len(pending.crops)
+        pending.rows, pending.crops = rows, []
+        if store is not None:
+            store.put(pending.item.path, pending.key, rows)
+    waiting.clear()
+
+
+def _assemble(faces: list[tuple[LabelledImage, int, str, FaceRows | _Pending]]) -> tuple[Examples, dict[str, int]]:
+    counts = {"no_face": 0, "synthetic_no_face": 0}
+    parts: list[Examples] = []
+    for item, index, kind, found in faces:
+        rows = found if isinstance(found, FaceRows) else found.rows
+        assert rows is not None, "every waiting face is featurized before the rows are assembled"
+        counts["no_face"] += rows.no_face
+        counts["synthetic_no_face"] += rows.synthetic_no_face
+        n = len(rows.features)
+        labels = np.tile(np.asarray(item.labels, np.float32), (n, 1))
+        for row, what in enumerate(rows.kind):
+            if what in KIND_LABEL:
+                labels[row, KIND_LABEL[what]] = 1.0
+        parts.append(Examples(
+            rows.features.astype(np.float32).reshape(n, FEATURES), labels,
+            np.full(n, index if kind == "real" else -1, np.int64), rows.kind.astype(object), rows.mirrored,
+            np.full(n, item.dataset, dtype=object), np.full(n, item.male, np.float32),
+        ))
+    if not parts:
+        empty = np.zeros(0)
+        return Examples(np.zeros((0, FEATURES), np.float32), np.zeros((0, len(FACE_ATTRIBUTES)), np.float32),
+                        empty.astype(np.int64), empty.astype(object), empty.astype(bool), empty.astype(object),
+                        empty.astype(np.float32)), counts
+    return Examples(*(np.concatenate([getattr(p, f) for p in parts]) for f in (
+        "features", "labels", "source", "kind", "mirrored", "dataset", "male"))), counts
 
 
 def _synthetic(

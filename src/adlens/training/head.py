@@ -61,17 +61,36 @@ class AttributeHead:
         self.n_features_in_ = X.shape[1]
         return self
 
+    def calibrate(self, slopes: Sequence[float], intercepts: Sequence[float]) -> AttributeHead:
+        """Platt-scale the fitted head: P = sigmoid(slope · decision value + intercept), one pair per column
+        (see :mod:`adlens.training.calibration`)."""
+        self.calibration_ = (np.asarray(slopes, dtype=np.float64), np.asarray(intercepts, dtype=np.float64))
+        return self
+
+    def decision_function(self, X: np.ndarray) -> np.ndarray:
+        """Decision values ``(n, k)``: the logits before calibration."""
+        scaled = self.scaler_.transform(np.asarray(X, dtype=np.float64))
+        return np.column_stack([model.decision_function(scaled) for model in self.estimators_])
+
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        """P(attribute) ``(n, k)`` float64, from scikit-learn's own ``predict_proba`` of each column."""
+        """P(attribute) ``(n, k)`` float64: scikit-learn's own ``predict_proba`` of each column, or once
+        calibrated, the sigmoid of the calibrated decision values."""
+        if calibration := getattr(self, "calibration_", None):
+            slopes, intercepts = calibration
+            return 1.0 / (1.0 + np.exp(-(self.decision_function(X) * slopes + intercepts)))
         scaled = self.scaler_.transform(np.asarray(X, dtype=np.float64))
         return np.column_stack([model.predict_proba(scaled)[:, 1] for model in self.estimators_])
 
     def folded_weights(self) -> tuple[np.ndarray, np.ndarray]:
-        """``W`` ``(d, k)`` and ``b`` ``(k,)`` with the scaler folded in: P = sigmoid(X @ W + b)."""
+        """``W`` ``(d, k)`` and ``b`` ``(k,)`` with the scaler (and the calibration) folded in: P = sigmoid(X @ W + b)."""
         coef = np.column_stack([model.coef_[0] for model in self.estimators_])
         intercept = np.array([model.intercept_[0] for model in self.estimators_])
         scale = self.scaler_.scale_
-        return coef / scale[:, None], intercept - (self.scaler_.mean_ / scale) @ coef
+        weights, bias = coef / scale[:, None], intercept - (self.scaler_.mean_ / scale) @ coef
+        if calibration := getattr(self, "calibration_", None):
+            slopes, intercepts = calibration
+            weights, bias = weights * slopes, bias * slopes + intercepts
+        return weights, bias
 
     def to_onnx(self, metadata: Mapping[str, str] | None = None, doc: str = "") -> onnx.ModelProto:
         """The head as an ONNX model: ``features`` float32 ``(N, d)`` → ``probabilities`` float32 ``(N, k)``."""
