@@ -30,14 +30,14 @@ DIMENSIONS = 16
     ("config", "expected"),
     [
         (AttributeTraining(Path("utk")),
-         "adlens train attributes --data utk --no-more-data --no-synthetic --no-extra --seed 0 --synthetic-per-face 1 "
+         "adlens train attributes --data utk --no-more-data --no-extra --seed 0 --synthetic-per-face 0 "
          "--synthetic-weight 0.1 --data-weight 2 --C 0.001 --folds 5"),
         (AttributeTraining(Path("d"), (Path("c"), Path("e")), products=Path("p"), extra=Path("x"), seed=7,
                            synthetic_per_face=0.5, synthetic_weight=0.25, C=0.003, folds=3),
          "adlens train attributes --data d --more-data c --more-data e --products p --extra x --seed 7 --synthetic-per-face 0.5 "
          "--synthetic-weight 0.25 --data-weight 2 --C 0.003 --folds 3"),
         (AttributeTraining(Path("d"), C=1e-5, mirror=False, bootstrap=5),  # mirror and bootstrap: not options
-         "adlens train attributes --data d --no-more-data --no-synthetic --no-extra --seed 0 --synthetic-per-face 1 "
+         "adlens train attributes --data d --no-more-data --no-extra --seed 0 --synthetic-per-face 0 "
          "--synthetic-weight 0.1 --data-weight 2 --C 1e-05 --folds 5"),
     ],
 )

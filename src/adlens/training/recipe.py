@@ -65,9 +65,11 @@ class AttributeTraining:
         """The ``adlens train attributes`` command line that reproduces this training."""
         parts = ["adlens train attributes", f"--data {self.data}"]
         parts += [f"--more-data {path}" for path in self.more_data] or ["--no-more-data"]
-        parts.append(f"--products {self.products}" if self.products else "--no-synthetic")
+        if self.products:
+            parts.append(f"--products {self.products}")
         parts.append(f"--extra {self.extra}" if self.extra else "--no-extra")
-        parts += [f"--seed {self.seed}", f"--synthetic-per-face {self.synthetic_per_face:g}",
+        per_face = self.synthetic_per_face if self.products else 0.0  # no product photos: no synthetic faces
+        parts += [f"--seed {self.seed}", f"--synthetic-per-face {per_face:g}",
                   f"--synthetic-weight {self.synthetic_weight:g}"]
         parts += [f"--data-weight {self.data_weight:g}"]
         parts += [f"--C {self.C:g}", f"--folds {self.folds}"]
