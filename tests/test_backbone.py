@@ -8,6 +8,7 @@ import pytest
 from adlens.backbone import (
     DIMENSIONS,
     EMBEDDING_MODEL,
+    MID_LAYERS,
     feature_map_model,
     feature_map_path,
     mobilenet_embeddings,
@@ -70,3 +71,27 @@ def test_a_model_that_does_not_end_in_the_pool_is_refused():
     model = need(MODELS / "mobilenet_v2_1.0_224_quant.tflite").read_bytes()  # ends in a softmax
     with pytest.raises(ModelUnavailableError, match="average pool"):
         feature_map_model(model, 112)
+
+
+def test_the_feature_map_backbone_also_gives_its_mid_level_maps(settings):
+    session = open_feature_map_backbone(128, settings)
+    rgb = np.random.default_rng(5).integers(0, 255, (2, 128, 128, 3), dtype=np.uint8)
+    maps = session.maps(rgb)
+    assert len(maps) == 1 + len(MID_LAYERS)
+    assert [m.shape for m in maps] == [(2, 4, 4, 1024), (2, 8, 8, 512), (2, 16, 16, 256)]
+    assert all(m.dtype == np.float32 and m.min() >= 0 and m.max() <= 6.01 for m in maps)  # ReLU6 outputs
+    np.testing.assert_array_equal(maps[0], session.run(rgb, dequantize=True))  # run gives the last map
+    alone = session.maps(rgb[1:])
+    for together, single in zip(maps, alone, strict=True):
+        np.testing.assert_allclose(together[1:], single, atol=1e-5)
+
+
+def test_a_model_without_the_mid_level_layers_is_refused():
+    from ai_edge_litert.tools import flatbuffer_utils
+
+    model = need(MODELS / "mobilenet_v1_1.0_224_quant_embedding_extractor.tflite").read_bytes()
+    tree = flatbuffer_utils.read_model_from_bytearray(bytearray(model))
+    for tensor in tree.subgraphs[0].tensors:
+        tensor.name = (tensor.name or b"").replace(MID_LAYERS[0].encode(), b"renamed")
+    with pytest.raises(ModelUnavailableError, match=MID_LAYERS[0]):
+        feature_map_model(bytes(flatbuffer_utils.convert_object_to_bytearray(tree)), 128)

@@ -7,11 +7,14 @@ through :func:`open_feature_map_backbone`: the same network without that pool, w
 last feature map (any input size) is averaged here instead. At 224×224 both give the
 same embedding up to the pool's rounding. Both go through :func:`mobilenet_embeddings`,
 so training, face attributes and product neighbours see the same numbers for the same pixels.
+The feature-map copy also exposes two mid-level maps the network computes anyway
+(:data:`MID_LAYERS`, read with :meth:`FeatureMapSession.maps`): finer texture for the head.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -21,11 +24,17 @@ from adlens.registry import resolve
 from adlens.runtime import TFLiteSession, converted_path, made_once
 from adlens.settings import Settings, get_settings
 
+if TYPE_CHECKING:
+    from ai_edge_litert.schema_py_generated import SubGraphT
+
 EMBEDDING_MODEL = "mobilenet-v1-embedding"
 """The registry's name of the backbone (Coral's quantised embedding extractor, Apache-2.0)."""
 DIMENSIONS = 1024
-FEATURE_MAP_VERSION = 1
+FEATURE_MAP_VERSION = 2
 """Bump when :func:`feature_map_model` changes, so cached copies are remade."""
+MID_LAYERS = ("Conv2d_11_pointwise", "Conv2d_5_pointwise")
+"""The mid-level maps :func:`feature_map_model` also outputs, after the last map: the inputs of the network's
+last two stride-2 blocks (512 and 256 channels, 1/16 and 1/8 of the input side)."""
 
 
 def mobilenet_embeddings(backbone: TFLiteSession, rgb: np.ndarray) -> np.ndarray:
@@ -53,7 +62,8 @@ def unit_rows(features: np.ndarray) -> np.ndarray:
 
 
 def feature_map_model(model: bytes, side: int) -> bytes:
-    """The TFLite backbone for ``side``×``side`` input without its final average pool: output ``(n, h, w, 1024)``.
+    """The TFLite backbone for ``side``×``side`` input without its final average pool: first output
+    ``(n, h, w, 1024)``, then the :data:`MID_LAYERS` maps.
 
     The published pool has a fixed 7×7 window, so any input but 224×224 leaves it an
     empty output; its input, the last convolution's feature map, becomes the model's output.
@@ -67,7 +77,7 @@ def feature_map_model(model: bytes, side: int) -> bytes:
     code = flatbuffer_utils.get_builtin_code_from_operator_code(tree.operatorCodes[last.opcodeIndex])
     if code != schema.BuiltinOperator.AVERAGE_POOL_2D or list(graph.outputs) != list(last.outputs):
         raise ModelUnavailableError(f"{EMBEDDING_MODEL} does not end in its average pool; is it the expected file?")
-    graph.outputs = [last.inputs[0]]
+    graph.outputs = [last.inputs[0], *(_layer_output(graph, layer) for layer in MID_LAYERS)]
     source = graph.tensors[graph.inputs[0]]
     source.shape = [1, side, side, 3]
     if source.shapeSignature is not None:
@@ -76,12 +86,43 @@ def feature_map_model(model: bytes, side: int) -> bytes:
     return bytes(flatbuffer_utils.convert_object_to_bytearray(tree))
 
 
+def _layer_output(graph: SubGraphT, layer: str) -> int:
+    """The index of the tensor layer ``layer`` (a name in the published graph, e.g. ``Conv2d_5_pointwise``) writes."""
+    prefix = f"MobilenetV1/MobilenetV1/{layer}/".encode()
+    for operator in graph.operators:
+        output = int(operator.outputs[0])
+        if bytes(graph.tensors[output].name or b"").startswith(prefix):
+            return output
+    raise ModelUnavailableError(f"{EMBEDDING_MODEL} has no layer {layer}; is it the expected file?")
+
+
+class FeatureMapSession(TFLiteSession):
+    """The feature-map backbone (:func:`feature_map_model`): :meth:`run` gives its last map, :meth:`maps` every map."""
+
+    def maps(self, rgb: np.ndarray) -> list[np.ndarray]:
+        """Every output, dequantised ``(n, h, w, c)`` float32, of a non-empty batch of uint8 RGB images:
+        the last map, then the :data:`MID_LAYERS` ones."""
+        interpreter, source = self._interpreter, self._input
+        batch = np.ascontiguousarray(rgb, dtype=source["dtype"])
+        with self._lock:  # every output is read before another batch runs
+            if len(batch) != self._batch:
+                interpreter.resize_tensor_input(source["index"], list(batch.shape))
+                interpreter.allocate_tensors()
+                self._batch = len(batch)
+            interpreter.set_tensor(source["index"], batch)
+            interpreter.invoke()
+            raws = [(interpreter.get_tensor(output["index"]), output["quantization"])
+                    for output in interpreter.get_output_details()]
+        return [(raw.astype(np.float32) - np.float32(zero_point)) * np.float32(scale) if scale
+                else raw.astype(np.float32) for raw, (scale, zero_point) in raws]
+
+
 def feature_map_path(side: int, settings: Settings | None = None) -> Path:
     """Where the feature-map copy of the backbone for ``side`` is cached (keyed by the source's sha256)."""
     return converted_path(get_spec(EMBEDDING_MODEL), settings, f"feature-map-{side}.v{FEATURE_MAP_VERSION}.tflite")
 
 
-def open_feature_map_backbone(side: int, settings: Settings | None = None) -> TFLiteSession:
+def open_feature_map_backbone(side: int, settings: Settings | None = None) -> FeatureMapSession:
     """The backbone for ``side``×``side`` input without its pool (:func:`feature_map_model`), made once and
     cached, loaded in LiteRT."""
     settings = settings or get_settings()
@@ -89,5 +130,5 @@ def open_feature_map_backbone(side: int, settings: Settings | None = None) -> TF
     def make(partial: Path) -> None:
         partial.write_bytes(feature_map_model(resolve(EMBEDDING_MODEL, settings).read_bytes(), side))
 
-    return TFLiteSession(made_once(feature_map_path(side, settings), "the backbone's feature-map model", make),
+    return FeatureMapSession(made_once(feature_map_path(side, settings), "the backbone's feature-map model", make),
                          settings)

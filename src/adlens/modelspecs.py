@@ -160,10 +160,11 @@ MODELS: tuple[ModelSpec, ...] = (
     ),
     ModelSpec(
         "face-attributes-head", "eyewear, beard, hat probabilities (adlens-trained head)", "face_attributes_head.onnx",
-        "55d574d3e16da5605291d1a51522d3756cfedaf75969164e01cb65bb3b7e32c5", BUNDLED,
+        "c6deb64fa25a111230efc8a0ac360fbe20f5b369e40f7d2ee13441081cd8bf92", BUNDLED,
         "Apache-2.0 weights by adlens; trained on UTKFace (non-commercial research), CelebA-HQ (CC BY-NC 4.0; "
         "CelebA: non-commercial research) + synthetic",
-        "2,048-d L2-normalised MobileNetV1 feature-map mean and max of ATTRIBUTE_CROP", "onnx", 26300,
+        "3,584-d MobileNetV1 feature-map means and maxes (last map, lower mid-level maps) of ATTRIBUTE_CROP",
+        "onnx", 44803,
     ),
 )
 

@@ -22,7 +22,7 @@ import numpy as np
 
 from adlens.align import crop_faces
 from adlens.attributes.face_attributes import ATTRIBUTE_CROP, BACKBONE, FACE_ATTRIBUTES, FEATURES, attribute_features
-from adlens.backbone import open_feature_map_backbone
+from adlens.backbone import FEATURE_MAP_VERSION, open_feature_map_backbone
 from adlens.evaluation.common import Track
 from adlens.faces import Faces
 from adlens.imageio import load_image
@@ -49,7 +49,7 @@ class Examples:
     """Training rows, parallel arrays.
 
     Attributes:
-        features: ``(n, 2048)`` float32 features of each row's crop.
+        features: ``(n, FEATURES)`` float32 features of each row's crop.
         labels: ``(n, 3)`` float32 0, 1 or NaN (unsure) in :data:`FACE_ATTRIBUTES` order.
         source: ``(n,)`` index of the labelled image the row was made from; -1 for extra faces,
             which are only ever trained on.
@@ -110,13 +110,14 @@ class FaceFeaturizer:
         return crop_faces(image, face, ATTRIBUTE_CROP)[0]
 
     def features(self, crops: np.ndarray) -> np.ndarray:
-        """Features ``(n, 2048)`` of a batch of crops."""
+        """Features ``(n, FEATURES)`` of a batch of crops."""
         return attribute_features(self.backbone, crops)
 
     def config(self) -> str:
         """What decides the features, for :class:`~adlens.training.cache.FeatureCache`."""
         s = self.analyzer.settings
-        return (f"{ATTRIBUTE_CROP}|{BACKBONE}|{FEATURES}|{s.detector}|{s.detector_score_threshold:g}|"
+        return (f"{ATTRIBUTE_CROP}|{BACKBONE}.v{FEATURE_MAP_VERSION}|{FEATURES}|{s.detector}|"
+                f"{s.detector_score_threshold:g}|"
                 f"{s.detector_nms_threshold:g}|{s.detector_max_side}|{s.max_pixels}")
 
 

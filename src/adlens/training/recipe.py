@@ -118,7 +118,8 @@ def train_attribute_head(
         "trained": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "outputs": list(FACE_ATTRIBUTES),
         "features": f"the mean and the max over positions of {BACKBONE}'s last feature map (its final pool "
-                    f"left out; {FEATURES:,}-d, L2-normalised together) of the {ATTRIBUTE_CROP.size}×{ATTRIBUTE_CROP.size} "
+                    f"left out) and over the lower halves of its 8×8 and 16×16 mid-level maps ({FEATURES:,}-d, "
+                    f"each map's pair L2-normalised) of the {ATTRIBUTE_CROP.size}×{ATTRIBUTE_CROP.size} "
                     f"RGB crop of the face box padded {ATTRIBUTE_CROP.pad:g} box sides each way, its centre moved "
                     f"{-ATTRIBUTE_CROP.shift_y:g} box sides up (ATTRIBUTE_CROP)",
         "dimensions": int(examples.features.shape[1]),
