@@ -29,6 +29,19 @@ def run_cli(*args: str, input: str | None = None):
     return CliRunner().invoke(app, list(args), input=input, catch_exceptions=False)
 
 
+def eval_json_by_workers(tmp_path: Path, *args: str) -> list[dict]:
+    """The ``--json`` results of ``adlens eval ARGS`` run with one worker and with two (each must exit 0)."""
+    import json
+
+    results = []
+    for workers in ("1", "2"):
+        target = tmp_path / f"eval-workers{workers}.json"
+        result = run_cli("eval", *args, "--workers", workers, "--json", str(target))
+        assert result.exit_code == 0, result.output
+        results.append(json.loads(target.read_text()))
+    return results
+
+
 def simulated_campaign(folder: Path, n: int, seed: int, name: str = "campaign.csv"):
     """A simulated uplift campaign of ``n`` rows written to ``folder/name`` and read back (a DataFrame of text)."""
     from adlens.uplift.simulate import simulate

@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 
 from adlens.cli import app
 from adlens.columns import ATTRIBUTE_BY_NAME
-from helpers import DATA, need
+from helpers import DATA, eval_json_by_workers, need
 
 runner = CliRunner()
 
@@ -135,11 +135,6 @@ def test_eval_age_gender_workers_give_the_same_result(tmp_path):
     for path in sorted(source.rglob("*.jpg"))[::50][:4]:
         (tmp_path / path.name).symlink_to(path)
     (tmp_path / "30_0_0_broken.jpg").write_text("not a picture")
-    results = []
-    for workers in ("1", "2"):
-        target = tmp_path / f"a{workers}.json"
-        result = runner.invoke(app, ["eval", "age-gender", str(tmp_path), "--workers", workers, "--json", str(target)])
-        assert result.exit_code == 0, result.output
-        results.append(json.loads(target.read_text()))
+    results = eval_json_by_workers(tmp_path, "age-gender", str(tmp_path))
     assert results[0] == results[1]
     assert results[0]["n"] == 4 and [s["image"] for s in results[0]["skipped"]] == [str(tmp_path / "30_0_0_broken.jpg")]

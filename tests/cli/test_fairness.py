@@ -7,6 +7,7 @@ import json
 from typer.testing import CliRunner
 
 from adlens.cli import app
+from helpers import eval_json_by_workers
 from utkface import utk_folder
 
 runner = CliRunner()
@@ -44,10 +45,5 @@ def test_eval_fairness_workers_give_the_same_result(tmp_path):
     folder = tmp_path / "utk"
     folder.mkdir()
     utk_folder(folder, step=500)
-    results = []
-    for workers in ("1", "2"):
-        target = tmp_path / f"f{workers}.json"
-        result = runner.invoke(app, ["eval", "fairness", str(folder), "--workers", workers, "--json", str(target)])
-        assert result.exit_code == 0, result.output
-        results.append(json.loads(target.read_text()))
+    results = eval_json_by_workers(tmp_path, "fairness", str(folder))
     assert results[0] == results[1] and results[0]["n"] == 4
