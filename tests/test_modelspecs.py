@@ -80,7 +80,7 @@ def test_cydral_specs_match_the_shared_files(name: str, filename: str, member: s
 
 
 @pytest.mark.parametrize(("name", "non_commercial"), [
-    ("age-mobilenet", True), ("gender-mobilenet", True), ("dlib-landmarks-68", True),
+    ("age-mobilenet", True), ("gender-mobilenet", True), ("dlib-landmarks-68", True), ("emotion-mini-xception", True),
     ("age-cydral", False), ("gender-cydral", False), ("yunet-s", False), ("dlib-face-embedding", False),
 ])
 def test_non_commercial_is_read_from_the_licence(name: str, non_commercial: bool) -> None:

@@ -84,13 +84,13 @@ MODELS: tuple[ModelSpec, ...] = (
         "emotion-mini-xception", "emotion (7 classes)", "fer2013_mini_XCEPTION.102-0.66.hdf5",
         "59534287fdfb125e30a94400296c25ea9f5d706fca93dd8adbbbed916799ea0e",
         _UPSTREAM_OARRIAGA + "emotion_models/fer2013_mini_XCEPTION.102-0.66.hdf5",
-        "MIT (trained on FER2013)", "gray 64x64, (x/255-0.5)*2", "keras", 872856,
+        "MIT, trained on FER2013 (released for a research challenge: non-commercial research use)", "gray 64x64, (x/255-0.5)*2", "keras", 872856,
     ),
     ModelSpec(
         "emotion-big-xception", "emotion (7 classes)", "fer2013_big_XCEPTION.54-0.66.hdf5",
         "2c7ed52bc381077b5099afdfa392efb754516db91575f3f8ea120e81bc55db37",
         _UPSTREAM_OARRIAGA + "fer2013_big_XCEPTION.54-0.66.hdf5",
-        "MIT (trained on FER2013)", "gray 64x64, (x/255-0.5)*2", "keras", 2600080,
+        "MIT, trained on FER2013 (released for a research challenge: non-commercial research use)", "gray 64x64, (x/255-0.5)*2", "keras", 2600080,
     ),
     ModelSpec(
         "gender-mini-xception", "gender", "gender_mini_XCEPTION.21-0.95.hdf5",
