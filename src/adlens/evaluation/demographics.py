@@ -78,8 +78,9 @@ def evaluate_emotion(
 
 
 _UTK_NAME = re.compile(r"^(\d+)_([01])_(\d)_")
-_UTK_GENDER = ("male", "female")
-_UTK_GROUPS = ("white", "black", "asian", "indian", "others")
+#: UTKFace's gender and ethnicity codes in its file names (AGE_GENDER_RACE_...), by value: for evaluation only.
+UTK_GENDERS = ("male", "female")
+UTK_GROUPS = ("white", "black", "asian", "indian", "others")
 
 
 def evaluate_age_gender(
@@ -109,7 +110,7 @@ def evaluate_age_gender(
     rows: list[tuple[int, float, str, Any, int]] = []  # true age, predicted age, true and predicted gender, group
     skipped: list[dict[str, str]] = []
     no_face = 0
-    build = partial(_age_gender_models, detect=detect)
+    build = partial(age_gender_models, detect=detect)
     results = outcomes([path for path, _ in files], build, _age_gender, settings, track, "age & gender", workers)
     for (path, match), outcome in zip(files, results, strict=True):
         if isinstance(outcome, ItemError):
@@ -118,15 +119,15 @@ def evaluate_age_gender(
         predicted, gender, whole = outcome
         no_face += whole
         age, gender_index, race = int(match.group(1)), int(match.group(2)), int(match.group(3))
-        rows.append((age, predicted, _UTK_GENDER[gender_index], gender, race))
+        rows.append((age, predicted, UTK_GENDERS[gender_index], gender, race))
     true_age = np.array([r[0] for r in rows], dtype=np.float64)
     predicted_age = np.array([r[1] for r in rows])
     gender_right = np.array([r[2] == r[3] for r in rows])
     genders = np.array([r[2] for r in rows])
     races = np.array([r[4] for r in rows])
     groups: dict[str, dict[str, float]] = {}
-    for gender in _UTK_GENDER:
-        for k, group in enumerate(_UTK_GROUPS):
+    for gender in UTK_GENDERS:
+        for k, group in enumerate(UTK_GROUPS):
             mask = (genders == gender) & (races == k)
             if mask.any():
                 groups[f"{gender}/{group}"] = {
@@ -160,17 +161,18 @@ def evaluate_age_gender(
     }
 
 
-_AgeGenderModels = tuple[Detector | None, AttributeModel, AttributeModel]
+AgeGenderModels = tuple[Detector | None, AttributeModel, AttributeModel]
+"""The detector (``None``: chips taken whole), the age model and the gender model of an age-gender evaluation."""
 
 
-def _age_gender_models(settings: Settings, detect: bool) -> _AgeGenderModels:
+def age_gender_models(settings: Settings, detect: bool) -> AgeGenderModels:
     """The detector (with ``detect``), the age and the gender model, loaded (a missing one stops the evaluation)."""
     return (create_detector(None, settings).load() if detect else None,
             create_attribute_model(settings.age_model, settings).load(),
             create_attribute_model(settings.gender_model, settings).load())
 
 
-def _age_gender(models: _AgeGenderModels, path: Path) -> tuple[float, str, bool]:
+def _age_gender(models: AgeGenderModels, path: Path) -> tuple[float, str, bool]:
     """The predicted age and gender of the photo's face, and whether a photo to detect in was taken whole."""
     detector, age_model, _ = models
     image = load_image(path, max_pixels=age_model.settings.max_pixels)
@@ -178,7 +180,7 @@ def _age_gender(models: _AgeGenderModels, path: Path) -> tuple[float, str, bool]
     return face_age_gender(models, image, face)
 
 
-def face_age_gender(models: _AgeGenderModels, image: np.ndarray, face: Faces) -> tuple[float, str, bool]:
+def face_age_gender(models: AgeGenderModels, image: np.ndarray, face: Faces) -> tuple[float, str, bool]:
     """The predicted age and gender of ``face`` (one face, or none: then the photo is taken whole as a chip),
     and whether it was taken whole."""
     _, age_model, gender_model = models

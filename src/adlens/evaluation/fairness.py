@@ -21,17 +21,17 @@ import numpy as np
 from adlens.embed import EMBEDDING_MODEL
 from adlens.errors import InvalidInputError, UnknownNameError
 from adlens.evaluation.common import Track, no_track, outcomes
-from adlens.evaluation.demographics import (_UTK_GENDER, _UTK_GROUPS, _AgeGenderModels, _age_gender_models,
+from adlens.evaluation.demographics import (UTK_GENDERS, UTK_GROUPS, AgeGenderModels, age_gender_models,
                                             face_age_gender)
 from adlens.evaluation.groupstats import summarize
-from adlens.evaluation.verification import FaceEmbeddings, _face_embeddings
+from adlens.evaluation.verification import FaceEmbeddings
 from adlens.imageio import iter_image_files, load_image
 from adlens.modelspecs import get_spec
 from adlens.settings import Settings, get_settings
 from adlens.workers import ItemError
 
 #: The labels of UTKFace's file names: gender 0 male, 1 female; race 0 White, 1 Black, 2 Asian, 3 Indian, 4 Others.
-GENDERS, ETHNICITIES = _UTK_GENDER, _UTK_GROUPS
+GENDERS, ETHNICITIES = UTK_GENDERS, UTK_GROUPS
 _NAME = re.compile(r"^(\d{1,3})_([01])_([0-4])_\d")
 
 
@@ -136,13 +136,13 @@ def trained_on_utkface(names: list[str]) -> list[str]:
     return found
 
 
-_FairnessModels = tuple[_AgeGenderModels, FaceEmbeddings]
+_FairnessModels = tuple[AgeGenderModels, FaceEmbeddings]
 
 
 def _fairness_models(settings: Settings) -> _FairnessModels:
     """The detector, aligner and embedder (as the gallery uses them) and the age and gender models, loaded."""
-    embeddings = _face_embeddings(settings)
-    _, age_model, gender_model = _age_gender_models(settings, detect=False)
+    embeddings = FaceEmbeddings.loaded(settings)
+    _, age_model, gender_model = age_gender_models(settings, detect=False)
     return (embeddings.detector, age_model, gender_model), embeddings
 
 

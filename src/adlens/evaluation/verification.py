@@ -48,6 +48,18 @@ class FaceEmbeddings:
         self.embedder = create_embedder(settings=self.settings)
         self._cache: dict[str, np.ndarray | None] = {}
 
+    def load(self) -> FaceEmbeddings:
+        """Load the detector, the aligner and the embedder now (a missing model stops here); returns ``self``."""
+        self.detector.load()
+        self.aligner.load()
+        self.embedder.load()
+        return self
+
+    @classmethod
+    def loaded(cls, settings: Settings) -> FaceEmbeddings:
+        """A loaded instance for ``settings`` (the ``build`` of a worker)."""
+        return cls(settings).load()
+
     def largest(self, source: Any) -> np.ndarray | None:
         """The embedding of the largest face, ``None`` when there is no face."""
         key = str(source)
@@ -76,7 +88,7 @@ def evaluate_verification(
     settings = settings or get_settings()
     pairs = read_pairs(pairs_csv)
     files = list(dict.fromkeys(name for file_x, file_y, _ in pairs for name in (file_x, file_y)))
-    computed = outcomes([Path(root) / name for name in files], _face_embeddings, _largest, settings, track,
+    computed = outcomes([Path(root) / name for name in files], FaceEmbeddings.loaded, _largest, settings, track,
                         "faces", workers)
     embedding = dict(zip(files, computed, strict=True))
     threshold = settings.match_threshold
@@ -112,14 +124,6 @@ def _unjudged(file_x: str, ex: Embedding, file_y: str, ey: Embedding) -> str:
         if isinstance(value, ItemError):
             return value.message
     return f"no face in {file_x if ex is None else file_y}"
-
-
-def _face_embeddings(settings: Settings) -> FaceEmbeddings:
-    embeddings = FaceEmbeddings(settings)
-    embeddings.detector.load()
-    embeddings.aligner.load()
-    embeddings.embedder.load()
-    return embeddings
 
 
 def _largest(embeddings: FaceEmbeddings, path: Path) -> np.ndarray | None:
