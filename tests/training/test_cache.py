@@ -26,7 +26,7 @@ def test_an_entry_comes_back_as_it_went_in(tmp_path: Path) -> None:
     np.testing.assert_array_equal(back.features, rows().features)
     assert back.kind.tolist() == ["real", "cap"] and back.mirrored.tolist() == [False, True]
     assert (back.no_face, back.synthetic_no_face) == (0, 1)
-    assert not list((tmp_path / "cache").rglob("*.partial.npz"))
+    assert not list((tmp_path / "cache").rglob("*.tmp"))  # atomic_path's temporary files are gone
 
 
 def test_a_change_of_config_key_or_file_misses(tmp_path: Path) -> None:

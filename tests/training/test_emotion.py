@@ -34,7 +34,7 @@ def test_resume_continues_at_the_next_epoch_with_the_same_state(folders, tmp_pat
     logged: list[str] = []
     first = train_emotion(config, tmp_path / "a", "cpu", log=logged.append, stop_after=1)
     assert first["epoch"] == 1 and (tmp_path / "a" / CHECKPOINT).is_file()
-    assert not list((tmp_path / "a").glob("*.partial"))
+    assert not list((tmp_path / "a").glob("*.tmp"))  # atomic_path's temporary files are gone
     saved = load_checkpoint(tmp_path / "a")
     assert saved is not None and saved["epoch"] == 1 and saved["best"]["epoch"] == 1
     resumed = train_emotion(config, tmp_path / "a", "cpu", log=logged.append)

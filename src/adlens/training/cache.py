@@ -9,11 +9,12 @@ any of them is a new name, so a stale entry is never read; deleting the folder i
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from adlens.files import atomic_path, write_text_atomic
 
 
 @dataclass
@@ -58,10 +59,8 @@ class FeatureCache:
     def put(self, image: Path, key: str, rows: FaceRows) -> None:
         """Store ``rows`` atomically (a half-written entry is never read)."""
         path = self.path(image, key)
-        path.parent.mkdir(parents=True, exist_ok=True)
         if not (self.folder / "config.txt").is_file():
-            (self.folder / "config.txt").write_text(self.config + "\n", encoding="utf-8")
-        partial = path.with_name(f"{path.stem}.{os.getpid()}.partial.npz")
-        np.savez(partial, features=rows.features.astype(np.float32), kind=rows.kind.astype(str),
-                 mirrored=rows.mirrored.astype(bool), counts=np.array([rows.no_face, rows.synthetic_no_face]))
-        partial.replace(path)
+            write_text_atomic(self.folder / "config.txt", self.config + "\n", "the feature cache's config")
+        with atomic_path(path, "a cached face") as partial, partial.open("wb") as out:
+            np.savez(out, features=rows.features.astype(np.float32), kind=rows.kind.astype(str),
+                     mirrored=rows.mirrored.astype(bool), counts=np.array([rows.no_face, rows.synthetic_no_face]))

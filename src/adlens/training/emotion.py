@@ -13,7 +13,6 @@ the same work folder and training resumes at the next epoch. Torch is imported h
 from __future__ import annotations
 
 import math
-import os
 import random
 import time
 from collections.abc import Callable
@@ -23,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from adlens.files import atomic_path
 from adlens.errors import InvalidInputError, ModelUnavailableError
 from adlens.evaluation.common import Track, no_track
 
@@ -143,9 +143,8 @@ def score(net: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor, batc
 
 
 def _save_atomic(state: dict[str, Any], path: Path) -> None:
-    partial = path.with_name(path.name + ".partial")
-    torch.save(state, partial)
-    os.replace(partial, path)
+    with atomic_path(path, "the checkpoint") as partial:
+        torch.save(state, partial)
 
 
 def _schedule(config: EmotionTraining, steps_per_epoch: int) -> Callable[[int], float]:

@@ -9,12 +9,12 @@ resumed run does not decode 28,709 JPEGs again. No torch here.
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from adlens.files import atomic_path
 from adlens.errors import InvalidInputError
 from adlens.evaluation.common import Track, no_track
 from adlens.faces import EMOTIONS
@@ -88,8 +88,6 @@ def cached_fer(folder: Path, work: Path, name: str, track: Track = no_track) -> 
         with np.load(path) as data:
             return data["images"], data["labels"]
     images, labels = load_fer(folder, track)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial.npz")
-    np.savez(partial, images=images, labels=labels)
-    os.replace(partial, path)
+    with atomic_path(path, "the cached faces") as partial, partial.open("wb") as out:
+        np.savez(out, images=images, labels=labels)
     return images, labels

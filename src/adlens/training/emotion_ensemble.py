@@ -9,13 +9,13 @@ A model that cannot be found (offline, not downloaded) is left out and named in 
 from __future__ import annotations
 
 import itertools
-import os
 from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
 
+from adlens.files import atomic_path
 from adlens.errors import ModelUnavailableError
 
 XCEPTIONS = ("emotion-mini-xception", "emotion-big-xception")
@@ -32,9 +32,8 @@ def member_probabilities(name: str, images: np.ndarray, work: Path, key: str) ->
     size = model.crop.size
     crops = np.stack([cv2.resize(face, (size, size), interpolation=cv2.INTER_LINEAR) for face in images])[..., None]
     probabilities = model.predict_crops(crops)["emotion"]
-    partial = path.with_name(path.stem + ".partial.npy")
-    np.save(partial, probabilities)
-    os.replace(partial, path)
+    with atomic_path(path, "the cached probabilities") as partial, partial.open("wb") as out:
+        np.save(out, probabilities)
     return probabilities
 
 
