@@ -23,10 +23,21 @@ from adlens.settings import Settings, get_settings
 from adlens.workers import ItemError
 
 
-def _confusion(truth: np.ndarray, predicted: np.ndarray, classes: int) -> np.ndarray:
-    matrix = np.zeros((classes, classes), dtype=np.int64)
-    np.add.at(matrix, (truth, predicted), 1)
-    return matrix
+def emotion_classification(probabilities: np.ndarray, labels: np.ndarray) -> dict[str, Any]:
+    """Accuracy, per-class recall and the confusion matrix (rows: truth, columns: predicted) of
+    ``(n, 7)`` emotion probabilities against class indices of :data:`~adlens.faces.EMOTIONS`."""
+    truth, predicted = np.asarray(labels), probabilities.argmax(axis=1)
+    confusion = np.zeros((len(EMOTIONS), len(EMOTIONS)), dtype=np.int64)
+    np.add.at(confusion, (truth, predicted), 1)
+    support = confusion.sum(axis=1)
+    return {
+        "accuracy": float((truth == predicted).mean()),
+        "per_class": {
+            label: {"n": int(support[k]), "recall": float(confusion[k, k] / support[k]) if support[k] else None}
+            for k, label in enumerate(EMOTIONS)
+        },
+        "confusion": confusion.tolist(),
+    }
 
 
 def evaluate_emotion(
@@ -60,19 +71,14 @@ def evaluate_emotion(
     if not crops:
         raise InvalidInputError(f"no readable image under {folder}")
     probabilities = emotion.predict_crops(np.stack(crops))["emotion"]
-    truth, predicted = np.asarray(labels), probabilities.argmax(axis=1)
-    confusion = _confusion(truth, predicted, len(EMOTIONS))
-    support = confusion.sum(axis=1)
+    measured = emotion_classification(probabilities, np.asarray(labels))
     return {
         "model": emotion.name,
-        "n": int(len(truth)),
-        "accuracy": float((truth == predicted).mean()),
-        "per_class": {
-            label: {"n": int(support[k]), "recall": float(confusion[k, k] / support[k]) if support[k] else None}
-            for k, label in enumerate(EMOTIONS)
-        },
+        "n": len(labels),
+        "accuracy": measured["accuracy"],
+        "per_class": measured["per_class"],
         "labels": list(EMOTIONS),
-        "confusion": confusion.tolist(),
+        "confusion": measured["confusion"],
         "skipped": skipped,
     }
 

@@ -20,6 +20,7 @@ import onnx
 import onnxruntime as ort
 
 from adlens import __version__
+from adlens.evaluation.demographics import emotion_classification
 from adlens.faces import EMOTIONS
 from adlens.training.emotion import EmotionTraining, best_net
 from adlens.training.emotion_arch import SIZE, export_onnx
@@ -43,20 +44,6 @@ def onnx_probabilities(path: Path, images: np.ndarray, batch: int = 256) -> np.n
     parts = [session.run(None, {"face": images[s:s + batch, None].astype(np.float32) / 255.0})[0]
              for s in range(0, len(images), batch)]
     return np.concatenate(parts)
-
-
-def classification(probabilities: np.ndarray, labels: np.ndarray) -> dict[str, Any]:
-    """Accuracy, per-class recall and the confusion matrix (rows: truth, columns: predicted)."""
-    predicted = probabilities.argmax(1)
-    confusion = np.zeros((len(EMOTIONS), len(EMOTIONS)), dtype=np.int64)
-    np.add.at(confusion, (labels, predicted), 1)
-    support = confusion.sum(1)
-    return {
-        "accuracy": float((predicted == labels).mean()),
-        "per_class": {name: {"n": int(support[k]), "recall": float(confusion[k, k] / support[k]) if support[k] else None}
-                      for k, name in enumerate(EMOTIONS)},
-        "confusion": confusion.tolist(),
-    }
 
 
 def latency_ms(path: Path, repeats: int = 500) -> dict[str, float]:
@@ -97,8 +84,8 @@ def export_emotion(checkpoint: dict[str, Any], config: EmotionTraining, work: Pa
         "epochs_done": checkpoint["epoch"], "best_epoch": best["epoch"],
         "training_samples": int(len(cached_fer(config.data, work, "train")[1])),
         "validation": {"folder": str(config.val), "n": int(len(labels)),
-                       "flip": classification(probabilities, labels),
-                       "no_flip": classification(onnx_probabilities(plain, images), labels)},
+                       "flip": emotion_classification(probabilities, labels),
+                       "no_flip": emotion_classification(onnx_probabilities(plain, images), labels)},
         "latency_ms_one_thread": {"with_flip": latency_ms(paths["onnx"]), "without_flip": latency_ms(plain)},
         "ensemble": ensemble_report(probabilities, images, labels, work, folder_key(config.val)),
         "history": checkpoint["history"],
