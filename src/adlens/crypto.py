@@ -8,6 +8,7 @@ back, which is the point: a copy of the database alone reveals no face.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -66,6 +67,11 @@ class EmbeddingCipher:
             except ValueError as error:
                 raise StoreError(f"the gallery key is not a valid Fernet key: {error}") from None
         return self._fernet
+
+    def fingerprint(self) -> str | None:
+        """A short digest of the key (never the key), ``None`` while there is none: names files made with it."""
+        key = _read_or_create_key(self.settings, create=False)
+        return None if key is None else hashlib.sha256(b"adlens-gallery-key:" + key).hexdigest()[:16]
 
     def encrypt(self, vector: np.ndarray) -> bytes:
         """An encrypted token for one embedding (float32, any length)."""

@@ -144,6 +144,12 @@ class Settings(BaseSettings):
         "Stricter than match_threshold (1:1 verification): a search over N members has N chances to "
         "accept a stranger. Calibrated in docs/gallery.md.",
     )
+    gallery_snapshots: Path | None = Field(
+        default=None,
+        description="Folder where the processes of one host share the gallery index (memory-mapped snapshots "
+        "of decrypted embeddings: use a RAM-backed, private folder such as /dev/shm/adlens-gallery); "
+        "empty: each process holds its own copy. See docs/gallery-index.md.",
+    )
     gallery_key: SecretStr = Field(
         default=SecretStr(""),
         description="Fernet key encrypting face embeddings at rest; empty: <data_dir>/gallery.key, "
@@ -229,6 +235,11 @@ class Settings(BaseSettings):
         default="sequential", description="ONNX Runtime execution mode: nodes one after another, or independent "
         "nodes at once on ort_inter_threads threads.",
     )
+
+    @field_validator("gallery_snapshots", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("models", "media_roots")
     @classmethod

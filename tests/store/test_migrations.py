@@ -19,8 +19,9 @@ from adlens.store.models import Base
 TABLES = {
     "products", "product_aspects", "customers", "feedback", "segments",
     "gallery_members", "face_embeddings", "ads", "creatives", "events", "bandit_arms", "api_keys",
-    "uplift_campaigns", "uplift_scores", "media_folders",
+    "uplift_campaigns", "uplift_scores", "media_folders", "gallery_changes",
 }
+HEAD = "0007"  # the newest revision
 
 
 def _tables(store: Store) -> set[str]:
@@ -32,7 +33,7 @@ def test_migrate_from_empty(store_url: str) -> None:
     bare = Store(store_url)
     assert bare.revision() is None
     bare.migrate()
-    assert bare.revision() == "0006"
+    assert bare.revision() == HEAD
     assert _tables(bare) == TABLES | {"alembic_version"}
     bare.close()
 
@@ -41,7 +42,7 @@ def test_remigrate_is_idempotent_and_keeps_data(store: Store, store_url: str) ->
     store.upsert_product(Product("p1", "kept"))
     store.migrate()
     with open_store(store_url) as again:
-        assert again.revision() == "0006"
+        assert again.revision() == HEAD
         assert again.get_product("p1").name == "kept"
 
 
@@ -77,7 +78,7 @@ def test_0005_keeps_the_first_of_duplicate_rewards(store_url: str) -> None:
             {"at": datetime(2026, 11, 1, tzinfo=UTC), "kind": kind, "decision_id": "d1",
              "data": {} if reward is None else {"kind": reward}} for kind, reward in rows])
     bare.migrate()
-    assert bare.revision() == "0006"
+    assert bare.revision() == HEAD
     with bare.engine.connect() as connection:
         kept = connection.execute(text("SELECT id, kind, reward_kind FROM events ORDER BY id")).all()
     assert [(i, k, r) for i, k, r in kept] == [(1, "decision", None), (2, "reward", "dwell"), (4, "reward", "click"),
@@ -120,7 +121,7 @@ def test_0006_makes_relative_photo_paths_absolute(store_url: str, tmp_path, monk
                                {"id": pid, "image": image})
     with caplog.at_level("WARNING", logger="adlens.store"):
         bare.migrate()
-    assert bare.revision() == "0006"
+    assert bare.revision() == HEAD
     images = {p.id: p.image for p in bare.get_products(["found", "lost", "absolute"])}
     assert images == {"found": str((shop / "a.png").resolve()), "lost": "elsewhere/b.png", "absolute": "/srv/c.png"}
     assert "1 product photo path(s)" in caplog.text and "lost" in caplog.text

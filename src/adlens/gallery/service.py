@@ -10,7 +10,6 @@ mode. Raw images are never stored: only encrypted 128-d embeddings.
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,7 +26,7 @@ from adlens.errors import (
     NoFaceFoundError,
 )
 from adlens.faces import Faces
-from adlens.gallery.index import GalleryIndex
+from adlens.gallery.live import LiveIndex
 from adlens.protocols import ImageAnalyzer
 from adlens.settings import Settings, get_settings
 from adlens.store.base import check_id
@@ -96,19 +95,10 @@ class Member:
                 "expires_at": _iso(self.expires_at), "expired": self.expired, "embeddings": self.embeddings}
 
 
-#: Seconds a cached index is trusted before the store's gallery version is read again. Changes
-#: made through the same :class:`Gallery` apply at once; those of another process (the CLI, another
-#: API worker) within this time. Reading the version costs a millisecond or more at 100k members.
+#: Seconds a cached index is trusted before the store's change-log head is read again (one index
+#: lookup). Changes made through the same :class:`Gallery` apply at once; those of another process
+#: (the CLI, another API worker) within this time, or at once when a match turns out stale.
 VERSION_CHECK_SECONDS = 1.0
-
-
-@dataclass
-class _Cache:
-    version: tuple[int, ...]
-    index: GalleryIndex
-    customers: list[str]
-    next_expiry: datetime | None
-    checked_at: float
 
 
 def _name(source: Any, position: int) -> str:
@@ -131,7 +121,8 @@ class Gallery:
         self.settings = settings or get_settings()
         self.cipher = EmbeddingCipher(self.settings)
         self._analyzer = analyzer
-        self._cache: _Cache | None = None
+        self._live = LiveIndex(store, self.cipher, self.settings.gallery_snapshots,
+                               check_seconds=lambda: VERSION_CHECK_SECONDS)
 
     @property
     def analyzer(self) -> ImageAnalyzer:
@@ -205,7 +196,7 @@ class Gallery:
             self.store.add_customer(customer_id, session)
             member = self.store.enrol_member(customer_id, consent_text.strip(), expires_at, tokens, session,
                                              keep=MAX_EMBEDDINGS)
-        self._cache = None
+        self._live.stale = True  # seen by the next identification at once, through the change log
         return Enrolment(customer_id, len(tokens), member.embeddings, member.consented_at, member.expires_at)
 
     # --- identification ---------------------------------------------------------
@@ -231,41 +222,7 @@ class Gallery:
         embeddings = np.asarray(embeddings, dtype=np.float32)
         if embeddings.ndim != 2:
             raise InvalidInputError(f"embeddings must be (n, d), got shape {embeddings.shape}")
-        cache = self._current()
-        if len(cache.index) == 0 or len(embeddings) == 0:
-            return [(None, None)] * len(embeddings)
-        distances, people = cache.index.search(embeddings, k=1)
-        threshold = self.settings.gallery_threshold
-        answers: list[tuple[str | None, float | None]] = []
-        for distance, person in zip(distances[:, 0], people[:, 0]):
-            if person < 0:  # an approximate search can come back empty-handed: unknown
-                answers.append((None, None))
-                continue
-            customer = cache.customers[person] if distance <= threshold else None
-            answers.append((customer, float(distance)))
-        return answers
-
-    def _current(self) -> _Cache:
-        """The cached index; rebuilt when the store's gallery changed or a member's consent expired."""
-        now, clock, cache = utcnow(), time.monotonic(), self._cache
-        if cache is not None and (cache.next_expiry is None or now < cache.next_expiry):
-            if clock - cache.checked_at < VERSION_CHECK_SECONDS:
-                return cache
-            version = self.store.gallery_version()
-            if version == cache.version:
-                cache.checked_at = clock
-                return cache
-        else:
-            version = self.store.gallery_version()
-        # Read after the version: a change in between makes the next check rebuild again, never miss.
-        ids, tokens, expiries = self.store.gallery_rows(now)
-        customers = sorted(set(ids))
-        label = {customer: i for i, customer in enumerate(customers)}
-        vectors = self.cipher.decrypt_many(tokens)
-        index = GalleryIndex().build(vectors, np.array([label[c] for c in ids], dtype=np.int64))
-        pending = [e for e in expiries if e is not None]
-        self._cache = _Cache(version, index, customers, min(pending) if pending else None, clock)
-        return self._cache
+        return self._live.identify(embeddings, self.settings.gallery_threshold, utcnow())
 
     # --- members and erasure ----------------------------------------------------
 
@@ -287,5 +244,5 @@ class Gallery:
         with self.store.transaction() as session:
             counts = self.store.footprint(customer_id, session)
             self.store.remove_customer(customer_id, session)
-        self._cache = None
+        self._live.stale = True
         return counts

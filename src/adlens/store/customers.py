@@ -20,6 +20,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from adlens.errors import NotFoundError
 from adlens.products.types import DISLIKE, LIKE, Feedback
 from adlens.store.base import StoreBase, changed_rows, check_id
+from adlens.store.gallery_log import log_embedding_changes
 from adlens.store.models import (
     CustomerRow,
     EventRow,
@@ -127,6 +128,8 @@ class CustomersMixin(StoreBase):
                 raise NotFoundError(f"unknown customer {customer_id!r}")
             segment_id = row.segment_id
             s.execute(delete(FeedbackRow).where(FeedbackRow.customer_id == customer_id))
+            gone = list(s.scalars(select(FaceEmbeddingRow.id).where(FaceEmbeddingRow.customer_id == customer_id)))
+            log_embedding_changes(s, gone)  # cached gallery indexes drop these without a rebuild
             s.execute(delete(FaceEmbeddingRow).where(FaceEmbeddingRow.customer_id == customer_id))
             s.execute(delete(GalleryMemberRow).where(GalleryMemberRow.customer_id == customer_id))
             s.execute(delete(EventRow).where(EventRow.customer_id == customer_id))

@@ -16,7 +16,8 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from adlens.errors import InvalidInputError, NotFoundError
-from adlens.store.base import StoreBase, check_id
+from adlens.store.base import check_id
+from adlens.store.gallery_log import GalleryLogMixin, log_embedding_changes
 from adlens.store.models import (
     CustomerRow,
     EventRow,
@@ -43,7 +44,7 @@ class GalleryMember:
     embeddings: int
 
 
-class GalleryMixin(StoreBase):
+class GalleryMixin(GalleryLogMixin):
     """Enrolment with consent, and the unexpired members' encrypted embeddings."""
 
     def enrol_member(
@@ -81,9 +82,11 @@ class GalleryMixin(StoreBase):
             s.add_all(FaceEmbeddingRow(customer_id=customer_id, ciphertext=bytes(c), created_at=now)
                       for c in ciphertexts)
             s.flush()
-            newest = (select(FaceEmbeddingRow.id).where(FaceEmbeddingRow.customer_id == customer_id)
-                      .order_by(FaceEmbeddingRow.id.desc()).limit(keep))
-            kept = list(s.scalars(newest))
+            held = list(s.scalars(select(FaceEmbeddingRow.id).where(FaceEmbeddingRow.customer_id == customer_id)
+                                  .order_by(FaceEmbeddingRow.id.desc())))
+            kept = held[:keep]
+            # The new ones, the trimmed ones, and the kept old ones (their consent and expiry just changed).
+            log_embedding_changes(s, held)
             s.execute(delete(FaceEmbeddingRow).where(FaceEmbeddingRow.customer_id == customer_id,
                                                       FaceEmbeddingRow.id.not_in(kept)))
             return GalleryMember(customer_id, member.consent_text, member.consented_at, member.expires_at,

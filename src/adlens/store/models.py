@@ -156,6 +156,16 @@ class FaceEmbeddingRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class GalleryChangeRow(Base):
+    """One embedding added, refreshed or removed, in commit order: what a cached index applies (no person named)."""
+
+    __tablename__ = "gallery_changes"
+    __table_args__ = {"sqlite_autoincrement": True}  # never reuse a sequence number, even the last one's
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    embedding_id: Mapped[int] = mapped_column(Integer)
+
+
 class MediaFolderRow(Base):
     """A folder a local import took photos from: the server may send files directly in it."""
 
