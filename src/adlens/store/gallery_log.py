@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select, text
+from sqlalchemy import ColumnElement, delete, func, insert, or_, select, text
 from sqlalchemy.orm import Session
 
 from adlens.store.base import StoreBase, chunks
@@ -41,7 +42,7 @@ def log_embedding_changes(session: Session, embedding_ids: Sequence[int]) -> Non
         session.execute(delete(GalleryChangeRow).where(GalleryChangeRow.seq <= head - LOG_KEEP))
 
 
-def _unexpired(now: datetime | None) -> object:
+def _unexpired(now: datetime | None) -> ColumnElement[bool]:
     moment = to_utc(now or utcnow())
     return or_(GalleryMemberRow.expires_at.is_(None), GalleryMemberRow.expires_at > moment)
 
@@ -79,10 +80,10 @@ class GalleryLogMixin(StoreBase):
         query = (select(FaceEmbeddingRow.id, FaceEmbeddingRow.customer_id, FaceEmbeddingRow.ciphertext)
                  .join(GalleryMemberRow, GalleryMemberRow.customer_id == FaceEmbeddingRow.customer_id)
                  .where(_unexpired(now)))
-        rows = []
+        rows: list[Any] = []
         with self.transaction() as s:
             if ids is None:
-                rows = s.execute(query.order_by(FaceEmbeddingRow.id)).all()
+                rows = list(s.execute(query.order_by(FaceEmbeddingRow.id)).all())
             else:
                 for part in chunks(sorted(set(int(i) for i in ids))):
                     rows.extend(s.execute(query.where(FaceEmbeddingRow.id.in_(part))).all())

@@ -1,0 +1,79 @@
+"""The gallery change log: which embeddings each change touched, deltas, owners by id; SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from adlens.errors import NotFoundError
+from adlens.store import Store
+from adlens.store import gallery_log
+
+SOON = datetime(2999, 1, 1, tzinfo=UTC)
+
+
+def tokens(*names: str) -> list[bytes]:
+    return [name.encode() for name in names]
+
+
+@pytest.fixture
+def enrolled(store: Store) -> Store:
+    for customer in ("ann", "bob"):
+        store.add_customer(customer)
+    store.enrol_member("ann", "yes", None, tokens("a1", "a2"))
+    store.enrol_member("bob", "until 2999", SOON, tokens("b1"))
+    return store
+
+
+def embedding_ids(store: Store, customer: str) -> list[int]:
+    ids, customers, _ = store.gallery_embeddings()
+    return [i for i, c in zip(ids, customers) if c == customer]
+
+
+def test_every_change_is_logged_without_naming_anyone(enrolled: Store) -> None:
+    ann, bob = embedding_ids(enrolled, "ann"), embedding_ids(enrolled, "bob")
+    head = enrolled.gallery_head()
+    assert enrolled.gallery_changes(0) == (head, sorted(ann + bob))
+    enrolled.enrol_member("ann", "again", None, tokens("a3"), keep=2)  # adds a3, trims a1, refreshes a2
+    after = enrolled.gallery_changes(head)
+    assert after is not None and after[0] > head
+    assert after[1] == sorted(ann + embedding_ids(enrolled, "ann")[-1:])
+    assert enrolled.gallery_embeddings(ids=after[1])[0] == embedding_ids(enrolled, "ann")  # a1 is gone
+    head = after[0]
+    enrolled.remove_customer("bob")
+    assert enrolled.gallery_changes(head) == (enrolled.gallery_head(), bob)
+    assert enrolled.gallery_changes(enrolled.gallery_head()) == (enrolled.gallery_head(), [])
+
+
+def test_refused_changes_log_nothing(enrolled: Store) -> None:
+    head = enrolled.gallery_head()
+    with pytest.raises(NotFoundError):
+        enrolled.enrol_member("ghost", "yes", None, tokens("x"))
+    assert enrolled.gallery_head() == head
+
+
+@pytest.mark.parametrize(("after", "available"), [(0, False), (-5, False), ("head", True), ("ahead", False)])
+def test_delta_unavailable_when_pruned_or_ahead(enrolled: Store, monkeypatch, after, available) -> None:
+    monkeypatch.setattr(gallery_log, "LOG_KEEP", 2)
+    enrolled.enrol_member("bob", "again", SOON, tokens("b2"))  # prunes all but the newest two log rows
+    head = enrolled.gallery_head()
+    position = {"head": head - 1, "ahead": head + 1}.get(after, after)
+    assert (enrolled.gallery_changes(position) is not None) == available
+
+
+def test_owners_leave_out_erased_and_expired(enrolled: Store) -> None:
+    ann, bob = embedding_ids(enrolled, "ann"), embedding_ids(enrolled, "bob")
+    assert enrolled.gallery_owners(ann + bob + [10_000]) == {ann[0]: "ann", ann[1]: "ann", bob[0]: "bob"}
+    assert enrolled.gallery_owners(ann + bob, now=SOON + timedelta(seconds=1)) == {i: "ann" for i in ann}
+    enrolled.remove_customer("ann")
+    assert enrolled.gallery_owners(ann + bob) == {bob[0]: "bob"}
+    assert enrolled.gallery_owners([]) == {}
+
+
+def test_embeddings_by_id_in_id_order(enrolled: Store) -> None:
+    ids, customers, ciphertexts = enrolled.gallery_embeddings()
+    assert ids == sorted(ids) and customers == ["ann", "ann", "bob"] and ciphertexts == tokens("a1", "a2", "b1")
+    assert enrolled.gallery_embeddings(now=SOON)[1] == ["ann", "ann"]
+    assert enrolled.gallery_embeddings(ids=[ids[2], ids[0], 99_999]) == ([ids[0], ids[2]], ["ann", "bob"],
+                                                                          tokens("a1", "b1"))
