@@ -69,7 +69,8 @@ def test_bandit_benchmark_quick():
 
 def test_gallery_benchmark_quick():
     completed = subprocess.run([sys.executable, str(REPO / "benchmarks" / "gallery.py"), "--sizes", "1000,3000",
-                                "--exact-max", "2000", "--queries", "20", "--nprobe", "8"],
+                                "--exact-max", "2000", "--queries", "20", "--nprobe", "8", "--changes", "50",
+                                "--store-sizes", "300"],
                                capture_output=True, text=True, timeout=120, check=False)
     assert completed.returncode == 0, completed.stderr
     result = json.loads(completed.stdout)
@@ -78,6 +79,13 @@ def test_gallery_benchmark_quick():
     assert exact["recall_at_1"] == 1.0 and 0.0 <= ivf["recall_at_1"] <= 1.0
     assert ivf["index_ms"]["p99"] > 0 and ivf["exact_ms"]["p50"] > 0 and ivf["nprobe_sweep"][0]["nprobe"] == 8
     assert result["target_ok"] is None  # 1M identities not measured
+    for size in result["sizes"]:
+        updates = size["updates"]
+        assert updates["enrol_visible"] == 1.0 and updates["erased_never_returned"] == 1.0
+        assert updates["pending_changes"] == 90 and updates["snapshot"]["index_ms_mapped"]["p99"] > 0
+    (store,) = result["store"]
+    assert (store["members"], store["enrolled_found"], store["erased_returned"], store["full_loads"]) == \
+        (300, True, False, 1)
 
 
 def test_uplift_benchmark_quick():
