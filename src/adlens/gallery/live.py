@@ -71,6 +71,7 @@ class LiveIndex:
         self._lock = threading.RLock()
         self._compactor: threading.Thread | None = None
         self._journal: list[tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
+        self._replaced = 0  # counts wholesale replacements (reloads): a compaction begun before one is dropped
 
     # --- following the store ------------------------------------------------------
 
@@ -116,6 +117,7 @@ class LiveIndex:
         ids, _, tokens = self.store.gallery_embeddings(now)
         index = GalleryIndex(self.exact_max).build(self.cipher.decrypt_many(tokens), ids=np.array(ids, np.int64))
         self.full_loads += 1
+        self._replaced += 1
         self.index, self.sequence, self.base_sequence, self._base_at = index, head, -1, time.monotonic()
         if folder is not None and folder.write(index, head) is not None:
             self.base_sequence = head
@@ -160,11 +162,14 @@ class LiveIndex:
     # --- answering ----------------------------------------------------------------
 
     def identify(self, embeddings: np.ndarray, threshold: float, now: datetime) -> list[Answer]:
-        """``(customer or None, distance or None)`` per row: the nearest vector the store confirms.
+        """``(customer or None, distance or None)`` per row: the nearest vector, a member only if the store agrees.
 
-        Candidates the store no longer has (erased, trimmed) or whose consent expired are
-        removed from the index and the search repeated, after applying the log at once
-        (a stale candidate means this index is behind).
+        Candidates within ``threshold`` are checked against the store in one query
+        (:meth:`~adlens.store.gallery_log.GalleryLogMixin.gallery_owners`); those it no
+        longer has (erased, trimmed) or whose consent expired are removed from the index
+        and the search repeated, after applying the change log at once (a stale
+        candidate means this index is behind). A face with no candidate within the
+        threshold is unknown without a query: no one is named, so nothing needs checking.
         """
         answers: list[Answer] = [(None, None)] * len(embeddings)
         pending = np.arange(len(embeddings))
@@ -174,19 +179,24 @@ class LiveIndex:
                 break
             with self._lock:
                 distances, ids = index.search(embeddings[pending], k=CANDIDATES)
-            owners = self.store.gallery_owners(sorted({int(i) for i in ids.ravel() if i >= 0}), now)
-            gone = np.array(sorted({int(i) for i in ids.ravel() if i >= 0} - set(owners)), np.int64)
+            close = {int(i) for i in ids[(ids >= 0) & (distances <= threshold)]}
+            owners = self.store.gallery_owners(sorted(close), now) if close else {}
+            gone = np.array(sorted(close - set(owners)), np.int64)
             if len(gone):
                 with self._lock:
                     self._apply(gone, np.zeros(0, np.int64), np.zeros((0, index.dimensions_), np.float32))
             retry = []
             for row, query in enumerate(pending.tolist()):
-                hit = next((c for c, i in enumerate(ids[row].tolist()) if i in owners), None)
-                if hit is not None:
-                    distance = float(distances[row, hit])
-                    customer = owners[int(ids[row, hit])] if distance <= threshold else None
-                    answers[query] = (customer, distance)
-                elif ids[row, 0] >= 0:  # every candidate was stale: look again
+                for vector, distance in zip(ids[row].tolist(), distances[row].tolist()):
+                    if vector < 0:
+                        break
+                    if distance > threshold:
+                        answers[query] = (None, distance)
+                        break
+                    if vector in owners:
+                        answers[query] = (owners[vector], distance)
+                        break
+                else:  # every candidate was stale: look again
                     retry.append(query)
             pending = np.array(retry, np.int64)
         return answers
@@ -207,7 +217,7 @@ class LiveIndex:
         """Fold the overlay and hidden ids into a new base (outside the lock: the base is read-only)."""
         try:
             with self._lock:
-                old, sequence, self._journal = self.index, self.sequence, []
+                old, sequence, self._journal, replaced = self.index, self.sequence, [], self._replaced
                 assert old is not None
                 hidden = np.fromiter(old.hidden_, np.int64, len(old.hidden_))
                 extra = stored(old.overlay_) if old.overlay_ids_ else None
@@ -223,6 +233,8 @@ class LiveIndex:
             if written is not None:  # map the file just written: the host's workers share its pages
                 fresh = load_index(written, self.exact_max)
             with self._lock:
+                if self._replaced != replaced:  # reloaded meanwhile: what was compacted is out of date
+                    return
                 for changed, added, rows in self._journal or []:
                     fresh.remove(changed)
                     if len(added):

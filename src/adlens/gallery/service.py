@@ -224,6 +224,14 @@ class Gallery:
             raise InvalidInputError(f"embeddings must be (n, d), got shape {embeddings.shape}")
         return self._live.identify(embeddings, self.settings.gallery_threshold, utcnow())
 
+    def changed(self) -> None:
+        """Note that the store's gallery changed elsewhere (another worker or host said so).
+
+        The next identification applies the store's change log first instead of waiting
+        for the periodic check (``VERSION_CHECK_SECONDS``); nothing is rebuilt.
+        """
+        self._live.stale = True
+
     # --- members and erasure ----------------------------------------------------
 
     def members(self) -> list[Member]:

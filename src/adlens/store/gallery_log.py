@@ -100,7 +100,9 @@ class GalleryLogMixin(StoreBase):
                  .join(GalleryMemberRow, GalleryMemberRow.customer_id == FaceEmbeddingRow.customer_id)
                  .where(_unexpired(now)))
         found: dict[int, str] = {}
-        with self.transaction() as s:
+        if not ids:
+            return found
+        with self._connection(None) as connection:  # Core on a pooled connection: this runs on every match
             for part in chunks(sorted(set(int(i) for i in ids))):
-                found.update((int(i), c) for i, c in s.execute(query.where(FaceEmbeddingRow.id.in_(part))))
+                found.update((int(i), c) for i, c in connection.execute(query.where(FaceEmbeddingRow.id.in_(part))))
         return found
