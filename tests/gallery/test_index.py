@@ -97,8 +97,13 @@ def test_adds_and_removes_answer_as_a_rebuild(exact_max):
     (d1, p1), (d2, p2) = grown.search(queries, k=3), rebuilt.search(queries, k=3)
     assert (p1 == p2).all() and np.allclose(d1, d2, atol=1e-5)
     assert not np.isin(p1, ids[::4]).any()
-    compact = grown.compacted()
-    assert compact.changes == 0 and len(compact) == len(grown)
+    frozen = grown.frozen()
+    grown.remove(ids[1:2])  # the frozen copy does not see later changes
+    assert len(frozen) == len(grown) + 1
+    compact = frozen.compacted()  # IVF: the same cells, each vector kept in its cell
+    assert compact.changes == 0 and len(compact) == len(rebuilt) and compact.kind_ == first.kind_
+    (d3, p3) = compact.search(queries, k=3)
+    assert (p3 == p2).all() and np.allclose(d3, d2, atol=1e-5)
     ids_held, held = compact.vectors()
     assert (ids_held == ids[kept]).all() and np.allclose(held, expected[kept])
 

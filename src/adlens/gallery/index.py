@@ -8,15 +8,12 @@ graphs lose recall), and it misses in the safe direction: a member it fails to f
 comes out as "unknown", never as somebody else, because every distance it returns is
 exact. FAISS is imported inside functions so that importing the CLI does not load it.
 
-Every vector has a stable integer id (the store's embedding row id). A built index is a
-read-only *base* (in memory, or memory-mapped from a snapshot file that every worker of
-a host shares, see :mod:`.snapshot`) plus a small exact *overlay* of vectors added since
-and a set of base ids *hidden* since: :meth:`GalleryIndex.add` and
-:meth:`GalleryIndex.remove` cost microseconds to a millisecond at any size, and the
-answers equal those of an index rebuilt from scratch (exactly so for exact search; for
-IVF the base's cells are those of its last training). :meth:`GalleryIndex.compacted`
-folds overlay and hidden ids into a new base, reusing the trained cells unless
-:meth:`GalleryIndex.needs_training` says the gallery grew or shrank too far for them.
+Every vector has a stable integer id (the store's embedding row id). An index is a
+read-only *base* (possibly memory-mapped from a host's snapshot, :mod:`.snapshot`), an
+exact *overlay* of vectors added since and a set of base ids *hidden* since: ``add``
+and ``remove`` cost well under a millisecond at any size and answer as a rebuild
+would. :meth:`GalleryIndex.compacted` folds them into a new base, reusing the trained
+IVF cells unless :meth:`GalleryIndex.needs_training`.
 """
 
 from __future__ import annotations
@@ -41,16 +38,14 @@ MIN_PROBES = 96
 TRAIN_PER_CELL = 48
 #: Cells are trained again once the right count (:func:`cells_for`) is this factor away from the trained one.
 RETRAIN_FACTOR = 2
-
 _configured = False
 
 
 def load_faiss() -> Any:
     """The ``faiss`` module, with single-threaded search set once per process.
 
-    A query is a handful of faces: splitting it over threads only adds scheduling
-    noise on a small machine and competes with ONNX Runtime in the same process.
-    Building (k-means) uses every core, see :meth:`GalleryIndex.build`.
+    A query is a handful of faces: threads only add scheduling noise and compete with
+    ONNX Runtime in the same process. Training (k-means) uses every core.
     """
     global _configured
     import faiss
@@ -94,14 +89,14 @@ class GalleryIndex:
         self.exact_max = exact_max
         self.nprobe = nprobe
 
-    # --- building -----------------------------------------------------------------
-
-    def build(self, vectors: np.ndarray, labels: Any = None, ids: Any = None, cells: Any = None) -> Self:
+    def build(self, vectors: np.ndarray, labels: Any = None, ids: Any = None, cells: Any = None,
+              assigned: Any = None) -> Self:
         """Index ``vectors`` ``(n, d)`` with ``ids`` (default ``0…n-1``), row ``i`` of person ``labels[i]``.
 
         ``labels`` (ints ≥ 0) default to the ids: each vector its own person. ``cells``
         (the trained coarse quantiser of an earlier IVF index, see :meth:`compacted`)
-        skips k-means when the size still suits it.
+        skips k-means when the size still suits it, and then ``assigned`` (each vector's
+        cell in that index, -1 if none) skips assigning them again.
         """
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         if vectors.ndim != 2:
@@ -113,18 +108,22 @@ class GalleryIndex:
         self.per_person_ = 1
         self._label(ids, labels)
         faiss = load_faiss()
-        if n <= self.exact_max:
-            base = faiss.IndexIDMap2(faiss.IndexFlatL2(dims))
-        else:
-            base = self._ivf(vectors, cells)
-        if n:
+        base, reused = (faiss.IndexIDMap2(faiss.IndexFlatL2(dims)), False) if n <= self.exact_max \
+            else self._ivf(vectors, cells)
+        if n and reused and assigned is not None:
+            assigned = np.array(assigned, dtype=np.int64)
+            if (missing := assigned < 0).any():
+                assigned[missing] = base.quantizer.search(vectors[missing], 1)[1][:, 0]
+            base.add_core(n, faiss.swig_ptr(vectors), faiss.swig_ptr(ids), faiss.swig_ptr(assigned))
+        elif n:
             base.add_with_ids(vectors, ids)
         return self.on(base, np.sort(ids))
 
-    def _ivf(self, vectors: np.ndarray, cells: Any) -> Any:
+    def _ivf(self, vectors: np.ndarray, cells: Any) -> tuple[Any, bool]:
         faiss = load_faiss()
         n, dims = vectors.shape
-        if cells is not None and cells.d == dims and not self._retrain(cells.ntotal, n):
+        reused = cells is not None and cells.d == dims and not self._retrain(cells.ntotal, n)
+        if reused:
             quantizer = faiss.clone_index(cells)
             base = faiss.IndexIVFFlat(quantizer, dims, quantizer.ntotal)
         else:
@@ -140,7 +139,7 @@ class GalleryIndex:
             finally:
                 faiss.omp_set_num_threads(1)
         base.nprobe = self.nprobe or probes_for(base.nlist)
-        return base
+        return base, reused
 
     @staticmethod
     def _retrain(cells: int, n: int) -> bool:
@@ -194,8 +193,6 @@ class GalleryIndex:
         found = where < len(self.base_ids_)
         found[found] = self.base_ids_[where[found]] == ids[found]
         return found
-
-    # --- changing in place --------------------------------------------------------
 
     def add(self, vectors: np.ndarray, ids: Any, labels: Any = None) -> Self:
         """Add (or replace) the vectors of ``ids``: searchable at once, no rebuild."""
@@ -299,22 +296,25 @@ class GalleryIndex:
 
     def vectors(self) -> tuple[np.ndarray, np.ndarray]:
         """Every vector held and its id, ``(ids, vectors)`` sorted by id, read straight from FAISS's storage."""
-        from adlens.gallery.snapshot import stored
+        from adlens.gallery.snapshot import held
 
-        self._built()
-        ids, vectors = stored(self.base_)
-        if self.hidden_:
-            keep = ~np.isin(ids, np.fromiter(self.hidden_, np.int64, len(self.hidden_)))
-            ids, vectors = ids[keep], vectors[keep]
-        if self.overlay_ids_:
-            more_ids, more = stored(self.overlay_)
-            ids, vectors = np.concatenate([ids, more_ids]), np.concatenate([vectors, more])
+        ids, vectors, _ = held(self)
         order = np.argsort(ids)
         return ids[order], vectors[order]
 
+    def frozen(self) -> GalleryIndex:
+        """A copy sharing the (read-only) base, with its own overlay and hidden ids: compact it off the lock."""
+        copy = GalleryIndex(self.exact_max, self.nprobe).on(self.base_, self.base_ids_)
+        copy.labels_, copy.per_person_ = None if self.labels_ is None else dict(self.labels_), self.per_person_
+        copy.hidden_, copy.overlay_ids_ = set(self.hidden_), set(self.overlay_ids_)
+        copy.overlay_ = load_faiss().clone_index(self.overlay_)
+        return copy
+
     def compacted(self) -> GalleryIndex:
         """A new index of the same vectors with an empty overlay (cells reused unless :meth:`needs_training`)."""
-        ids, vectors = self.vectors()
+        from adlens.gallery.snapshot import held
+
+        ids, vectors, assigned = held(self)
         labels = None if self.labels_ is None else np.array([self.labels_[i] for i in ids.tolist()], np.int64)
         cells = self.base_.quantizer if self.kind_ == "ivf" else None
-        return GalleryIndex(self.exact_max, self.nprobe).build(vectors, labels, ids, cells)
+        return GalleryIndex(self.exact_max, self.nprobe).build(vectors, labels, ids, cells, assigned)

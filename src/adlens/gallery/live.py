@@ -31,7 +31,7 @@ import numpy as np
 
 from adlens.crypto import EmbeddingCipher
 from adlens.gallery.index import EXACT_MAX, GalleryIndex
-from adlens.gallery.snapshot import SnapshotFolder, load_index, snapshot_name, stored
+from adlens.gallery.snapshot import SnapshotFolder, load_index, snapshot_name
 
 if TYPE_CHECKING:
     from adlens.store import Store
@@ -217,17 +217,9 @@ class LiveIndex:
         """Fold the overlay and hidden ids into a new base (outside the lock: the base is read-only)."""
         try:
             with self._lock:
-                old, sequence, self._journal, replaced = self.index, self.sequence, [], self._replaced
-                assert old is not None
-                hidden = np.fromiter(old.hidden_, np.int64, len(old.hidden_))
-                extra = stored(old.overlay_) if old.overlay_ids_ else None
-            ids, vectors = stored(old.base_)
-            keep = ~np.isin(ids, hidden)
-            ids, vectors = ids[keep], vectors[keep]
-            if extra is not None:
-                ids, vectors = np.concatenate([ids, extra[0]]), np.concatenate([vectors, extra[1]])
-            cells = old.base_.quantizer if old.kind_ == "ivf" else None
-            fresh = GalleryIndex(self.exact_max).build(vectors, ids=ids, cells=cells)
+                assert self.index is not None
+                frozen, sequence, self._journal, replaced = self.index.frozen(), self.sequence, [], self._replaced
+            fresh = frozen.compacted()  # the slow part, off the lock: it reads the read-only base
             folder = self._folder()
             written = folder.write(fresh, sequence) if folder is not None else None
             if written is not None:  # map the file just written: the host's workers share its pages

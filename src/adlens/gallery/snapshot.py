@@ -29,24 +29,42 @@ from adlens.files import atomic_path
 from adlens.gallery.index import EXACT_MAX, GalleryIndex, load_faiss
 
 
-def stored(index: Any) -> tuple[np.ndarray, np.ndarray]:
-    """``(ids, vectors)`` held by an ``IndexIDMap2`` over a flat index, or by an ``IndexIVFFlat``, unsorted."""
+def stored(index: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(ids, vectors, cells)`` held by an ``IndexIDMap2`` over a flat index, or by an ``IndexIVFFlat``.
+
+    In storage order; ``cells`` is each vector's inverted list (-1 for a flat index).
+    """
     faiss = load_faiss()
     dims = int(index.d)
     if isinstance(index, faiss.IndexIVF):
-        lists, ids, rows = index.invlists, [], []
+        lists, ids, rows, cells = index.invlists, [], [], []
         for cell in range(index.nlist):
             size = lists.list_size(cell)
             if size:
                 ids.append(faiss.rev_swig_ptr(lists.get_ids(cell), size).copy())
                 codes = faiss.rev_swig_ptr(lists.get_codes(cell), size * lists.code_size)
                 rows.append(np.frombuffer(codes.tobytes(), np.float32).reshape(size, dims))
+                cells.append(np.full(size, cell, np.int64))
         if not ids:
-            return np.zeros(0, np.int64), np.zeros((0, dims), np.float32)
-        return np.concatenate(ids).astype(np.int64), np.concatenate(rows)
+            return np.zeros(0, np.int64), np.zeros((0, dims), np.float32), np.zeros(0, np.int64)
+        return np.concatenate(ids).astype(np.int64), np.concatenate(rows), np.concatenate(cells)
     flat = faiss.downcast_index(index.index)
     data = faiss.rev_swig_ptr(flat.get_xb(), flat.ntotal * dims) if flat.ntotal else np.zeros(0, np.float32)
-    return faiss.vector_to_array(index.id_map).astype(np.int64), np.array(data).reshape(-1, dims)
+    ids = faiss.vector_to_array(index.id_map).astype(np.int64)
+    return ids, np.array(data).reshape(-1, dims), np.full(len(ids), -1, np.int64)
+
+
+def held(index: GalleryIndex) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(ids, vectors, cells)`` of the vectors ``index`` holds (base less hidden, then overlay; cell -1: none)."""
+    ids, vectors, cells = stored(index.base_)
+    if index.hidden_:
+        keep = ~np.isin(ids, np.fromiter(index.hidden_, np.int64, len(index.hidden_)))
+        ids, vectors, cells = ids[keep], vectors[keep], cells[keep]
+    if index.overlay_ids_:
+        more_ids, more, _ = stored(index.overlay_)
+        ids, vectors = np.concatenate([ids, more_ids]), np.concatenate([vectors, more])
+        cells = np.concatenate([cells, np.full(len(more_ids), -1, np.int64)])
+    return ids, vectors, cells
 
 
 def save_index(index: GalleryIndex, path: Path) -> None:
@@ -73,8 +91,9 @@ def load_index(path: Path, exact_max: int = EXACT_MAX, mmap: bool = True) -> Gal
         held = np.concatenate(parts) if parts else np.zeros(0, np.int64)
     else:
         held = faiss.vector_to_array(base.id_map)
-    index = GalleryIndex(exact_max, int(base.nprobe) if isinstance(base, faiss.IndexIVF) else None)
-    return index.on(base, np.sort(held.astype(np.int64)))
+    # nprobe stays None: the file's own setting is searched with, and a compaction that trains new cells
+    # gives them their own (probes_for).
+    return GalleryIndex(exact_max).on(base, np.sort(held.astype(np.int64)))
 
 
 def snapshot_name(store_url: str, key_fingerprint: str) -> str:
