@@ -152,3 +152,35 @@ def test_a_snapshot_needs_the_same_key(store, settings, crowd, tmp_path) -> None
     stranger = LiveIndex(store, EmbeddingCipher(other), tmp_path / "shm")
     with pytest.raises(Exception, match="gallery key"):
         stranger.current(utcnow())
+
+
+def test_changes_made_during_a_compaction_survive_it(store, settings, crowd, monkeypatch) -> None:
+    import threading
+
+    cipher = EmbeddingCipher(settings)
+    enrol(store, cipher, dict(list(crowd.items())[:10]))
+    index = LiveIndex(store, cipher, check_seconds=lambda: 0.0)
+    index.current(utcnow())
+    started, release = threading.Event(), threading.Event()
+    original = GalleryIndex.compacted
+
+    def slow(self):
+        started.set()
+        release.wait(10)
+        return original(self)
+
+    monkeypatch.setattr(GalleryIndex, "compacted", slow)
+    monkeypatch.setattr(live, "COMPACT_CHANGES", 1)
+    store.remove_customer("p00")
+    index.current(utcnow())  # applies the erasure, starts compacting
+    assert started.wait(10)
+    enrol(store, cipher, {"p10": crowd["p10"]})
+    store.remove_customer("p01")
+    queries = np.stack(list(crowd.values())[:11]) + 0.01
+    expected = [None, None] + list(crowd)[2:11]
+    assert names(index.identify(queries, THRESHOLD, utcnow())) == expected  # served while compacting
+    release.set()
+    index.wait()
+    assert index.index.changes <= 2  # the journal replayed on the new base, nothing else pending
+    assert names(index.identify(queries, THRESHOLD, utcnow())) == expected
+    assert sorted(index.index.vectors()[0].tolist()) == store.gallery_embeddings()[0]

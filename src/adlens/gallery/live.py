@@ -71,6 +71,7 @@ class LiveIndex:
         self._lock = threading.RLock()
         self._compactor: threading.Thread | None = None
         self._journal: list[tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
+        self._snapshot_folder: SnapshotFolder | None = None
         self._replaced = 0  # counts wholesale replacements (reloads): a compaction begun before one is dropped
 
     # --- following the store ------------------------------------------------------
@@ -94,12 +95,14 @@ class LiveIndex:
             return self.index
 
     def _folder(self) -> SnapshotFolder | None:
-        if self.snapshots is None:
-            return None
+        if self.snapshots is None or self._snapshot_folder is not None:
+            return self._snapshot_folder
         fingerprint = self.cipher.fingerprint()
         if fingerprint is None:  # nothing was ever encrypted here: nothing worth sharing yet
             return None
-        return SnapshotFolder(self.snapshots, snapshot_name(self.store.url.render_as_string(False), fingerprint))
+        name = snapshot_name(self.store.url.render_as_string(False), fingerprint)
+        self._snapshot_folder = SnapshotFolder(self.snapshots, name)
+        return self._snapshot_folder
 
     def _load(self, now: datetime) -> None:
         folder = self._folder()
