@@ -126,3 +126,13 @@ def test_decrypt_many(tmp_path: Path, count: int, dimensions: int, shape: tuple[
     out = cipher.decrypt_many([cipher.encrypt(v) for v in vectors], dimensions)
     assert out.shape == shape and out.dtype == np.float32
     np.testing.assert_array_equal(out, vectors[:, : shape[1]])
+
+
+def test_fingerprint_names_the_key_without_revealing_it(tmp_path) -> None:
+    assert EmbeddingCipher(settings(tmp_path)).fingerprint() is None  # no key yet: none is created
+    assert not key_path(settings(tmp_path)).exists()
+    one, two = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    first = EmbeddingCipher(settings(tmp_path, one)).fingerprint()
+    assert first == EmbeddingCipher(settings(tmp_path, one)).fingerprint() != EmbeddingCipher(
+        settings(tmp_path, two)).fingerprint()
+    assert first is not None and len(first) == 16 and first not in one

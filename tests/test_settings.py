@@ -111,6 +111,8 @@ ENV_CASES = [
     ("ADLENS_ORT_GRAPH_OPTIMIZATION", "max", "ort_graph_optimization", None, ValidationError),
     ("ADLENS_ORT_EXECUTION_MODE", "parallel", "ort_execution_mode", "parallel", None),
     ("ADLENS_ORT_EXECUTION_MODE", "async", "ort_execution_mode", None, ValidationError),
+    ("ADLENS_GALLERY_SNAPSHOTS", "/dev/shm/g", "gallery_snapshots", Path("/dev/shm/g"), None),
+    ("ADLENS_GALLERY_SNAPSHOTS", "  ", "gallery_snapshots", None, None),  # empty: each process its own index
     ("ADLENS_NOT_A_SETTING", "1", "max_pixels", 50_000_000, None),  # unknown variables are ignored
     ("MAX_PIXELS", "1234", "max_pixels", 50_000_000, None),  # the prefix is required
 ]
