@@ -77,3 +77,34 @@ def test_embeddings_by_id_in_id_order(enrolled: Store) -> None:
     assert enrolled.gallery_embeddings(now=SOON)[1] == ["ann", "ann"]
     assert enrolled.gallery_embeddings(ids=[ids[2], ids[0], 99_999]) == ([ids[0], ids[2]], ["ann", "bob"],
                                                                           tokens("a1", "b1"))
+
+
+def test_enrolments_and_erasures_of_one_member_at_once_never_deadlock(enrolled: Store) -> None:
+    import threading
+
+    errors: list[Exception] = []
+
+    def repeat(work) -> None:
+        for _ in range(8):
+            try:
+                work()
+            except NotFoundError:
+                pass  # erased just before: the enrolment is refused, as it should be
+            except Exception as error:  # noqa: BLE001 - a deadlock or lock timeout is what this test looks for
+                errors.append(error)
+
+    def erase_and_return() -> None:
+        enrolled.remove_customer("ann")
+        enrolled.add_customer("ann")
+
+    threads = [threading.Thread(target=repeat, args=(lambda: enrolled.enrol_member("ann", "yes", None,
+                                                                                   tokens("x")),)),
+               threading.Thread(target=repeat, args=(erase_and_return,))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    ids, customers, _ = enrolled.gallery_embeddings()
+    changes = enrolled.gallery_changes(0)
+    assert changes is not None and set(ids) <= set(changes[1])  # every embedding held was logged

@@ -20,7 +20,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from adlens.errors import NotFoundError
 from adlens.products.types import DISLIKE, LIKE, Feedback
 from adlens.store.base import StoreBase, changed_rows, check_id
-from adlens.store.gallery_log import log_embedding_changes
+from adlens.store.gallery_log import lock_gallery_log, log_embedding_changes
 from adlens.store.models import (
     CustomerRow,
     EventRow,
@@ -123,6 +123,7 @@ class CustomersMixin(StoreBase):
         """Erase a customer: profile, feedback, gallery enrolment, events naming them, uplift scores, segment count."""
         with self._session(session) as s:
             self._lock_for_write(s)  # the segment and uplift figures read here are rewritten below
+            lock_gallery_log(s)  # before any row lock, as enrolments take it (no deadlock between the two)
             row = s.get(CustomerRow, customer_id)
             if row is None:
                 raise NotFoundError(f"unknown customer {customer_id!r}")

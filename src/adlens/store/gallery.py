@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from adlens.errors import InvalidInputError, NotFoundError
 from adlens.store.base import check_id
-from adlens.store.gallery_log import GalleryLogMixin, log_embedding_changes
+from adlens.store.gallery_log import GalleryLogMixin, lock_gallery_log, log_embedding_changes
 from adlens.store.models import (
     CustomerRow,
     EventRow,
@@ -68,6 +68,7 @@ class GalleryMixin(GalleryLogMixin):
         now = utcnow()
         with self._session(session) as s:
             self._lock_for_write(s)
+            lock_gallery_log(s)
             if s.get(CustomerRow, customer_id) is None:
                 raise NotFoundError(f"unknown customer {customer_id!r}")
             member = s.get(GalleryMemberRow, customer_id, with_for_update=True)

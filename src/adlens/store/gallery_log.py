@@ -29,13 +29,22 @@ LOG_KEEP = 200_000
 LOG_LOCK = 0x61646C656E73
 
 
+def lock_gallery_log(session: Session) -> None:
+    """On PostgreSQL, wait for the log's advisory lock until ``session``'s transaction ends (re-entrant).
+
+    A transaction that will log takes it first, before any row lock, so two of them
+    (an enrolment and an erasure of one member) always lock in the same order.
+    """
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOG_LOCK})
+
+
 def log_embedding_changes(session: Session, embedding_ids: Sequence[int]) -> None:
     """Append ``embedding_ids`` to the change log in ``session``'s transaction (oldest rows pruned)."""
     if not embedding_ids:
         return
-    connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOG_LOCK})
+    lock_gallery_log(session)
     session.execute(insert(GalleryChangeRow), [{"embedding_id": int(i)} for i in sorted(set(embedding_ids))])
     head = int(session.scalar(select(func.max(GalleryChangeRow.seq))) or 0)
     if head > LOG_KEEP:
