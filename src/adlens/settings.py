@@ -207,6 +207,15 @@ class Settings(BaseSettings):
         default=30.0, gt=0, description="A live screen (the /screen page) sending no frame for this long has left: "
         "its playing ad is logged and its state dropped."
     )
+    redis_url: str = Field(
+        default="", description="Redis URL (redis://host:6379/0) shared by a fleet of API workers and hosts: "
+        "rate limits per key, store change notices and live-screen state (docs/fleet.md); empty: each process "
+        "keeps its own, as on one machine.",
+    )
+    redis_prefix: str = Field(
+        default="adlens:", min_length=1, max_length=64,
+        description="Prefix of every Redis key and channel adlens uses (several deployments can share one Redis).",
+    )
 
     # --- runtime ----------------------------------------------------------
     workers: int = Field(

@@ -23,6 +23,8 @@ from adlens.settings import Settings
 
 if TYPE_CHECKING:
     from adlens.decision import Decider
+    from adlens.fleet.bus import GenerationBus
+    from adlens.fleet.client import Fleet
     from adlens.gallery.service import Gallery
     from adlens.pipeline import StageTimer
     from adlens.products.importer import CatalogImporter
@@ -105,9 +107,26 @@ class Service:
         self.analyzer: ImageAnalyzer = SharedAnalyzer(analyzer) if analyzer is not False else _Missing(
             "the vision models were not loaded in this server")
         self.keys = KeyChecker(store)
-        self.limiter = RateLimiter(settings.api_rate_limit, settings.api_rate_burst)
-        self.address_limiter = RateLimiter(settings.api_address_failures, settings.api_address_burst,
-                                           what="a client address sending invalid keys")
+        self.fleet: Fleet | None = None
+        self.bus: GenerationBus | None = None
+        address_what = "a client address sending invalid keys"
+        if settings.redis_url.strip():  # a fleet shares its limits, changes and live screens (docs/fleet.md)
+            from adlens.fleet import bus
+            from adlens.fleet.client import connect
+            from adlens.fleet.limits import SharedRateLimiter
+
+            self.fleet = connect(settings)
+            assert self.fleet is not None
+            self.limiter: RateLimiter = SharedRateLimiter(self.fleet, settings.api_rate_limit,
+                                                          settings.api_rate_burst, kind="key")
+            self.address_limiter: RateLimiter = SharedRateLimiter(
+                self.fleet, settings.api_address_failures, settings.api_address_burst, kind="address",
+                what=address_what)
+            self.bus = bus.GenerationBus(self.fleet, store).start()
+        else:
+            self.limiter = RateLimiter(settings.api_rate_limit, settings.api_rate_burst)
+            self.address_limiter = RateLimiter(settings.api_address_failures, settings.api_address_burst,
+                                               what=address_what)
         # Decisions share the decider's caches; one at a time keeps them consistent.
         self.decide_lock = threading.Lock()
         self.import_lock = threading.Lock()
@@ -139,17 +158,32 @@ class Service:
 
     @cached_property
     def screens(self) -> LiveScreens:
+        if self.fleet is not None:
+            from adlens.fleet.screens import SharedLiveScreens
+
+            return SharedLiveScreens(self.fleet, self.decider, self.store, self.analyzer, self.settings)
         from adlens.signage.live import LiveScreens
 
         return LiveScreens(self.decider, self.store, self.analyzer, self.settings)
 
     @property
     def live_screens(self) -> int:
-        """How many screens send live frames now (without building the decision engine to ask)."""
-        return len(self.__dict__["screens"]) if "screens" in self.__dict__ else 0
+        """How many screens send live frames now (without building the decision engine to ask): across the
+        fleet with Redis."""
+        if "screens" in self.__dict__:
+            return len(self.screens)
+        if self.fleet is not None:
+            from adlens.fleet.screens import shared_screens
+
+            return shared_screens(self.fleet) or 0
+        return 0
 
     def close(self) -> None:
-        """Log the live screens' plays and close the store's connections."""
+        """Log the live screens' plays (this process's own), stop the fleet's bus, close the connections."""
         if "screens" in self.__dict__:
             self.screens.close()
+        if self.bus is not None:
+            self.bus.close()
+        if self.fleet is not None:
+            self.fleet.close()
         self.store.close()

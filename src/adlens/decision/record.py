@@ -52,6 +52,22 @@ class Decision:
             candidates=[c.to_json() for c in self.candidates], members=list(self.members),
         )
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Decision:
+        """The decision :meth:`to_json` wrote (strictly: a missing or mistyped field is a ``ValueError``)."""
+        try:
+            spec = data["creative_spec"]
+            return cls(
+                str(data["decision_id"]), datetime.fromisoformat(data["at"]), str(data["screen"]),
+                AudienceSummary.from_json(data["audience"]), ad=data["ad"], ad_name=str(data["ad_name"]),
+                creative=data["creative"], creative_spec=CreativeSpec.from_json(spec) if spec else None,
+                reasons=tuple(data["reasons"]), scores={str(k): float(v) for k, v in data["scores"].items()},
+                candidates=tuple(Candidate.from_json(c) for c in data["candidates"]),
+                members=tuple(data["members"]),
+            )
+        except (KeyError, TypeError, AttributeError) as error:
+            raise ValueError(f"not a decision's JSON: {error!r}") from error
+
 
 def idle_json(screen: str, reason: str) -> dict[str, Any]:
     """The JSON of no decision at all (a live screen showing nothing): :meth:`Decision.to_json`'s keys, empty."""

@@ -39,22 +39,47 @@ class LiveResult:
     remaining: float
 
 
-class _Screen:
-    def __init__(self, loop: SignageLoop, started: float) -> None:
-        self.loop, self.started, self.last = loop, started, started
-        self.frames = 0
+class ScreenState:
+    """One live screen: its signage loop, when its first and latest frames came, and how many came."""
+
+    def __init__(self, loop: SignageLoop, started: float, last: float | None = None, frames: int = 0) -> None:
+        self.loop, self.started = loop, started
+        self.last = started if last is None else last
+        self.frames = frames
         self.lock = threading.Lock()
+
+    def advance(self, image: np.ndarray, now: float) -> LiveResult:
+        """Analyse ``image``, this screen's frame at ``now``, and return what the screen should show."""
+        with self.lock:
+            self.last = now
+            before = self.loop.play
+            frame = Frame(index=self.frames, t=now - self.started, image=image, name=f"frame {self.frames}")
+            self.frames += 1
+            self.loop.step(frame)
+            play = self.loop.play
+        if play is None:
+            return LiveResult(None, before is not None, 0.0)
+        remaining = max(play.duration - (frame.t - play.started), 0.0)
+        return LiveResult(play.decision, play is not before, round(remaining, 3))
+
+    def finish(self) -> None:
+        """Log the playing ad's play (the last frame stayed on screen until the screen fell silent)."""
+        with self.lock:
+            self.loop.end_play(self.last - self.started)
+            self.loop.tracker.finish()
 
 
 class LiveScreens:
-    """Per-screen signage state for frames pushed one by one (thread-safe).
+    """Per-screen signage state for frames pushed one by one (thread-safe), in this process.
+
+    (:class:`adlens.fleet.screens.SharedLiveScreens` keeps it in Redis for a fleet of workers.)
 
     Args:
         decider: the decision engine (shared by every screen).
         store: where play events go.
         analyzer: the loaded vision pipeline, with embeddings (the tracker needs them).
         settings: ``live_screen_timeout``, ``ad_duration``, ``adult_age``.
-        clock: monotonic seconds (tests pass their own).
+        clock: seconds, monotonic in one process (tests pass their own).
     """
 
     def __init__(self, decider: Decider, store: EventLog, analyzer: ImageAnalyzer, settings: Settings | None = None,
@@ -62,11 +87,16 @@ class LiveScreens:
         self.decider, self.store, self.analyzer = decider, store, analyzer
         self.settings = settings or get_settings()
         self.clock = clock
-        self._screens: dict[str, _Screen] = {}
+        self._screens: dict[str, ScreenState] = {}
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self._screens)
+
+    def new_loop(self, screen: str) -> SignageLoop:
+        """A fresh signage loop for ``screen`` (no one seen yet, nothing playing)."""
+        return SignageLoop(FrameSource(f"screen {screen}", fps=0.0), self.decider, self.store, screen,
+                           self.settings, analyzer=self.analyzer, decision_source=SOURCE)
 
     def push(self, screen: str, image: np.ndarray) -> LiveResult:
         """Analyse one frame of ``screen`` and return what the screen should show now."""
@@ -75,20 +105,8 @@ class LiveScreens:
         with self._lock:
             state = self._screens.get(screen)
             if state is None:
-                loop = SignageLoop(FrameSource(f"screen {screen}", fps=0.0), self.decider, self.store, screen,
-                                   self.settings, analyzer=self.analyzer, decision_source=SOURCE)
-                state = self._screens[screen] = _Screen(loop, now)
-        with state.lock:
-            state.last = now
-            before = state.loop.play
-            frame = Frame(index=state.frames, t=now - state.started, image=image, name=f"frame {state.frames}")
-            state.frames += 1
-            state.loop.step(frame)
-            play = state.loop.play
-        if play is None:
-            return LiveResult(None, before is not None, 0.0)
-        remaining = max(play.duration - (frame.t - play.started), 0.0)
-        return LiveResult(play.decision, play is not before, round(remaining, 3))
+                state = self._screens[screen] = ScreenState(self.new_loop(screen), now)
+        return state.advance(image, now)
 
     def expire(self) -> int:
         """Drop screens silent for longer than the timeout, logging their plays; returns how many."""
@@ -99,7 +117,7 @@ class LiveScreens:
             for name, _ in gone:
                 del self._screens[name]
         for _, state in gone:
-            self._finish(state)
+            state.finish()
         return len(gone)
 
     def close(self) -> None:
@@ -107,11 +125,4 @@ class LiveScreens:
         with self._lock:
             states, self._screens = list(self._screens.values()), {}
         for state in states:
-            self._finish(state)
-
-    @staticmethod
-    def _finish(state: _Screen) -> None:
-        with state.lock:
-            # The last frame stayed on screen until the screen fell silent.
-            state.loop.end_play(state.last - state.started)
-            state.loop.tracker.finish()
+            state.finish()

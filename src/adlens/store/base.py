@@ -8,7 +8,7 @@ transaction through :meth:`StoreBase._session`.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Self, TypeVar, cast
 
@@ -26,6 +26,9 @@ CONNECT_TIMEOUT = 10
 
 #: Where a session notes what its transaction changes, for :meth:`StoreBase.generation`.
 _CHANGED = "adlens.changed"
+
+#: Every topic a generation is kept for (what :meth:`StoreBase.moved` moves by default).
+TOPICS = ("ads", "arms", "gallery", "segments", "uplift")
 
 
 def mask(url: URL) -> str:
@@ -99,6 +102,8 @@ class StoreBase:
         # equality sees every change even when two threads' commits bump out of order.
         self._tokens = itertools.count(1)
         self._generations: dict[str, int] = {}
+        #: Called with the topics of each commit that changed some (the fleet's bus publishes them).
+        self.on_change: Callable[[frozenset[str]], None] | None = None
         event.listen(self._sessions, "after_commit", self._committed)
         event.listen(self._sessions, "after_rollback", self._rolled_back)
 
@@ -128,9 +133,16 @@ class StoreBase:
 
         In-process caches (the :class:`~adlens.decision.Decider`'s inventory and bandit
         arms) compare it to see their own process's writes at once, without a query;
-        writes by other processes they find by re-reading now and then.
+        writes by other processes they find by re-reading now and then, or at once
+        when a fleet's bus (:mod:`adlens.fleet.bus`) calls :meth:`moved`.
         """
         return self._generations.get(topic, 0)
+
+    def moved(self, topics: Iterable[str] = TOPICS) -> None:
+        """Move the generations of ``topics`` (default: all), as if this store had committed changes to them:
+        how a change committed by another process is made to count here at once."""
+        for topic in topics:
+            self._generations[topic] = next(self._tokens)
 
     @staticmethod
     def _changes(session: Session, *topics: str) -> None:
@@ -138,8 +150,11 @@ class StoreBase:
         session.info.setdefault(_CHANGED, set()).update(topics)
 
     def _committed(self, session: Session) -> None:
-        for topic in session.info.pop(_CHANGED, ()):
-            self._generations[topic] = next(self._tokens)
+        topics = frozenset(session.info.pop(_CHANGED, ()))
+        if topics:
+            self.moved(topics)
+            if self.on_change is not None:
+                self.on_change(topics)
 
     @staticmethod
     def _rolled_back(session: Session) -> None:

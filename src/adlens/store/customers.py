@@ -133,6 +133,7 @@ class CustomersMixin(StoreBase):
             log_embedding_changes(s, gone)  # cached gallery indexes drop these without a rebuild
             s.execute(delete(FaceEmbeddingRow).where(FaceEmbeddingRow.customer_id == customer_id))
             s.execute(delete(GalleryMemberRow).where(GalleryMemberRow.customer_id == customer_id))
+            self._changes(s, "gallery")
             s.execute(delete(EventRow).where(EventRow.customer_id == customer_id))
             if forget_customer_uplift(s, customer_id):
                 self._changes(s, "uplift")

@@ -79,6 +79,7 @@ class GalleryMixin(GalleryLogMixin):
             member.consented_at = now
             member.expires_at = None if expires_at is None else to_utc(expires_at)
             member.updated_at = now
+            self._changes(s, "gallery")
             s.flush()
             s.add_all(FaceEmbeddingRow(customer_id=customer_id, ciphertext=bytes(c), created_at=now)
                       for c in ciphertexts)
