@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -63,3 +64,32 @@ def make_faces(
 
 def _per_face(value: Any, n: int) -> np.ndarray:
     return np.full(n, value) if np.ndim(value) == 0 else np.asarray(value)
+
+
+class FakeDecider:
+    """Plays ``ads`` ((id, duration) pairs) in turn and records every call.
+
+    ``calls`` holds, per decision, the audience, ``person_key``, and what ``shown_to``
+    said of each ad at that moment.
+    """
+
+    def __init__(self, ads=(("a", 100.0), ("b", 100.0)), analyzer=None) -> None:
+        self.ads = list(ads)
+        self.analyzer = analyzer
+        self.calls: list[dict] = []
+
+    def audience(self, faces, frame_size, screen, at=None):
+        from adlens.audience import Audience
+
+        return Audience.from_faces(faces, frame_size, screen, at)
+
+    def decide(self, audience, *, source="image", person_key=None, shown_to=None, log=True):
+        ad, duration = self.ads[len(self.calls) % len(self.ads)]
+        seen = {name: shown_to(name, 24.0) for name, _ in self.ads} if shown_to else {}
+        self.calls.append({"audience": audience, "person_key": person_key, "shown": seen, "source": source,
+                           "log": log})
+        from adlens.decision import CreativeSpec, Decision
+
+        spec = CreativeSpec(image="", duration=duration, caption=f"ad {ad}") if ad else None
+        return Decision(uuid.uuid4().hex, audience.at, audience.screen, audience.summary(), ad=ad,
+                        creative=f"{ad}-1" if ad else None, creative_spec=spec, reasons=("fake",))

@@ -1,0 +1,104 @@
+"""Store changes over Redis publish/subscribe: a commit in one worker moves the generations of the others."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import pytest
+
+from adlens.fleet.bus import GenerationBus
+from adlens.store.base import TOPICS, StoreBase
+
+#: Seconds a test waits for a message to arrive (a wait, not a timing assert: it returns as soon as it has).
+WAIT = 10.0
+
+
+def wait_for(condition) -> bool:
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.005)
+    return condition()
+
+
+def commit(store: StoreBase, *topics: str) -> None:
+    """A transaction that changes ``topics``."""
+    with store.transaction() as session:
+        session.connection().exec_driver_sql("SELECT 1")
+        store._changes(session, *topics)
+
+
+@pytest.fixture
+def workers(fleet, tmp_path):
+    """Two stores on one database, each with its bus, both subscribed."""
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    stores = [StoreBase(url), StoreBase(url)]
+    buses = [GenerationBus(fleet, store).start() for store in stores]
+    assert all(bus.subscribed.wait(WAIT) for bus in buses)
+    yield list(zip(stores, buses, strict=True))
+    for bus in buses:
+        bus.close()
+    for store in stores:
+        store.close()
+
+
+@pytest.mark.parametrize("topics", [("ads",), ("ads", "arms"), ("gallery",), ("segments", "uplift")])
+def test_a_commit_moves_the_other_workers_generations_at_once(workers, topics: tuple[str, ...]) -> None:
+    (a, bus_a), (b, bus_b) = workers
+    before = {topic: b.generation(topic) for topic in TOPICS}
+    own = {topic: a.generation(topic) for topic in TOPICS}
+    commit(a, *topics)
+    assert wait_for(lambda: bus_b.received == 1)
+    assert {t for t in TOPICS if b.generation(t) != before[t]} == set(topics)
+    assert {t for t in TOPICS if a.generation(t) != own[t]} == set(topics)  # moved by its own commit
+    assert bus_a.received == 0  # its own notice is not applied again
+
+
+def test_a_commit_without_changes_publishes_nothing(workers) -> None:
+    (a, _), (b, bus_b) = workers
+    commit(a)
+    commit(a, "ads")
+    assert wait_for(lambda: bus_b.received >= 1)
+    assert bus_b.received == 1
+
+
+def test_subscribing_moves_every_generation(fleet, tmp_path) -> None:
+    store = StoreBase(f"sqlite:///{tmp_path / 'store.db'}")
+    assert {store.generation(topic) for topic in TOPICS} == {0}
+    bus = GenerationBus(fleet, store).start()
+    try:
+        assert bus.subscribed.wait(WAIT)
+        assert 0 not in {store.generation(topic) for topic in TOPICS}
+    finally:
+        bus.close()
+    assert store.on_change is None
+
+
+def test_a_malformed_notice_is_ignored_and_logged(workers, fleet, caplog) -> None:
+    (_, _), (b, bus_b) = workers
+    before = {topic: b.generation(topic) for topic in TOPICS}
+    with caplog.at_level(logging.WARNING, logger="adlens.fleet"):
+        fleet.client.publish(bus_b.channel, b"not json")
+        fleet.client.publish(bus_b.channel, b'{"from": "x", "topics": ["ads"]}')
+        assert wait_for(lambda: bus_b.received == 1)
+    assert "malformed store change notice" in caplog.text
+    assert b.generation("ads") != before["ads"] and b.generation("arms") == before["arms"]
+
+
+def test_unreachable_redis_never_fails_a_commit(dead_fleet, tmp_path, caplog) -> None:
+    store = StoreBase(f"sqlite:///{tmp_path / 'store.db'}")
+    bus = GenerationBus(dead_fleet, store).start()
+    try:
+        with caplog.at_level(logging.WARNING, logger="adlens.fleet"):
+            before = store.generation("ads")
+            commit(store, "ads")
+            commit(store, "ads")
+            assert store.generation("ads") != before
+            assert wait_for(lambda: "receiving store change notices" in caplog.text)
+        assert not bus.subscribed.is_set()
+        assert caplog.text.count("Redis is unreachable for store change notices") == 1
+    finally:
+        bus.close()
+        store.close()
