@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("adlens.fleet")
 
 #: Seconds the listening thread waits for a message before it looks whether it should stop.
-POLL_SECONDS = 0.5
+POLL_SECONDS = 0.2
 
 
 class GenerationBus:
