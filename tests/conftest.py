@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -76,11 +79,21 @@ def store_url(request: pytest.FixtureRequest, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'store.db'}"
         return
+    with postgres_schema(request.getfixturevalue("postgres_admin")) as url:
+        yield url
+
+
+@contextmanager
+def postgres_schema(admin: tuple[Any, str]) -> Iterator[str]:
+    """The URL of a fresh schema on the ``postgres_admin`` server, dropped afterwards.
+
+    Without a server the test is skipped, or fails when ``CI`` is set.
+    """
     import secrets
 
     from sqlalchemy import text
 
-    engine, reason = request.getfixturevalue("postgres_admin")
+    engine, reason = admin
     if engine is None:
         if os.environ.get("CI"):
             pytest.fail(f"{reason} (CI is set, so the PostgreSQL tests must run)")
