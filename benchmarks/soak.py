@@ -42,7 +42,8 @@ from typing import Any
 
 import numpy as np
 
-from api import analyzed_faces, audiences, jpeg, load_aiohttp, multipart_image, pick_routes, server_env, serving
+from api import analyzed_faces, audiences, jpeg, load_aiohttp, multipart_image, pick_routes
+from servers import server_env, serving
 from report import emit, machine_info
 
 #: Share of each route in the soak's mix (a reward needs a decision that showed an ad first).
@@ -55,7 +56,7 @@ KINDS = ("sneakers", "sandals", "bag", "cap")
 
 
 def prepare(folder: Path) -> dict[str, str]:
-    """A small store at the URL :func:`api.server_env` gives ``folder``: ads, products, one key per role."""
+    """A small store at the URL :func:`servers.server_env` gives ``folder``: ads, products, one key per role."""
     import cv2
 
     from adlens.ads.importer import import_inventory
@@ -254,7 +255,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         folder = Path(tmp)
         print(f"building a small store in {folder}…", file=sys.stderr)
         keys = prepare(folder)
-        with serving(folder, args.workers) as (server, base):
+        with serving(folder, args.workers) as [(server, base)]:
             faces, frame = analyzed_faces(base, keys["screen"])
             traffic = Traffic(keys, audiences(faces, frame), jpeg("astronaut"), routes)
             print(f"baseline: {args.baseline_seconds:g} s of /healthz…", file=sys.stderr)

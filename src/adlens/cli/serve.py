@@ -26,7 +26,7 @@ def serve(
 ) -> None:
     """Run the HTTP API (OpenAPI at /docs), the operator page (/) and the screen page (/screen).
 
-    Every route but /healthz needs an API key: make one with adlens keys create admin. The models load once per worker at start-up; the store is ADLENS_DATABASE_URL or the SQLite file in ADLENS_DATA_DIR. The access log names routes by their template (never the ids in paths, queries or client addresses); headers must arrive within ADLENS_API_HEADER_TIMEOUT and bodies within ADLENS_API_BODY_TIMEOUT seconds.
+    Every route but /healthz needs an API key: make one with adlens keys create admin. The models load once per worker at start-up; the store is ADLENS_DATABASE_URL or the SQLite file in ADLENS_DATA_DIR. The access log names routes by their template (never the ids in paths, queries or client addresses); headers must arrive within ADLENS_API_HEADER_TIMEOUT and bodies within ADLENS_API_BODY_TIMEOUT seconds. With ADLENS_REDIS_URL, servers on one or several hosts share rate limits, store changes and live screens (docs/fleet.md).
     """
     import uvicorn
 
@@ -43,7 +43,9 @@ def serve(
         # /metrics then adds up every worker's numbers (prometheus_client multiprocess mode).
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="adlens-metrics-")
     err.print(f"adlens API on http://{host}:{port} (docs /docs, operator /, screen /screen), "
-              f"{workers} worker(s), mode {settings.mode}", highlight=False)
+              f"{workers} worker(s), mode {settings.mode}"
+              + (", state shared in Redis (ADLENS_REDIS_URL)" if settings.redis_url.strip() else ""),
+              highlight=False)
     uvicorn.run("adlens.api:create_app", factory=True, host=host, port=port, workers=workers,
                 **uvicorn_options(log_level))
 

@@ -60,7 +60,13 @@ class GenerationBus:
         return self
 
     def publish(self, topics: frozenset[str]) -> None:
-        """Tell the other workers that ``topics`` changed (a failure is logged once; never raised)."""
+        """Tell the other workers that ``topics`` changed (a failure is logged once; never raised).
+
+        During an outage notices are dropped, not queued: the other workers re-read everything when they
+        re-subscribe, and their refresh period covers the meantime.
+        """
+        if not self._publishing.usable():
+            return
         message = json.dumps({"from": self.origin, "topics": sorted(topics)})
         try:
             self.fleet.client.publish(self.channel, message)
