@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from helpers import FACES_SMALL, MODELS, need
+from services import postgres_schema, redis_prefix
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -83,33 +81,6 @@ def store_url(request: pytest.FixtureRequest, tmp_path):
         yield url
 
 
-@contextmanager
-def postgres_schema(admin: tuple[Any, str]) -> Iterator[str]:
-    """The URL of a fresh schema on the ``postgres_admin`` server, dropped afterwards.
-
-    Without a server the test is skipped, or fails when ``CI`` is set.
-    """
-    import secrets
-
-    from sqlalchemy import text
-
-    engine, reason = admin
-    if engine is None:
-        if os.environ.get("CI"):
-            pytest.fail(f"{reason} (CI is set, so the PostgreSQL tests must run)")
-        pytest.skip(reason)
-    schema = f"adlens_t_{secrets.token_hex(6)}"
-    with engine.connect() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    # search_path puts alembic_version and every table into the test's own schema.
-    url = engine.url.update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with engine.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-
-
 @pytest.fixture
 def store(store_url: str):
     """A migrated :class:`adlens.store.Store` on ``store_url``, closed afterwards."""
@@ -130,3 +101,36 @@ def data_dir(tmp_path, monkeypatch) -> Path:
     get_settings.cache_clear()
     yield folder
     get_settings.cache_clear()
+
+
+# --- Redis (tests/fleet, a fleet of API servers) ---------------------------------------
+
+REDIS_TEST_URL = "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The test Redis's URL; the test is skipped without a server, or fails when ``CI`` is set."""
+    if not os.environ.get("CI"):  # under CI a missing redis-py fails the test at its import
+        pytest.importorskip("redis")
+    import redis
+
+    url = os.environ.get("ADLENS_TEST_REDIS_URL", REDIS_TEST_URL)
+    client = redis.Redis.from_url(url, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except (redis.RedisError, OSError) as error:
+        reason = f"Redis at {url} is unreachable: {error}"
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason} (CI is set, so the fleet tests must run)")
+        pytest.skip(reason)
+    finally:
+        client.close()
+    return url
+
+
+@pytest.fixture
+def prefix(redis_url: str):
+    """A key prefix of this test's own; its keys are deleted afterwards."""
+    with redis_prefix(redis_url) as name:
+        yield name

@@ -58,3 +58,16 @@ def scored_uplift(store, campaign: str = "spring", **uplift: float) -> int:
 def segment_ids(store) -> list[int]:
     """The ids of ``store``'s taste segments, in order."""
     return [s.id for s in store.list_segments()]
+
+
+def wait_until(check, seconds: float = 15.0) -> bool:
+    """Whether ``check()`` became true within ``seconds`` (asked every few ms): a wait for something
+    another thread or process does, returning as soon as it happened; never a timing check."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.005)
+    return bool(check())

@@ -1,45 +1,8 @@
-"""Fleet test helpers: the local Redis (``ADLENS_TEST_REDIS_URL``), a private key prefix per test."""
+"""Fleet test helpers: settings and a client on the test Redis (``redis_url`` and ``prefix``: tests/conftest.py)."""
 
 from __future__ import annotations
 
-import os
-import secrets
-
 import pytest
-
-REDIS_TEST_URL = "redis://127.0.0.1:6379/0"
-
-
-@pytest.fixture(scope="session")
-def redis_url() -> str:
-    """The test Redis's URL; the test is skipped without a server, or fails when ``CI`` is set."""
-    redis = pytest.importorskip("redis") if not os.environ.get("CI") else __import__("redis")
-    url = os.environ.get("ADLENS_TEST_REDIS_URL", REDIS_TEST_URL)
-    client = redis.Redis.from_url(url, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except (redis.RedisError, OSError) as error:
-        reason = f"Redis at {url} is unreachable: {error}"
-        if os.environ.get("CI"):
-            pytest.fail(f"{reason} (CI is set, so the fleet tests must run)")
-        pytest.skip(reason)
-    finally:
-        client.close()
-    return url
-
-
-@pytest.fixture
-def prefix(redis_url: str):
-    """A key prefix of this test's own; its keys are deleted afterwards."""
-    import redis
-
-    name = f"adlens-test-{secrets.token_hex(4)}:"
-    yield name
-    client = redis.Redis.from_url(redis_url)
-    keys = list(client.scan_iter(match=f"{name}*"))
-    if keys:
-        client.delete(*keys)
-    client.close()
 
 
 @pytest.fixture

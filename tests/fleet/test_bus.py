@@ -3,24 +3,15 @@
 from __future__ import annotations
 
 import logging
-import time
 
 import pytest
 
 from adlens.fleet.bus import GenerationBus
 from adlens.store.base import TOPICS, StoreBase
+from helpers import wait_until
 
-#: Seconds a test waits for a message to arrive (a wait, not a timing assert: it returns as soon as it has).
+#: Seconds a test waits for a subscription (a wait, not a timing assert: it returns as soon as it has).
 WAIT = 10.0
-
-
-def wait_for(condition) -> bool:
-    deadline = time.monotonic() + WAIT
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.005)
-    return condition()
 
 
 def commit(store: StoreBase, *topics: str) -> None:
@@ -50,7 +41,7 @@ def test_a_commit_moves_the_other_workers_generations_at_once(workers, topics: t
     before = {topic: b.generation(topic) for topic in TOPICS}
     own = {topic: a.generation(topic) for topic in TOPICS}
     commit(a, *topics)
-    assert wait_for(lambda: bus_b.received == 1)
+    assert wait_until(lambda: bus_b.received == 1)
     assert {t for t in TOPICS if b.generation(t) != before[t]} == set(topics)
     assert {t for t in TOPICS if a.generation(t) != own[t]} == set(topics)  # moved by its own commit
     assert bus_a.received == 0  # its own notice is not applied again
@@ -60,7 +51,7 @@ def test_a_commit_without_changes_publishes_nothing(workers) -> None:
     (a, _), (b, bus_b) = workers
     commit(a)
     commit(a, "ads")
-    assert wait_for(lambda: bus_b.received >= 1)
+    assert wait_until(lambda: bus_b.received >= 1)
     assert bus_b.received == 1
 
 
@@ -82,7 +73,7 @@ def test_a_malformed_notice_is_ignored_and_logged(workers, fleet, caplog) -> Non
     with caplog.at_level(logging.WARNING, logger="adlens.fleet"):
         fleet.client.publish(bus_b.channel, b"not json")
         fleet.client.publish(bus_b.channel, b'{"from": "x", "topics": ["ads"]}')
-        assert wait_for(lambda: bus_b.received == 1)
+        assert wait_until(lambda: bus_b.received == 1)
     assert "malformed store change notice" in caplog.text
     assert b.generation("ads") != before["ads"] and b.generation("arms") == before["arms"]
 
@@ -96,7 +87,7 @@ def test_unreachable_redis_never_fails_a_commit(dead_fleet, tmp_path, caplog) ->
             commit(store, "ads")
             commit(store, "ads")
             assert store.generation("ads") != before
-            assert wait_for(lambda: "receiving store change notices" in caplog.text)
+            assert wait_until(lambda: "receiving store change notices" in caplog.text)
         assert not bus.subscribed.is_set()
         assert caplog.text.count("Redis is unreachable for store change notices") == 1
     finally:

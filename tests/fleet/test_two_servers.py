@@ -13,7 +13,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,15 +21,13 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import postgres_schema
-from helpers import FACES_SMALL, MODELS, need
+from helpers import FACES_SMALL, MODELS, need, wait_until
+from services import postgres_schema, redis_prefix
 
 #: Each key's burst (the rate, 0.001/s, refills nothing during a test).
 BURST = 40
 #: Seconds the servers may take to load their models and answer (a guard against a hang, not a timing check).
 START_TIMEOUT = 240.0
-#: Seconds a test waits for a change to show on the other server (it returns as soon as it does).
-WAIT = 15.0
 #: ``adlens serve`` with the decision and gallery caches trusting what they read for an hour.
 LAUNCH = ("import adlens.decision.cache as cache, adlens.gallery.service as gallery; "
           "cache.REFRESH_SECONDS = gallery.VERSION_CHECK_SECONDS = 3600.0; "
@@ -55,15 +53,6 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def wait_until(check: Callable[[], bool]) -> bool:
-    deadline = time.monotonic() + WAIT
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.05)
-    return check()
-
-
 @pytest.fixture(scope="module")
 def fleet(postgres_admin, redis_url: str, tmp_path_factory) -> Iterator[Fleet]:
     import httpx
@@ -74,8 +63,7 @@ def fleet(postgres_admin, redis_url: str, tmp_path_factory) -> Iterator[Fleet]:
     if not MODELS.is_dir():
         pytest.skip(f"models not found: {MODELS}")
     folder = tmp_path_factory.mktemp("fleet")
-    prefix = f"adlens-test-{secrets.token_hex(4)}:"
-    with postgres_schema(postgres_admin) as url:
+    with postgres_schema(postgres_admin) as url, redis_prefix(redis_url) as prefix:
         store = open_store(url)  # migrated here, once, before either server starts
         env = {**os.environ, "ADLENS_DATABASE_URL": url, "ADLENS_REDIS_URL": redis_url, "ADLENS_REDIS_PREFIX": prefix,
                "ADLENS_MODE": "members", "ADLENS_GALLERY_KEY": Fernet.generate_key().decode(),
@@ -112,13 +100,6 @@ def fleet(postgres_admin, redis_url: str, tmp_path_factory) -> Iterator[Fleet]:
                 except subprocess.TimeoutExpired:
                     server.kill()
             store.close()
-            import redis
-
-            client = redis.Redis.from_url(redis_url)
-            keys = list(client.scan_iter(match=f"{prefix}*"))
-            if keys:
-                client.delete(*keys)
-            client.close()
 
 
 def call(base: str, key: str, method: str, path: str, **kwargs: Any) -> Any:
