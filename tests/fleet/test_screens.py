@@ -72,7 +72,9 @@ def test_a_silent_screen_is_finished_once_by_whichever_worker_sweeps(fleet_of, f
     assert 0 < fleet.client.ttl(fleet.key("live", "screen", "door")) <= shared.TTL_FACTOR * TIMEOUT
     clock.now = 1.0 + TIMEOUT
     assert workers[0].expire() == 0  # silent for exactly the timeout: not yet
+    assert len(workers[1]) == 2
     clock.now = 1.0 + TIMEOUT + 0.01
+    assert len(workers[1]) == 0  # silent screens are not counted, even before a sweep
     assert workers[1].expire() == 2 and workers[0].expire() == 0
     assert sorted(store.plays()) == [("door", "a", 1.0), ("window", "b", 0.0)]
     assert len(workers[0]) == 0 and not fleet.client.exists(fleet.key("live", "screen", "door"))

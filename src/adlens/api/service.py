@@ -175,7 +175,7 @@ class Service:
         if self.fleet is not None:
             from adlens.fleet.screens import shared_screens
 
-            return shared_screens(self.fleet) or 0
+            return shared_screens(self.fleet, self.settings.live_screen_timeout) or 0
         return 0
 
     def close(self) -> None:

@@ -45,10 +45,12 @@ LOCK_SECONDS = 30.0
 SWEEP_SECONDS = 1.0
 
 
-def shared_screens(fleet: Fleet) -> int | None:
-    """How many screens send frames now across the fleet; ``None`` when Redis cannot say."""
+def shared_screens(fleet: Fleet, timeout: float, now: float | None = None) -> int | None:
+    """How many screens sent a frame in the last ``timeout`` seconds (wall clock ``now``) across the fleet;
+    ``None`` when Redis cannot say."""
+    since = (time.time() if now is None else now) - timeout
     try:
-        return int(fleet.client.zcard(fleet.key("live", "seen")))
+        return int(fleet.client.zcount(fleet.key("live", "seen"), since, "+inf"))
     except redis_errors():
         return None
 
@@ -74,7 +76,8 @@ class SharedLiveScreens(LiveScreens):
 
     def __len__(self) -> int:
         """Screens sending frames now, across the fleet (this worker's own while Redis is unreachable)."""
-        shared = shared_screens(self.fleet) if self.outage.usable() else None
+        usable = self.outage.usable()
+        shared = shared_screens(self.fleet, self.settings.live_screen_timeout, self.clock()) if usable else None
         return super().__len__() + (shared or 0)
 
     def push(self, screen: str, image: np.ndarray) -> LiveResult:
