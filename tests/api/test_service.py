@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from adlens.api.keys import hash_key
 from adlens.api.limits import RateLimiter
 
 
@@ -28,8 +29,7 @@ def test_with_redis_limits_notices_and_screens_are_shared(make_api, redis_url: s
     assert isinstance(service.screens, SharedLiveScreens)
     statuses = [app.get("/v1/ads", "analyst").status_code for _ in range(4)]
     assert statuses == [200, 200, 200, 429]
-    assert service.fleet.client.exists(service.fleet.key("rate", "key", next(
-        k.id for k in service.store.list_api_keys() if k.role == "analyst")))
+    assert service.fleet.client.exists(service.fleet.key("rate", "key", hash_key(app.keys["analyst"])))
 
 
 def test_a_bad_redis_url_stops_the_app_with_a_clear_error(make_api) -> None:

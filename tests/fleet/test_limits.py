@@ -6,6 +6,7 @@ import logging
 
 import pytest
 
+from adlens.api.limits import RateLimiter
 from adlens.errors import RateLimitedError
 from adlens.fleet.limits import SharedRateLimiter
 
@@ -56,6 +57,37 @@ def test_a_bucket_refills_at_the_rate_and_expires_once_full(fleet) -> None:
     at = float(fleet.client.hget(key, "at"))
     fleet.client.hset(key, "at", repr(at - 0.5))
     assert hits(limiter, "k", 7) == 5
+
+
+@pytest.mark.parametrize("shared", [True, False])
+def test_admit_checks_the_address_and_takes_the_keys_token_in_one_step(fleet, shared: bool) -> None:
+    def limiter(burst: int, kind: str) -> RateLimiter:
+        return SharedRateLimiter(fleet, 0.001, burst, kind=kind, what=kind) if shared else \
+            RateLimiter(0.001, burst, what=kind)
+
+    keys, addresses = limiter(3, "key"), limiter(1, "address")
+    calls = []
+    if shared:
+        real = keys._script
+        keys._script = lambda **kwargs: calls.append(kwargs) or real(**kwargs)
+    keys.admit("k", after=(addresses, "a"))
+    assert len(calls) == int(shared)  # one round trip for both
+    addresses.hit("a")  # the address's budget is spent: the next admission takes nothing from the key
+    with pytest.raises(RateLimitedError, match="address"):
+        keys.admit("k", after=(addresses, "a"))
+    assert hits(keys, "k", 5) == 2  # 3 - the one admitted
+    with pytest.raises(RateLimitedError, match="key"):
+        keys.admit("k", after=(addresses, "b"))
+
+
+def test_admit_with_the_address_limit_off_counts_the_key_alone(fleet) -> None:
+    keys = SharedRateLimiter(fleet, 0.001, 2, kind="key")
+    off = SharedRateLimiter(fleet, 0, 1, kind="address")
+    keys.admit("k")
+    keys.admit("k", after=(off, "a"))
+    with pytest.raises(RateLimitedError):
+        keys.admit("k", after=(off, "a"))
+    assert not fleet.client.exists(fleet.key("rate", "address", "a"))
 
 
 def test_rate_zero_is_no_limit(fleet) -> None:

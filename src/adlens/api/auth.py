@@ -20,6 +20,7 @@ from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from adlens.api.keys import hash_key
 from adlens.errors import AuthenticationError, PermissionDeniedError
 from adlens.store.keys import ApiKey
 
@@ -40,16 +41,20 @@ def authenticate(service: Service, scope: Scope, token: str | None, allowed: fro
     """The key ``token`` names, if active, within its rate limit and of a role in ``allowed``.
 
     The client's address must be within its budget of failed checks before the key is
-    looked up, and each failure spends from it.
+    looked up, and each failure spends from it. The key's rate is counted per key (its
+    hash) in the same step as the address is checked: one round trip when the limits
+    are shared in Redis.
     """
     address = (scope.get("client") or ("-", 0))[0]
-    service.address_limiter.check(address)
+    if token:
+        service.limiter.admit(hash_key(token), after=(service.address_limiter, address))
+    else:
+        service.address_limiter.check(address)
     try:
         key = service.keys.check(token)
     except AuthenticationError:
         service.address_limiter.hit(address)
         raise
-    service.limiter.hit(key.id)
     if key.role not in allowed:
         route = getattr(scope.get("route"), "path", None) or scope.get("path", "")
         raise PermissionDeniedError(f"the {key.role} role may not use {scope.get('method')} {route}; "

@@ -60,6 +60,13 @@ class RateLimiter:
                 raise self._refuse(tokens)
             self._buckets[name] = (tokens - 1.0, now)
 
+    def admit(self, name: str, after: tuple[RateLimiter, str] | None = None) -> None:
+        """:meth:`hit` ``name``, once ``after`` (another limiter and one of its names) is :meth:`check`-ed:
+        nothing is taken when either refuses. (Shared in Redis, both are one round trip.)"""
+        if after is not None:
+            after[0].check(after[1])
+        self.hit(name)
+
     def _forget_full(self, now: float) -> None:
         self._buckets = {n: (t, last) for n, (t, last) in self._buckets.items()
                          if t + (now - last) * self.rate < self.burst}
