@@ -107,6 +107,17 @@ def test_unreachable_redis_keeps_each_workers_own_state(fleet_of, dead_fleet, ca
     assert store.plays() == [("door", "a", 1.0)]
 
 
+def test_the_state_kept_during_an_outage_ends_when_redis_is_back(fleet_of, fleet, dead_fleet) -> None:
+    workers, clock, store, _ = fleet_of(redis=dead_fleet)
+    push_at(workers[0], clock, 0.0, "door")
+    push_at(workers[0], clock, 1.0, "door")
+    workers[0].fleet, workers[0].outage.down_since = fleet, None  # Redis is back
+    assert outcome(push_at(workers[0], clock, 2.0, "door")) == ("b", True, 2.0)
+    assert store.plays() == [("door", "a", 1.0)] and len(workers[0]) == 1  # the local play ended, logged once
+    workers[0].close()
+    assert len(store.plays()) == 1
+
+
 def test_states_are_compact(fleet_of, fleet) -> None:
     workers, clock, _, _ = fleet_of()
     for t in np.arange(0.0, 10.0, 0.5):

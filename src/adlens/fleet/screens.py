@@ -62,10 +62,14 @@ class SharedLiveScreens(LiveScreens):
                  settings: Settings | None = None, clock: Callable[[], float] = time.time) -> None:
         super().__init__(decider, store, analyzer, settings or get_settings(), clock)
         self.fleet = fleet
-        self.seen_key = fleet.key("live", "seen")
         self._errors = redis_errors()
         self.outage = Outage("live screens", "each worker keeps the state of the screens whose frames reach it")
         self._swept = float("-inf")
+
+    @property
+    def seen_key(self) -> str:
+        """The sorted set of screens by the time of their latest frame."""
+        return self.fleet.key("live", "seen")
 
     def _state_key(self, screen: str) -> str:
         return self.fleet.key("live", "screen", screen)
@@ -87,10 +91,15 @@ class SharedLiveScreens(LiveScreens):
         try:
             self._sweep()
             with self._screen_lock(screen):
-                return self._advance(screen, image)
+                result = self._advance(screen, image)
         except self._errors as error:
             self.outage.failed(error)
             return super().push(screen, image)
+        with self._lock:  # Redis is back: the state kept here during the outage ends
+            local = self._screens.pop(screen, None)
+        if local is not None:
+            local.finish()
+        return result
 
     def _advance(self, screen: str, image: np.ndarray) -> LiveResult:
         client, key = self.fleet.client, self._state_key(screen)
