@@ -105,3 +105,15 @@ def test_unreachable_redis_fails_open_to_per_process_buckets(dead_fleet, caplog)
     warnings = [r.getMessage() for r in caplog.records if "unreachable" in r.getMessage()]
     assert len(warnings) == 2  # once per limiter, not once per request
     assert "each worker limits with its own buckets" in warnings[0]
+
+
+def test_unreachable_redis_admits_with_this_workers_buckets(dead_fleet) -> None:
+    keys = SharedRateLimiter(dead_fleet, 0.001, 2, kind="key")
+    addresses = SharedRateLimiter(dead_fleet, 0.001, 1, kind="address", what="a client address")
+    keys.admit("k", after=(addresses, "a"))
+    addresses.hit("a")
+    with pytest.raises(RateLimitedError, match="a client address"):
+        keys.admit("k", after=(addresses, "a"))
+    keys.admit("k", after=(addresses, "b"))
+    with pytest.raises(RateLimitedError, match="this API key"):
+        keys.admit("k", after=(addresses, "b"))

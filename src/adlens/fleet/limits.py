@@ -4,9 +4,9 @@ Each request runs :data:`TOKEN_BUCKETS` (a Lua script, by EVALSHA: one round tri
 which refills the buckets by the time passed on Redis's own clock (so hosts' clocks do
 not matter), and takes a token when there is one: the client address's budget of
 failed key checks is looked at and the key's token taken in the same call
-(:meth:`SharedRateLimiter.admit`). The
-semantics are :class:`~adlens.api.limits.RateLimiter`'s: ``rate`` a second on average,
-``burst`` at once, the same 429 and ``Retry-After``. A bucket expires once it would have
+(:meth:`SharedRateLimiter.admit`). The semantics are
+:class:`~adlens.api.limits.RateLimiter`'s: ``rate`` a second on average, ``burst`` at
+once, the same 429 and ``Retry-After``. A bucket expires once it would have
 refilled, so invented names cost Redis no memory for long.
 
 When Redis is unreachable the limiter **fails open to per-process buckets**: each
@@ -120,5 +120,5 @@ class SharedRateLimiter(RateLimiter):
         if after is None or not (isinstance(other, SharedRateLimiter) and other.fleet is self.fleet):
             super().admit(name, after)
         elif not self._run([(other, after[1], False), (self, name, True)]):
-            other.check(after[1])  # each falls back to its own buckets
-            self.hit(name)
+            RateLimiter.check(other, after[1])  # Redis is unusable: both fall back to this worker's buckets
+            RateLimiter.hit(self, name)
