@@ -38,3 +38,16 @@ def test_a_bad_redis_url_stops_the_app_with_a_clear_error(make_api) -> None:
 
     with pytest.raises(StoreError, match="invalid ADLENS_REDIS_URL"):
         make_api(redis_url="http://nowhere")
+
+
+def test_a_gallery_notice_from_another_worker_marks_the_gallery_changed(make_api, redis_url: str, prefix: str,
+                                                                       monkeypatch) -> None:
+    app = make_api(redis_url=redis_url, redis_prefix=prefix)
+    service = app.service
+    calls: list[str] = []
+    monkeypatch.setattr(service.gallery, "changed", lambda: calls.append("changed"))
+    service._changed_elsewhere(frozenset({"ads"}))
+    assert calls == []
+    service._changed_elsewhere(frozenset({"ads", "gallery"}))
+    assert calls == ["changed"] and service._changed_elsewhere in service.bus.listeners
+

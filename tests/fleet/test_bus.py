@@ -93,3 +93,20 @@ def test_unreachable_redis_never_fails_a_commit(dead_fleet, tmp_path, caplog) ->
     finally:
         bus.close()
         store.close()
+
+
+def test_listeners_hear_every_notice_and_a_failing_one_stops_nothing(workers, caplog) -> None:
+    (a, _), (_, bus_b) = workers
+    heard: list[frozenset[str]] = []
+
+    def broken(_topics: frozenset[str]) -> None:
+        raise RuntimeError("a bug")
+
+    bus_b.listeners += [broken, heard.append]
+    with caplog.at_level(logging.ERROR, logger="adlens.fleet"):
+        commit(a, "gallery")
+        commit(a, "ads", "arms")
+        assert wait_until(lambda: len(heard) == 2)
+    assert heard == [frozenset({"gallery"}), frozenset({"ads", "arms"})]
+    assert "a store change listener failed" in caplog.text
+

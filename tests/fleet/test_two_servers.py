@@ -149,18 +149,19 @@ def test_an_ad_imported_through_one_server_is_decided_through_the_other(fleet: F
     assert wait_until(lambda: ad in candidates())
 
 
-def test_a_gallery_erasure_through_one_server_is_honoured_by_the_other(fleet: Fleet) -> None:
+def test_a_gallery_enrolment_and_erasure_through_one_server_reach_the_other(fleet: Fleet) -> None:
     admin = fleet.key("admin")
     customer = f"fleet-{secrets.token_hex(3)}"
-    enrolled = call(fleet.urls[0], admin, "POST", "/v1/gallery", data={"customer": customer, "consent": "I agree."},
-                    files=[("images", photo("obama-480p.jpg")), ("images", photo("obama-720p.jpg"))])
-    assert enrolled.status_code == 200, enrolled.text
 
     def identified() -> list[str | None]:
         answer = call(fleet.urls[1], admin, "POST", "/v1/gallery/identify", files=[("image", photo("obama3.jpg"))])
         assert answer.status_code == 200, answer.text
         return [face["customer"] for face in answer.json()["faces"]]
 
+    assert identified() == [None]  # server B has built its index without the member
+    enrolled = call(fleet.urls[0], admin, "POST", "/v1/gallery", data={"customer": customer, "consent": "I agree."},
+                    files=[("images", photo("obama-480p.jpg")), ("images", photo("obama-720p.jpg"))])
+    assert enrolled.status_code == 200, enrolled.text
     assert wait_until(lambda: identified() == [customer])  # server B's index has the member
     erased = call(fleet.urls[0], admin, "DELETE", f"/v1/gallery/{customer}")
     assert erased.status_code == 200 and erased.json()["erased"]["embeddings"] == 2

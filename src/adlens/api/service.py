@@ -122,7 +122,9 @@ class Service:
             self.address_limiter: RateLimiter = SharedRateLimiter(
                 self.fleet, settings.api_address_failures, settings.api_address_burst, kind="address",
                 what=address_what)
-            self.bus = bus.GenerationBus(self.fleet, store).start()
+            self.bus = bus.GenerationBus(self.fleet, store)
+            self.bus.listeners.append(self._changed_elsewhere)
+            self.bus.start()
         else:
             self.limiter = RateLimiter(settings.api_rate_limit, settings.api_rate_burst)
             self.address_limiter = RateLimiter(settings.api_address_failures, settings.api_address_burst,
@@ -131,6 +133,12 @@ class Service:
         self.decide_lock = threading.Lock()
         self.import_lock = threading.Lock()
         self.metrics = metrics or Metrics()
+
+    def _changed_elsewhere(self, topics: frozenset[str]) -> None:
+        """Another worker changed ``topics`` (the fleet's bus): the gallery's index applies the change log
+        on its next use (the decision engine's caches read the store's generations themselves)."""
+        if "gallery" in topics and "gallery" in self.__dict__:
+            self.gallery.changed()
 
     @cached_property
     def decider(self) -> Decider:

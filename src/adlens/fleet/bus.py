@@ -4,8 +4,10 @@ Each commit that changes a topic (``ads``, ``arms``, ``gallery``, ``segments``,
 ``uplift``; see :meth:`~adlens.store.base.StoreBase.generation`) is published on one
 channel as ``{"from": <this process>, "topics": [...]}``. Every worker subscribes in a
 background thread and, on a message from another process, moves its own store's
-generations (:meth:`~adlens.store.base.StoreBase.moved`): its caches (the decision
-engine's inventory and arms, the gallery's index) re-read the store on their next use
+generations (:meth:`~adlens.store.base.StoreBase.moved`) and tells its
+:attr:`GenerationBus.listeners`: its caches (the decision engine's inventory and arms
+by the generations, the gallery's index through :meth:`Gallery.changed
+<adlens.gallery.service.Gallery.changed>`) read the store again on their next use
 instead of after their refresh period.
 
 A message can be missed (Redis restarted, the connection dropped): the caches' refresh
@@ -19,9 +21,11 @@ import json
 import logging
 import threading
 import uuid
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from adlens.fleet.client import RETRY_SECONDS, Outage, redis_errors
+from adlens.store.base import TOPICS
 
 if TYPE_CHECKING:
     from adlens.fleet.client import Fleet
@@ -44,6 +48,9 @@ class GenerationBus:
         self.channel = fleet.key("generations")
         self.origin = uuid.uuid4().hex
         self.received = 0  # messages from other processes applied (for tests and logs)
+        #: Called with the topics each notice (or a re-subscription: every topic) moved, after the store's
+        #: generations: for caches that do not read them (the gallery's index, :meth:`Gallery.changed`).
+        self.listeners: list[Callable[[frozenset[str]], None]] = []
         self.subscribed = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -105,7 +112,7 @@ class GenerationBus:
     def _apply(self, message: dict[str, Any]) -> None:
         if message["type"] == "subscribe":
             # (Re)subscribed: whatever changed while this worker was not listening is re-read.
-            self.store.moved()
+            self._moved(frozenset(TOPICS))
             self._listening.succeeded()
             self.subscribed.set()
             return
@@ -118,5 +125,13 @@ class GenerationBus:
             log.warning("ignoring a malformed store change notice on %s: %s", self.channel, error)
             return
         if origin != self.origin:
-            self.store.moved(topics)
+            self._moved(frozenset(topics))
             self.received += 1
+
+    def _moved(self, topics: frozenset[str]) -> None:
+        self.store.moved(topics)
+        for listener in self.listeners:
+            try:
+                listener(topics)
+            except Exception:  # a listener's bug must not stop this worker hearing the others
+                log.exception("a store change listener failed on %s", sorted(topics))
