@@ -15,6 +15,11 @@ $(VENV)/.installed-%: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[$*]'
 	@touch $@
 
+# The tests also cover the optional batch runs on Ray (tests/batch).
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[test,ray]'
+	@touch $@
+
 demo: $(VENV)/.installed-demo
 	$(BIN)/adlens demo --out $(DEMO_DIR)
 
