@@ -117,3 +117,13 @@ def data_dir(tmp_path, monkeypatch) -> Path:
     get_settings.cache_clear()
     yield folder
     get_settings.cache_clear()
+
+
+# --- Ray (tests/batch, tests/cli/test_analyze_ray.py) -------------------------------
+
+@pytest.fixture(scope="session")
+def ray_local():
+    """A local Ray with 2 CPUs for the session (skipped without the ray extra, except under CI=true)."""
+    from raylocal import ray_session
+
+    yield from ray_session()

@@ -16,9 +16,9 @@ import pytest
 from helpers import FACES_SMALL, need
 
 
-@pytest.fixture(scope="session")
-def ray_local():
-    """The ``ray`` module with a local Ray of 2 CPUs running (an already running one is used as it is)."""
+def ray_session():
+    """The ``ray`` module with a local Ray of 2 CPUs running (an already running one is used as it is);
+    tests/conftest.py's ``ray_local`` fixture starts it once per session."""
     if os.environ.get("CI") == "true":
         import ray
     else:

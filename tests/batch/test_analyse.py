@@ -7,7 +7,7 @@ import json
 import pytest
 
 from helpers import run_cli
-from raylocal import photo_folder, ray_local  # noqa: F401 (the fixture)
+from raylocal import photo_folder
 
 from adlens.batch.analyse import analyse
 from adlens.batch.inputs import image_paths
@@ -45,7 +45,7 @@ def stop_after(count):
     return hook
 
 
-def test_killed_and_resumed_run_loses_nothing_and_redoes_nothing(ray_local, photos, expected, tmp_path):  # noqa: F811
+def test_killed_and_resumed_run_loses_nothing_and_redoes_nothing(ray_local, photos, expected, tmp_path):
     paths = image_paths([photos])
     json_file, parquet = tmp_path / "results.jsonl", tmp_path / "pq"
     with pytest.raises(Killed):
@@ -68,7 +68,7 @@ def test_killed_and_resumed_run_loses_nothing_and_redoes_nothing(ray_local, phot
     assert summary.skipped == len(paths) and summary.analysed == 0 and json_file.read_text().splitlines() == expected
 
 
-def test_bad_files_are_result_rows_and_a_changed_file_is_redone(ray_local, photos, expected, tmp_path):  # noqa: F811
+def test_bad_files_are_result_rows_and_a_changed_file_is_redone(ray_local, photos, expected, tmp_path):
     folder = photo_folder(tmp_path / "photos")
     paths = image_paths([folder, tmp_path / "missing.jpg"])
     json_file = tmp_path / "results.jsonl"

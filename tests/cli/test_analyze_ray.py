@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from helpers import run_cli as run
-from raylocal import photo_folder, ray_local  # noqa: F401 (the fixture)
+from raylocal import photo_folder
 
 
 def test_importing_the_cli_does_not_import_ray():
@@ -31,7 +31,7 @@ def test_usage_errors(tmp_path, args, message):
     assert result.exit_code == 2 and message in " ".join(result.output.split())
 
 
-def test_same_json_lines_as_without_ray_then_resumed(ray_local, tmp_path):  # noqa: F811
+def test_same_json_lines_as_without_ray_then_resumed(ray_local, tmp_path):
     photos = photo_folder(tmp_path / "photos")
     plain = run("analyze", str(photos), "--json", str(tmp_path / "plain.jsonl"), "--no-annotate")
     assert plain.exit_code == 0, plain.output
@@ -53,7 +53,7 @@ def test_same_json_lines_as_without_ray_then_resumed(ray_local, tmp_path):  # no
         line.split('"image": "')[1].split('"')[0] for line in expected.splitlines()}
 
 
-def test_list_file_to_stdout(ray_local, tmp_path, faces_small):  # noqa: F811
+def test_list_file_to_stdout(ray_local, tmp_path, faces_small):
     listing = tmp_path / "photos.txt"
     listing.write_text(f"{faces_small / 'obama-240p.jpg'}\nnot-there.jpg\n")
     result = run("analyze", str(listing), "--ray", "--workers", "1")

@@ -106,15 +106,18 @@ def ray_ordered(
 ) -> Generator[R | ItemError, None, None]:
     """:func:`adlens.workers.run_ordered`'s contract on ``workers`` Ray actors (Ray must be started).
 
-    Each actor builds the models once; items go to the actors in turn, at most ``window``
+    Each actor (one CPU; no more of them than the cluster has CPUs) builds the models once, with
+    its share of this machine's cores for threads; items go to the actors in turn, at most ``window``
     (default: 2 per actor) in flight, and the results come back in the items' order. An
     actor that dies turns its item into an :class:`ItemError` and is restarted once.
     """
     ray = import_ray()
     from ray.exceptions import RayActorError, RayTaskError
 
+    workers = max(1, min(workers, int(ray.cluster_resources().get("CPU", 1))))  # an actor more would never start
+    settings = divide_cores(settings, workers)
     runner = ray.remote(num_cpus=1, max_restarts=1, max_task_retries=0)(_Runner)
-    actors = [runner.remote(build, settings) for _ in range(max(1, workers))]
+    actors = [runner.remote(build, settings) for _ in range(workers)]
     pending: deque[Any] = deque()
     window = window or 2 * len(actors)
 

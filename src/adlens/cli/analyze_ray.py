@@ -37,7 +37,7 @@ def analyze_on_ray(
     local = address in (None, LOCAL)
     count = worker_count(workers, len(files))
     with ray_session(address, cpus=max(count, available_cores())) as cpus:
-        count = count if local or workers else max(1, min(cpus, len(files)))
+        count = min(count if local or workers else len(files), cpus)  # an actor more would never start
         outputs = Outputs(json_file, parquet_dir, embeddings=embeddings, restart=restart,
                           echo=lambda line: out.print(line, highlight=False, markup=False, soft_wrap=True))
         try:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -47,6 +49,12 @@ def import_(
     report_path: Annotated[Path | None, typer.Option(
         "--report", help="Write the whole import report (every skipped row) as JSON.")] = None,
     workers: WorkersOption = None,
+    ray: Annotated[bool, typer.Option(
+        "--ray", help="Describe the photos on Ray actors (pip install 'adlens\\[ray]'), by default a local Ray; "
+        "--workers actors (default: one per CPU of the cluster). docs/batch.md")] = False,
+    ray_address: Annotated[str | None, typer.Option(
+        "--ray-address", metavar="ADDRESS", show_default=False,
+        help="Describe them on this Ray cluster (ray://host:10001, auto; default: RAY_ADDRESS); implies --ray.")] = None,
 ) -> None:
     """Import (or re-import) products: aspects of each photo are computed once and stored.
 
@@ -59,9 +67,19 @@ def import_(
     rows = list(parse_rows(read_joined(file, join or []), columns, images=images, base=file.parent))
     store = _store()
     importer = CatalogImporter(store)
-    with progress_bar() as progress:
+    address = ray_address or (os.environ.get("RAY_ADDRESS") or "local" if ray else None)
+    with ExitStack() as stack:
+        count, runner = worker_count(workers), None
+        if address is not None:
+            from adlens.batch.cluster import LOCAL, ray_ordered, ray_session
+
+            cpus = stack.enter_context(ray_session(address, cpus=count if workers else None))
+            count = workers or (count if address == LOCAL else cpus)
+            runner = ray_ordered
+        progress = stack.enter_context(progress_bar())
         task = progress.add_task("importing", total=len(rows))
-        report = importer.run(rows, advance=lambda n: progress.advance(task, n), workers=worker_count(workers))
+        report = importer.run(rows, advance=lambda n: progress.advance(task, n), workers=count,
+                              **({"runner": runner} if runner else {}))
     _print_report(report)
     if report_path is not None:
         write_json(report.to_dict(), report_path)
