@@ -16,13 +16,19 @@ import pytest
 from helpers import FACES_SMALL, need
 
 
+def need_ray():
+    """The ``ray`` module; without it the test is skipped, or fails under CI=true (make test installs it)."""
+    if os.environ.get("CI") == "true":
+        import ray
+
+        return ray
+    return pytest.importorskip("ray")
+
+
 def ray_session():
     """The ``ray`` module with a local Ray of 2 CPUs running (an already running one is used as it is);
     tests/conftest.py's ``ray_local`` fixture starts it once per session."""
-    if os.environ.get("CI") == "true":
-        import ray
-    else:
-        ray = pytest.importorskip("ray")
+    ray = need_ray()
     started = not ray.is_initialized()
     if started:
         os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "fatal")

@@ -12,7 +12,6 @@ from raylocal import photo_folder
 from adlens.batch.analyse import analyse
 from adlens.batch.inputs import image_paths
 from adlens.batch.outputs import Outputs
-from adlens.runtime import divide_cores
 from adlens.settings import get_settings
 
 
@@ -35,7 +34,7 @@ def expected(photos, tmp_path_factory):
 
 
 def run(paths, outputs, workers=2, **kwargs):
-    return analyse(paths, outputs, settings=divide_cores(get_settings(), workers), workers=workers, **kwargs)
+    return analyse(paths, outputs, settings=get_settings(), workers=workers, **kwargs)
 
 
 def stop_after(count):

@@ -145,13 +145,18 @@ def analyse(
 ) -> Summary:
     """Analyse ``paths`` on ``workers`` actors of the running Ray, writing through ``outputs``.
 
+    Each actor gets its share of the cluster's CPUs and as many inference threads
+    (:func:`~adlens.batch.cluster.share_cpus`; ``settings.ort_threads`` set explicitly wins).
+
     ``advance(n)`` follows the progress; ``after_write(written)`` is called after each block is
     written (a test stops a run there, as a kill would).
     """
-    from adlens.batch.cluster import import_ray
+    from adlens.batch.cluster import import_ray, share_cpus
 
     ray = import_ray()
+    settings, cpus = share_cpus(settings, workers)
     import pyarrow as pa
+    from ray.exceptions import RayError
 
     context = ray.data.DataContext.get_current()
     logging.getLogger("ray.data").setLevel(logging.ERROR)  # its notes on start and finish; ours say enough
@@ -165,27 +170,37 @@ def analyse(
     blocks = [table.slice(start, batch_size) for start in range(0, len(paths), batch_size)]
     dataset = ray.data.from_arrow(blocks).map_batches(
         AnalyseBatch, fn_constructor_kwargs={"settings": settings, "detector": detector, "embed": embed},
-        batch_size=batch_size, batch_format="numpy", compute=ray.data.ActorPoolStrategy(size=workers), num_cpus=1)
+        batch_size=batch_size, batch_format="numpy", compute=ray.data.ActorPoolStrategy(size=workers), num_cpus=cpus)
     summary, written, start = Summary(images=len(paths)), 0, time.perf_counter()
-    for batch in dataset.iter_batches(batch_size=None, batch_format="numpy"):
-        results = []
-        for raw, sha, line, faces, error, skipped, vectors in zip(
-                batch["path"], batch["sha256"], batch["line"], batch["faces"], batch["error"], batch["skipped"],
-                batch["embeddings"]):
-            if skipped:
-                summary.skipped += 1
-                continue
-            count = int(faces)
-            matrix = np.frombuffer(bytes(vectors), np.float32).reshape(count, -1) if len(vectors) else None
-            results.append(Result(os.fsdecode(bytes(raw)), str(sha), str(line), count, bool(error), matrix))
-            summary.faces += count
-            summary.errors += bool(error)
-        outputs.write(results)
-        summary.analysed += len(results)
-        written += len(results)
-        if advance:
-            advance(len(batch["path"]))
-        if after_write:
-            after_write(written)
+    try:
+        for batch in dataset.iter_batches(batch_size=None, batch_format="numpy"):
+            written += _write(batch, outputs, summary)
+            if advance:
+                advance(len(batch["path"]))
+            if after_write:
+                after_write(written)
+    except RayError as error:  # an actor that cannot start (models missing on a node…)
+        cause = str(error).strip().splitlines()
+        raise AdlensError(f"the Ray run stopped: {cause[-1] if cause else type(error).__name__} "
+                          f"(what was written is kept; run again to go on)") from None
     summary.seconds = time.perf_counter() - start
     return summary
+
+
+def _write(batch: dict[str, np.ndarray], outputs: Outputs, summary: Summary) -> int:
+    """Write one block's results (those skipped as done are only counted); returns how many were written."""
+    results = []
+    for raw, sha, line, faces, error, skipped, vectors in zip(
+            batch["path"], batch["sha256"], batch["line"], batch["faces"], batch["error"], batch["skipped"],
+            batch["embeddings"]):
+        if skipped:
+            summary.skipped += 1
+            continue
+        count = int(faces)
+        matrix = np.frombuffer(bytes(vectors), np.float32).reshape(count, -1) if len(vectors) else None
+        results.append(Result(os.fsdecode(bytes(raw)), str(sha), str(line), count, bool(error), matrix))
+        summary.faces += count
+        summary.errors += bool(error)
+    outputs.write(results)
+    summary.analysed += len(results)
+    return len(results)

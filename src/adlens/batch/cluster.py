@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from adlens.errors import AdlensError, InvalidInputError
-from adlens.runtime import available_cores, divide_cores
+from adlens.runtime import available_cores
 from adlens.settings import Settings
 from adlens.workers import ItemError, _attempt
 
@@ -65,12 +65,15 @@ def ray_session(address: str | None, cpus: int | None = None) -> Iterator[int]:
             ray.shutdown()
 
 
-def actor_settings(settings: Settings, workers: int, local: bool) -> Settings:
-    """What each actor runs with: on this machine, its share of the cores; on a cluster, one thread
-    (Ray gives each actor one CPU of a node)."""
-    if local:
-        return divide_cores(settings, workers)
-    return settings if settings.ort_threads else settings.model_copy(update={"ort_threads": 1})
+def share_cpus(settings: Settings, workers: int) -> tuple[Settings, int]:
+    """Each of ``workers`` actors' settings and CPUs: the cluster's CPUs shared out (at most a node's
+    worth each, so an actor always fits on one), its inference threads as many (unless
+    ``ADLENS_ORT_THREADS`` says otherwise). Ray must be started."""
+    ray = import_ray()
+    total = int(ray.cluster_resources().get("CPU", 1))
+    largest = max((int(node["Resources"].get("CPU", 0)) for node in ray.nodes() if node.get("Alive")), default=1)
+    cpus = max(1, min(total // max(1, workers), largest))
+    return settings.model_copy(update={"ort_threads": settings.ort_threads or cpus}), cpus
 
 
 class _Runner:
@@ -106,8 +109,8 @@ def ray_ordered(
 ) -> Generator[R | ItemError, None, None]:
     """:func:`adlens.workers.run_ordered`'s contract on ``workers`` Ray actors (Ray must be started).
 
-    Each actor (one CPU; no more of them than the cluster has CPUs) builds the models once, with
-    its share of this machine's cores for threads; items go to the actors in turn, at most ``window``
+    Each actor (its share of the CPUs, :func:`share_cpus`; no more actors than CPUs) builds the models
+    once; items go to the actors in turn, at most ``window``
     (default: 2 per actor) in flight, and the results come back in the items' order. An
     actor that dies turns its item into an :class:`ItemError` and is restarted once.
     """
@@ -115,8 +118,8 @@ def ray_ordered(
     from ray.exceptions import RayActorError, RayTaskError
 
     workers = max(1, min(workers, int(ray.cluster_resources().get("CPU", 1))))  # an actor more would never start
-    settings = divide_cores(settings, workers)
-    runner = ray.remote(num_cpus=1, max_restarts=1, max_task_retries=0)(_Runner)
+    settings, cpus = share_cpus(settings, workers)
+    runner = ray.remote(num_cpus=cpus, max_restarts=1, max_task_retries=0)(_Runner)
     actors = [runner.remote(build, settings) for _ in range(workers)]
     pending: deque[Any] = deque()
     window = window or 2 * len(actors)

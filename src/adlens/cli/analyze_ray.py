@@ -17,7 +17,7 @@ def analyze_on_ray(
 ) -> None:
     """Analyse every image named by ``paths`` on Ray; the JSON lines as ``adlens analyze`` writes them."""
     from adlens.batch.analyse import analyse
-    from adlens.batch.cluster import LOCAL, actor_settings, ray_session
+    from adlens.batch.cluster import LOCAL, ray_session
     from adlens.batch.inputs import image_paths
     from adlens.batch.outputs import Outputs
     from adlens.pipeline import Analyzer
@@ -43,7 +43,7 @@ def analyze_on_ray(
         try:
             with progress_bar() as progress:
                 task = progress.add_task(f"analysing on {count} Ray worker(s)", total=len(files))
-                summary = analyse(files, outputs, settings=actor_settings(settings, count, local), workers=count,
+                summary = analyse(files, outputs, settings=settings, workers=count,
                                   detector=detector, embed=embeddings, batch_size=batch_size,
                                   advance=lambda n: progress.advance(task, n))
         finally:

@@ -58,7 +58,7 @@ def import_(
 ) -> None:
     """Import (or re-import) products: aspects of each photo are computed once and stored.
 
-    Other columns are kept as metadata. Re-importing updates products and never duplicates them. Bad rows and missing or corrupt photos are reported with their line numbers and skipped; untagged products get category and colour predicted from similar photos. Worker processes describe the photos, a batch of 32 each.
+    Other columns are kept as metadata. Re-importing updates products and never duplicates them. Bad rows and missing or corrupt photos are reported with their line numbers and skipped; untagged products get category and colour predicted from similar photos. Worker processes describe the photos, a batch of 32 each; with --ray, Ray actors do (docs/batch.md).
     """
     from adlens.products.catalog import Columns, parse_rows, read_joined
     from adlens.products.importer import CatalogImporter
@@ -78,8 +78,7 @@ def import_(
             runner = ray_ordered
         progress = stack.enter_context(progress_bar())
         task = progress.add_task("importing", total=len(rows))
-        report = importer.run(rows, advance=lambda n: progress.advance(task, n), workers=count,
-                              **({"runner": runner} if runner else {}))
+        report = importer.run(rows, advance=lambda n: progress.advance(task, n), workers=count, runner=runner)
     _print_report(report)
     if report_path is not None:
         write_json(report.to_dict(), report_path)

@@ -86,7 +86,7 @@ class CatalogImporter:
         label_columns: Sequence[str] | None = None,
         record_folders: bool = True,
         workers: int = 1,
-        runner: Runner = run_ordered,
+        runner: Runner | None = None,
     ) -> ImportReport:
         """Import ``rows``; ``advance(n)`` is called as rows are done (for a progress bar).
 
@@ -95,7 +95,7 @@ class CatalogImporter:
         ``workers``: processes describing the new photos, a batch each, the batches stored in
         order (an extractor given to the importer describes them here, whatever ``workers``).
         ``runner``: who runs the batches (:func:`~adlens.workers.run_ordered`'s contract): worker
-        processes here, or :func:`adlens.batch.cluster.ray_ordered`'s Ray actors (every batch goes to them).
+        processes here (the default), or :func:`adlens.batch.cluster.ray_ordered`'s Ray actors (every batch goes to them).
         """
         good, problems = split_problems(rows)
         report = ImportReport(problems=problems)
@@ -110,7 +110,7 @@ class CatalogImporter:
                 yield [path for _, path in plans[-1].todo]
 
         workers = 1 if self._extractor is not None else min(workers, -(-len(good) // BATCH))
-        if self._extractor is not None:
+        if runner is None or self._extractor is not None:
             runner = run_ordered
         build = _worker_photos if workers > 1 or runner is not run_ordered else self._photos
         with closing(runner(photos(), build, _describe, settings=self.settings, workers=workers)) as described:
