@@ -60,3 +60,23 @@ def test_list_file_to_stdout(ray_local, tmp_path, faces_small):
     assert result.exit_code == 0, result.output
     lines = [line for line in result.stdout.splitlines() if line.startswith("{")]
     assert len(lines) == 2 and '"error": null' in lines[0] and "not-there.jpg" in lines[1]
+
+
+def test_embeddings_to_parquet_in_members_mode(ray_local, tmp_path, faces_small, monkeypatch):
+    import pyarrow.parquet as pq
+
+    from adlens.settings import get_settings
+
+    monkeypatch.setenv("ADLENS_MODE", "members")
+    get_settings.cache_clear()
+    try:
+        result = run("analyze", str(faces_small / "two_people.jpg"), "--ray", "--workers", "1",
+                     "--parquet", str(tmp_path / "pq"), "--embeddings")
+    finally:
+        monkeypatch.delenv("ADLENS_MODE")
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    table = pq.read_table(tmp_path / "pq")
+    assert table.num_rows == 2 and (tmp_path / "pq" / "_done.jsonl").is_file()
+    vectors = table.column("embedding").to_pylist()
+    assert len(vectors[0]) == 128 and vectors[0] != vectors[1]
