@@ -80,3 +80,39 @@ def test_embeddings_to_parquet_in_members_mode(ray_local, tmp_path, faces_small,
     assert table.num_rows == 2 and (tmp_path / "pq" / "_done.jsonl").is_file()
     vectors = table.column("embedding").to_pylist()
     assert len(vectors[0]) == 128 and vectors[0] != vectors[1]
+
+
+def test_a_killed_command_run_again_finishes_the_job(ray_local, tmp_path, faces_small):
+    import os
+    import shutil
+    import signal
+    import time
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for copy in range(6):
+        for name in ("obama-240p.jpg", "two_people.jpg"):
+            shutil.copy(faces_small / name, photos / f"{copy}-{name}")
+    plain = run("analyze", str(photos), "--json", str(tmp_path / "plain.jsonl"), "--no-annotate")
+    assert plain.exit_code == 0, plain.output
+    target = tmp_path / "ray.jsonl"
+    command = [sys.executable, "-m", "adlens.cli", "analyze", str(photos), "--ray", "--workers", "1",
+               "--batch-size", "1", "--json", str(target)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    ledger = tmp_path / "ray.jsonl.done"
+    try:
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline and process.poll() is None:
+            if ledger.exists() and ledger.read_text().count("\n") >= 2:
+                break
+            time.sleep(0.05)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)  # the command and the local Ray it started, at once
+        process.wait()
+    assert ledger.read_text().count("\n") >= 2, process.stderr.read().decode() if process.stderr else ""
+    again = run("analyze", str(photos), "--ray", "--workers", "1", "--json", str(target))
+    assert again.exit_code == 0, again.output
+    summary = " ".join(again.output.split())
+    assert "0 skipped" not in summary and "analysed 0 image(s)" not in summary  # some were done, some not
+    assert target.read_text() == (tmp_path / "plain.jsonl").read_text()
