@@ -26,6 +26,14 @@ LOCAL = "local"
 """``--ray`` without an address: start Ray on this machine."""
 
 
+def ray_target(ray: bool, address: str | None) -> str | None:
+    """Where ``--ray`` / ``--ray-address`` send the work: the address, else ``RAY_ADDRESS``, else
+    :data:`LOCAL`; None when neither option is given (no Ray)."""
+    if address:
+        return address
+    return (os.environ.get("RAY_ADDRESS") or LOCAL) if ray else None
+
+
 def import_ray() -> Any:
     """The ``ray`` module, or an error that says how to get it."""
     try:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 from contextlib import closing
 from enum import Enum
 from functools import partial
@@ -93,7 +92,8 @@ def analyze(
     recommend: Annotated[bool, typer.Option("--recommend", help="Propose catalogue products per face (eyewear → sunglasses, hat → caps…); the annotated picture is titled with the main face's product.")] = False,
     workers: WorkersOption = None,
     ray: Annotated[bool, typer.Option(
-        "--ray", help="Run on Ray (pip install 'adlens\\[ray]'), by default a local Ray on this machine. "
+        "--ray", help="Run on Ray (pip install 'adlens\\[ray]'): a local Ray on this machine, or the cluster in "
+        "RAY_ADDRESS when set. "
         "Resumable: run the same command again to finish a stopped run (docs/batch.md).")] = False,
     ray_address: Annotated[str | None, typer.Option(
         "--ray-address", metavar="ADDRESS", show_default=False,
@@ -115,9 +115,10 @@ def analyze(
     Exit 0 if anything was analysed, 1 if nothing could be, 2 on a usage error. With --ray the same lines
     come from actors of a Ray cluster, and a stopped run started again skips what is done.
     """
+    from adlens.batch.cluster import ray_target
     from adlens.cli.analyze_ray import analyze_on_ray, check_ray_options
 
-    address = ray_address or (os.environ.get("RAY_ADDRESS") or "local" if ray else None)
+    address = ray_target(ray, ray_address)
     check_ray_options(ray=address, parquet_dir=parquet_dir, embeddings=embeddings, restart=restart, csv_file=csv_file,
                       annotate=annotate_images, recommend=recommend)
     if address is not None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections import defaultdict
 from contextlib import ExitStack
 from pathlib import Path
@@ -50,16 +49,18 @@ def import_(
         "--report", help="Write the whole import report (every skipped row) as JSON.")] = None,
     workers: WorkersOption = None,
     ray: Annotated[bool, typer.Option(
-        "--ray", help="Describe the photos on Ray actors (pip install 'adlens\\[ray]'), by default a local Ray; "
-        "--workers actors (default: one per CPU of the cluster). docs/batch.md")] = False,
+        "--ray", help="Describe the photos on Ray actors (pip install 'adlens\\[ray]'): a local Ray, or the "
+        "cluster in RAY_ADDRESS; --workers actors (default: as many as worker processes here; on a cluster, one "
+        "per CPU). docs/batch.md")] = False,
     ray_address: Annotated[str | None, typer.Option(
         "--ray-address", metavar="ADDRESS", show_default=False,
-        help="Describe them on this Ray cluster (ray://host:10001, auto; default: RAY_ADDRESS); implies --ray.")] = None,
+        help="Describe them on this Ray cluster (ray://host:10001, host:6379, auto); implies --ray.")] = None,
 ) -> None:
     """Import (or re-import) products: aspects of each photo are computed once and stored.
 
     Other columns are kept as metadata. Re-importing updates products and never duplicates them. Bad rows and missing or corrupt photos are reported with their line numbers and skipped; untagged products get category and colour predicted from similar photos. Worker processes describe the photos, a batch of 32 each; with --ray, Ray actors do (docs/batch.md).
     """
+    from adlens.batch.cluster import ray_target
     from adlens.products.catalog import Columns, parse_rows, read_joined
     from adlens.products.importer import CatalogImporter
 
@@ -67,7 +68,7 @@ def import_(
     rows = list(parse_rows(read_joined(file, join or []), columns, images=images, base=file.parent))
     store = _store()
     importer = CatalogImporter(store)
-    address = ray_address or (os.environ.get("RAY_ADDRESS") or "local" if ray else None)
+    address = ray_target(ray, ray_address)
     with ExitStack() as stack:
         count, runner = worker_count(workers), None
         if address is not None:
