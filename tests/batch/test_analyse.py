@@ -88,3 +88,30 @@ def test_bad_files_are_result_rows_and_a_changed_file_is_redone(ray_local, photo
     assert len(lines) == len(paths) == len(json_file.read_text().splitlines())
     notes = lines[str(folder / "shop" / "notes.jpg")]
     assert notes["error"] is None and len(notes["faces"]) == 1
+
+
+def test_an_actor_reads_object_store_urls_and_skips_what_is_done(monkeypatch, faces_small):
+    """AnalyseBatch called here, without Ray: a URL's bytes come through read_bytes (pyarrow.fs)."""
+    import numpy as np
+
+    from adlens.batch import analyse as module
+
+    stored = {"s3://bucket/obama.jpg": (faces_small / "obama-240p.jpg").read_bytes(), "s3://bucket/bad.jpg": b"junk"}
+
+    def read_bytes(url):
+        if url not in stored:
+            raise FileNotFoundError(url)
+        return stored[url]
+
+    monkeypatch.setattr(module, "read_bytes", read_bytes)
+    actor = module.AnalyseBatch(get_settings(), None, False)
+    local = str(faces_small / "two_people.jpg")
+    done = module.content_hash(local)[0]
+    paths = ["s3://bucket/obama.jpg", "s3://bucket/bad.jpg", "s3://bucket/gone.jpg", local]
+    out = actor({"path": np.array([p.encode() for p in paths], dtype=object),
+                 "known": np.array(["", "", "", done], dtype=object)})
+    assert out["skipped"] == [False, False, False, True] and out["sha256"][2] == "" and out["sha256"][3] == done
+    lines = [json.loads(line) if line else None for line in out["line"]]
+    assert lines[0]["image"] == "s3://bucket/obama.jpg" and lines[0]["width"] == 427 and len(lines[0]["faces"]) == 1
+    assert lines[1]["error"] and lines[2]["error"] and lines[3] is None
+    assert out["faces"] == [1, 0, 0, 0] and out["error"] == [False, True, True, False]
