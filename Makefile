@@ -15,9 +15,9 @@ $(VENV)/.installed-%: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[$*]'
 	@touch $@
 
-# The tests also cover the optional Redis fleet support (tests/fleet).
+# The tests also cover the optional Redis fleet support (tests/fleet) and batch runs on Ray (tests/batch).
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e '.[test,redis]'
+	$(BIN)/python -m pip install -q -e '.[test,redis,ray]'
 	@touch $@
 
 demo: $(VENV)/.installed-demo

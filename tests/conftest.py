@@ -134,3 +134,13 @@ def prefix(redis_url: str):
     """A key prefix of this test's own; its keys are deleted afterwards."""
     with redis_prefix(redis_url) as name:
         yield name
+
+
+# --- Ray (tests/batch, tests/cli/test_analyze_ray.py) -------------------------------
+
+@pytest.fixture(scope="session")
+def ray_local():
+    """A local Ray with 2 CPUs for the session (skipped without the ray extra, except under CI=true)."""
+    from raylocal import ray_session
+
+    yield from ray_session()

@@ -124,3 +124,20 @@ def test_signage_benchmark_quick(faces_small):
     assert set(rates) == {"baseline", "adlens"}
     assert all(rate > 0 for by_scene in rates.values() for rate in by_scene.values())
     assert set(result["speedup"]) == {"1_faces", "3_faces"}
+
+
+def test_batch_benchmark_quick(tmp_path, faces_small):
+    from raylocal import need_ray
+
+    need_ray()  # the benchmark starts its own
+    for name in ("obama-240p.jpg", "two_people.jpg"):
+        shutil.copy(faces_small / name, tmp_path / name)
+    completed = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "batch.py"), "--data", str(tmp_path), "--quick"],
+        capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    result = json.loads(completed.stdout)
+    assert result["images"] == 2 and result["same_json_lines"] is True
+    assert set(result["runs"]) == {"workers_1", "workers_2", "ray_1", "ray_2"}
+    assert all(run["images_per_s"] > 0 for run in result["runs"].values())

@@ -140,3 +140,23 @@ def test_import_with_workers_stores_what_one_worker_does(mini_catalogue, tmp_pat
     get_settings.cache_clear()
     assert len(stored["1"]) == len(ids) and stored["1"] == stored["2"]
     assert (tmp_path / "report1.json").read_text() == (tmp_path / "report2.json").read_text()
+
+
+def test_import_on_ray_stores_what_worker_processes_do(ray_local, mini_catalogue, tmp_path, monkeypatch):
+    from adlens.products import importer
+    from adlens.settings import get_settings
+    from adlens.store import open_store
+
+    root, ids, _ = mini_catalogue
+    monkeypatch.setattr(importer, "BATCH", 8)  # four batches: both actors describe some
+    stored = {}
+    for run_on in (["--workers", "1"], ["--ray", "--workers", "2"]):
+        monkeypatch.setenv("ADLENS_DATA_DIR", str(tmp_path / run_on[0]))
+        get_settings.cache_clear()
+        result = import_mini(root, *run_on, "--report", str(tmp_path / f"report{run_on[0]}.json"))
+        assert result.exit_code == 0, result.output
+        stored[run_on[0]] = [(p.id, p.aspects.concepts, p.aspects.colours, p.aspects.tokens, p.predicted,
+                              p.aspects.embedding.tolist()) for p in open_store().get_products(sorted(ids))]
+    get_settings.cache_clear()
+    assert len(stored["--workers"]) == len(ids) and stored["--workers"] == stored["--ray"]
+    assert (tmp_path / "report--workers.json").read_text() == (tmp_path / "report--ray.json").read_text()

@@ -83,7 +83,7 @@ def _csv_rows(result: Analysis) -> list[dict[str, object]]:
 
 @handle_errors
 def analyze(
-    paths: Annotated[list[Path], typer.Argument(help="Images, folders, or folders of folders.", show_default=False)],
+    paths: Annotated[list[Path], typer.Argument(help="Images, folders, or folders of folders; with --ray also list files (.txt), Parquet/CSV manifests with a path column, and object-store URLs.", show_default=False)],
     out_dir: Annotated[Path | None, typer.Option("--out", help="Folder for annotated pictures and results.jsonl.")] = None,
     json_file: Annotated[Path | None, typer.Option("--json", help="JSON lines file (default: OUT/results.jsonl, else stdout).")] = None,
     csv_file: Annotated[Path | None, typer.Option("--csv", help="CSV file, one row per face.")] = None,
@@ -91,13 +91,41 @@ def analyze(
     detector: Annotated[DetectorName | None, typer.Option(help="Face detector (default: ADLENS_DETECTOR, yunet).", show_default=False)] = None,
     recommend: Annotated[bool, typer.Option("--recommend", help="Propose catalogue products per face (eyewear → sunglasses, hat → caps…); the annotated picture is titled with the main face's product.")] = False,
     workers: WorkersOption = None,
+    ray: Annotated[bool, typer.Option(
+        "--ray", help="Run on Ray (pip install 'adlens\\[ray]'): a local Ray on this machine, or the cluster in "
+        "RAY_ADDRESS when set. "
+        "Resumable: run the same command again to finish a stopped run (docs/batch.md).")] = False,
+    ray_address: Annotated[str | None, typer.Option(
+        "--ray-address", metavar="ADDRESS", show_default=False,
+        help="Run on this Ray cluster (ray://host:10001, host:6379, auto; default: RAY_ADDRESS, else a local "
+        "Ray); implies --ray.")] = None,
+    parquet_dir: Annotated[Path | None, typer.Option(
+        "--parquet", help="With --ray: a folder of Parquet files, one row per face.")] = None,
+    embeddings: Annotated[bool, typer.Option(
+        "--embeddings", help="With --parquet: add each face's embedding (members mode only).")] = False,
+    restart: Annotated[bool, typer.Option(
+        "--restart", help="With --ray: forget what an earlier run wrote and start over.")] = False,
+    batch_size: Annotated[int, typer.Option(
+        "--batch-size", min=1, help="With --ray: images per actor call (and per resumable write).")] = 16,
 ) -> None:
     """Find every face with its emotions, age, gender, eyewear, beard and hat; one JSON line per image.
 
     A file that cannot be read (corrupt, missing, a broken link) gets a line with "error" and the run
     goes on. Worker processes analyse several images at once; the lines keep the order of the files.
-    Exit 0 if anything was analysed, 1 if nothing could be, 2 on a usage error.
+    Exit 0 if anything was analysed, 1 if nothing could be, 2 on a usage error. With --ray the same lines
+    come from actors of a Ray cluster, and a stopped run started again skips what is done.
     """
+    from adlens.batch.cluster import ray_target
+    from adlens.cli.analyze_ray import analyze_on_ray, check_ray_options
+
+    address = ray_target(ray, ray_address)
+    check_ray_options(ray=address, parquet_dir=parquet_dir, embeddings=embeddings, restart=restart, csv_file=csv_file,
+                      annotate=annotate_images, recommend=recommend)
+    if address is not None:
+        analyze_on_ray(paths, address=address, out_dir=out_dir, json_file=json_file, parquet_dir=parquet_dir,
+                       embeddings=embeddings, restart=restart, workers=workers,
+                       detector=detector.value if detector else None, batch_size=batch_size)
+        return
     if annotate_images is None:
         annotate_images = out_dir is not None
     if annotate_images and out_dir is None:

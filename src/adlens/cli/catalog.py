@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -47,11 +48,19 @@ def import_(
     report_path: Annotated[Path | None, typer.Option(
         "--report", help="Write the whole import report (every skipped row) as JSON.")] = None,
     workers: WorkersOption = None,
+    ray: Annotated[bool, typer.Option(
+        "--ray", help="Describe the photos on Ray actors (pip install 'adlens\\[ray]'): a local Ray, or the "
+        "cluster in RAY_ADDRESS; --workers actors (default: as many as worker processes here; on a cluster, one "
+        "per CPU). docs/batch.md")] = False,
+    ray_address: Annotated[str | None, typer.Option(
+        "--ray-address", metavar="ADDRESS", show_default=False,
+        help="Describe them on this Ray cluster (ray://host:10001, host:6379, auto); implies --ray.")] = None,
 ) -> None:
     """Import (or re-import) products: aspects of each photo are computed once and stored.
 
-    Other columns are kept as metadata. Re-importing updates products and never duplicates them. Bad rows and missing or corrupt photos are reported with their line numbers and skipped; untagged products get category and colour predicted from similar photos. Worker processes describe the photos, a batch of 32 each.
+    Other columns are kept as metadata. Re-importing updates products and never duplicates them. Bad rows and missing or corrupt photos are reported with their line numbers and skipped; untagged products get category and colour predicted from similar photos. Worker processes describe the photos, a batch of 32 each; with --ray, Ray actors do (docs/batch.md).
     """
+    from adlens.batch.cluster import ray_target
     from adlens.products.catalog import Columns, parse_rows, read_joined
     from adlens.products.importer import CatalogImporter
 
@@ -59,9 +68,18 @@ def import_(
     rows = list(parse_rows(read_joined(file, join or []), columns, images=images, base=file.parent))
     store = _store()
     importer = CatalogImporter(store)
-    with progress_bar() as progress:
+    address = ray_target(ray, ray_address)
+    with ExitStack() as stack:
+        count, runner = worker_count(workers), None
+        if address is not None:
+            from adlens.batch.cluster import LOCAL, ray_ordered, ray_session
+
+            cpus = stack.enter_context(ray_session(address, cpus=count if workers else None))
+            count = workers or (count if address == LOCAL else cpus)
+            runner = ray_ordered
+        progress = stack.enter_context(progress_bar())
         task = progress.add_task("importing", total=len(rows))
-        report = importer.run(rows, advance=lambda n: progress.advance(task, n), workers=worker_count(workers))
+        report = importer.run(rows, advance=lambda n: progress.advance(task, n), workers=count, runner=runner)
     _print_report(report)
     if report_path is not None:
         write_json(report.to_dict(), report_path)

@@ -10,7 +10,7 @@ their visual neighbours.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -34,6 +34,9 @@ if TYPE_CHECKING:
     from adlens.store import Store
 
 BATCH = 32
+
+#: Runs ``work(build(settings), batch)`` for every batch, in order (:func:`~adlens.workers.run_ordered`).
+Runner = Callable[..., Generator[Any, None, None]]
 
 
 @dataclass
@@ -83,6 +86,7 @@ class CatalogImporter:
         label_columns: Sequence[str] | None = None,
         record_folders: bool = True,
         workers: int = 1,
+        runner: Runner | None = None,
     ) -> ImportReport:
         """Import ``rows``; ``advance(n)`` is called as rows are done (for a progress bar).
 
@@ -90,6 +94,8 @@ class CatalogImporter:
         may show them (a local import; an upload's photos are servable already).
         ``workers``: processes describing the new photos, a batch each, the batches stored in
         order (an extractor given to the importer describes them here, whatever ``workers``).
+        ``runner``: who runs the batches (:func:`~adlens.workers.run_ordered`'s contract): worker
+        processes here (the default), or :func:`adlens.batch.cluster.ray_ordered`'s Ray actors (every batch goes to them).
         """
         good, problems = split_problems(rows)
         report = ImportReport(problems=problems)
@@ -104,8 +110,10 @@ class CatalogImporter:
                 yield [path for _, path in plans[-1].todo]
 
         workers = 1 if self._extractor is not None else min(workers, -(-len(good) // BATCH))
-        build = _worker_photos if workers > 1 else self._photos
-        with closing(run_ordered(photos(), build, _describe, settings=self.settings, workers=workers)) as described:
+        if runner is None or self._extractor is not None:
+            runner = run_ordered
+        build = _worker_photos if workers > 1 or runner is not run_ordered else self._photos
+        with closing(runner(photos(), build, _describe, settings=self.settings, workers=workers)) as described:
             for outcome in described:
                 plan = plans.popleft()
                 products = self._products(plan, outcome, report)
