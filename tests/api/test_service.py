@@ -17,7 +17,7 @@ def test_without_redis_everything_is_per_process(api) -> None:
 
 
 def test_with_redis_limits_notices_and_screens_are_shared(make_api, redis_url: str, prefix: str) -> None:
-    from adlens.fleet.limits import SharedRateLimiter
+    from adlens.api.shared_limits import SharedRateLimiter
     from adlens.fleet.screens import SharedLiveScreens
 
     app = make_api(redis_url=redis_url, redis_prefix=prefix, api_rate_limit=0.001, api_rate_burst=3)

@@ -113,7 +113,7 @@ class Service:
         if settings.redis_url.strip():  # a fleet shares its limits, changes and live screens (docs/fleet.md)
             from adlens.fleet import bus
             from adlens.fleet.client import connect
-            from adlens.fleet.limits import SharedRateLimiter
+            from adlens.api.shared_limits import SharedRateLimiter
 
             self.fleet = connect(settings)
             assert self.fleet is not None

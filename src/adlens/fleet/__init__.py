@@ -4,8 +4,8 @@ Optional: without ``ADLENS_REDIS_URL`` nothing here is used and redis-py is neve
 imported. With it, :func:`~adlens.fleet.client.connect` opens one client that the API
 shares between
 
-- :mod:`adlens.fleet.limits`: one token bucket per API key (and per client address
-  failing its key) in Redis, so a key's limit holds across every worker and host;
+- :mod:`adlens.api.shared_limits` (in the API, which owns rate limits): one token
+  bucket per API key (and per client address failing its key) in Redis, so a key's limit holds across every worker and host;
 - :mod:`adlens.fleet.bus`: the store's change notices (its generations) published on
   commit and moved in every other worker at once;
 - :mod:`adlens.fleet.screens`: live screens' state (``/v1/decide`` with ``live=true``)

@@ -8,7 +8,7 @@ import pytest
 
 from adlens.api.limits import RateLimiter
 from adlens.errors import RateLimitedError
-from adlens.fleet.limits import SharedRateLimiter
+from adlens.api.shared_limits import SharedRateLimiter
 
 
 def hits(limiter, name: str, n: int) -> int:
