@@ -124,3 +124,16 @@ def test_signage_benchmark_quick(faces_small):
     assert set(rates) == {"baseline", "adlens"}
     assert all(rate > 0 for by_scene in rates.values() for rate in by_scene.values())
     assert set(result["speedup"]) == {"1_faces", "3_faces"}
+
+
+def test_decide_cost_benchmark_quick():
+    need(MODELS)  # the demo inventory's model face is embedded on import
+    completed = subprocess.run([sys.executable, str(REPO / "benchmarks" / "decide_cost.py"), "--quick"],
+                               capture_output=True, text=True, timeout=300, check=False)
+    assert completed.returncode == 0, completed.stderr
+    result = json.loads(completed.stdout)
+    assert result["statuses"] == {"200": 60 * 3 + 12}  # warm-up, then healthz, decide and its framework part
+    assert all(result[name] > 0 for name in ("healthz", "decide", "decide_framework"))
+    assert set(result["parts"]) == {"validate_json", "audience", "choose_unlogged", "write_decision_event",
+                                    "answer_json"}
+    assert 0 < result["framework_share_of_decide"]
