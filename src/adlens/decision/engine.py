@@ -139,9 +139,10 @@ class Decider:
         shown_to: Callable[[str, float], int] | None = None,
         log: bool = True,
     ) -> tuple[Decision, Ticket | None]:
-        """:meth:`decide`, with the decision event only reserved in :attr:`journal`: the caller answers once
-        ``journal.wait(ticket)`` returns, after releasing its decision lock, so that one transaction may
-        write the events of the decisions made meanwhile (:mod:`adlens.decision.journal`)."""
+        """:meth:`decide`, with the decision event only reserved in :attr:`journal`: the caller must call
+        ``journal.wait(ticket)`` and answers once it returns (the event is then stored), after releasing its
+        decision lock, so that one transaction may write the events of the decisions made meanwhile
+        (:mod:`adlens.decision.journal`)."""
         ads, creative_faces = self.cache.inventory()
         main = audience.main_face()
         member = audience.customers[main] if main is not None else None
