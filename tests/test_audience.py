@@ -101,3 +101,17 @@ def test_summary_brackets_are_those_of_the_ages_shown(age: float) -> None:
     low, _, high = bracket.partition("-")
     assert int(low.rstrip("+")) <= int(shown) <= (int(high) if high else 200)
     assert summary.minor_possible is (int(shown) < 25)  # "age 24" may be a minor at 25, whatever the tenths
+
+
+def test_what_an_audience_derives_is_computed_once_and_read_only() -> None:
+    emotion = np.zeros((2, 7), np.float32)
+    emotion[:, EMOTIONS.index("happy")] = 1
+    audience = Audience.from_faces(faces_with([FRONTAL, FRONTAL], emotion=emotion), (640, 480), "s")
+    assert audience.watching is audience.watching and audience.group_emotion() is audience.group_emotion()
+    for array in (audience.watching, audience.group_emotion()):
+        with pytest.raises(ValueError, match="read-only"):
+            array[0] = 0
+    members = audience.members
+    members.append("intruder")  # a copy: the audience's own list cannot change
+    assert audience.members == []
+    assert Audience.from_faces(Faces.empty(), (640, 480), "s").main_face() is None

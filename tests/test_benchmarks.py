@@ -141,3 +141,16 @@ def test_batch_benchmark_quick(tmp_path, faces_small):
     assert result["images"] == 2 and result["same_json_lines"] is True
     assert set(result["runs"]) == {"workers_1", "workers_2", "ray_1", "ray_2"}
     assert all(run["images_per_s"] > 0 for run in result["runs"].values())
+
+
+def test_decide_cost_benchmark_quick():
+    need(MODELS)  # the demo inventory's model face is embedded on import
+    completed = subprocess.run([sys.executable, str(REPO / "benchmarks" / "decide_cost.py"), "--quick"],
+                               capture_output=True, text=True, timeout=300, check=False)
+    assert completed.returncode == 0, completed.stderr
+    result = json.loads(completed.stdout)
+    assert result["statuses"] == {"200": 60 * 3 + 12}  # warm-up, then healthz, decide and its framework part
+    assert all(result[name] > 0 for name in ("healthz", "decide", "decide_framework"))
+    assert set(result["parts"]) == {"validate_json", "audience", "choose_unlogged", "write_decision_event",
+                                    "answer_json"}
+    assert 0 < result["framework_share_of_decide"]

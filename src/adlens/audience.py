@@ -12,6 +12,7 @@ fixed-length vector the bandit learns on.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import datetime
 from typing import Annotated
 
@@ -72,6 +73,12 @@ class AudienceSummary(Payload):
     attributes: dict[str, Count]
     minor_possible: bool
     seen: bool = True
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    """``array``, made read-only: a value cached on a frozen :class:`Audience` must not change under it."""
+    array.flags.writeable = False
+    return array
 
 
 def attention(landmarks: np.ndarray) -> np.ndarray:
@@ -155,33 +162,49 @@ class Audience:
     @property
     def members(self) -> list[str]:
         """The identified members' ids, nearest first, without repeats."""
+        return list(self._members)
+
+    @cached_property
+    def _members(self) -> tuple[str, ...]:
+        if not any(c is not None for c in self.customers):
+            return ()
         seen: list[str] = []
-        for i in np.argsort(self.faces.data["distance"]) if len(self) else ():
+        for i in np.argsort(self.faces.data["distance"]):
             customer = self.customers[i]
             if customer is not None and customer not in seen:
                 seen.append(customer)
-        return seen
+        return tuple(seen)
 
-    @property
+    # An audience is frozen, so what is derived from its faces is computed once (a decision asks for the
+    # watchers and the group emotion many times); the cached arrays are read-only.
+    @cached_property
     def watching(self) -> np.ndarray:
-        """Boolean per face: is the face turned to the screen?"""
-        return self.faces.data["attention"] >= WATCHING
+        """Boolean per face: is the face turned to the screen? (read-only)"""
+        return _read_only(self.faces.data["attention"] >= WATCHING)
 
     def main_face(self) -> int | None:
         """The index of the nearest watcher (the nearest face when nobody watches), or ``None``."""
+        return self._main_face
+
+    @cached_property
+    def _main_face(self) -> int | None:
         if not len(self):
             return None
         nearest = np.argsort(self.faces.data["distance"], kind="stable")
-        watchers = [i for i in nearest if self.watching[i]]
-        return int(watchers[0] if watchers else nearest[0])
+        watchers = nearest[self.watching[nearest]]
+        return int(watchers[0] if len(watchers) else nearest[0])
 
     def group_emotion(self) -> np.ndarray | None:
-        """The mean emotion distribution, watchers weighted double, or ``None`` without emotions."""
+        """The mean emotion distribution, watchers weighted double, or ``None`` without emotions (read-only)."""
+        return self._group_emotion
+
+    @cached_property
+    def _group_emotion(self) -> np.ndarray | None:
         emotion = self.column("emotion")
         if emotion is None or not len(self):
             return None
         weights = 1.0 + self.watching.astype(np.float64)
-        return (np.asarray(emotion, dtype=np.float64) * weights[:, None]).sum(axis=0) / weights.sum()
+        return _read_only((np.asarray(emotion, dtype=np.float64) * weights[:, None]).sum(axis=0) / weights.sum())
 
     def minor_possible(self, adult_age: float) -> bool:
         """Could anyone present be under age? True when a face looks younger than ``adult_age``,

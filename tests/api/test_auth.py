@@ -155,3 +155,28 @@ def test_invalid_keys_are_limited_by_client_address_before_any_lookup(make_api, 
 def test_valid_keys_spend_nothing_from_their_address(make_api):
     api = make_api(api_address_failures=0.001, api_address_burst=1)
     assert all(api.get("/v1/whoami").status_code == 200 for _ in range(5))
+
+
+def test_a_key_is_remembered_only_while_its_cached_answer_is_fresh(api):
+    key = create_key(api.store, "screen")
+    checker = KeyChecker(api.store, cache_seconds=5.0)
+    assert checker.remembered(None) and checker.remembered("")  # no key: refused without a store read
+    assert not checker.remembered(key)
+    checker.check(key)
+    assert checker.remembered(key)
+    assert not KeyChecker(api.store, cache_seconds=0).remembered(key)
+    with pytest.raises(AuthenticationError):
+        checker.check("adl_x_y")
+    assert checker.remembered("adl_x_y")  # a refusal is remembered as well
+
+
+def test_a_revoked_key_is_refused_on_the_event_loop_path_once_its_answer_expires(make_api):
+    api = make_api()
+    key = create_key(api.store, "screen")
+    headers = {"Authorization": f"Bearer {key}"}
+    assert api.client.get("/v1/whoami", headers=headers).status_code == 200  # checked once, in the pool
+    assert api.client.get("/v1/whoami", headers=headers).status_code == 200  # remembered: on the loop
+    api.store.revoke_api_key(key.split("_")[1])
+    api.service.keys._cache.clear()  # as CACHE_SECONDS passing would
+    response = api.client.get("/v1/whoami", headers=headers)
+    assert response.status_code == 401 and "revoked" in response.json()["message"]

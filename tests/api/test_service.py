@@ -51,3 +51,27 @@ def test_a_gallery_notice_from_another_worker_marks_the_gallery_changed(make_api
     service._changed_elsewhere(frozenset({"ads", "gallery"}))
     assert calls == ["changed"] and service._changed_elsewhere in service.bus.listeners
 
+
+
+def test_the_decision_engine_is_ready_when_the_app_starts(api) -> None:
+    assert "decider" in api.service.__dict__  # built at start-up, not by the first decision
+    assert api.service.decider.cache._ads is not None
+
+
+def test_a_failed_warm_up_is_logged_and_left_to_the_first_decision(api, monkeypatch, caplog) -> None:
+    from adlens.errors import StoreError
+
+    service = api.service
+    del service.__dict__["decider"]
+
+    def broken(*_args, **_kwargs):
+        raise StoreError("the database is unreachable")
+
+    monkeypatch.setattr(service.store, "list_ads", broken)
+    monkeypatch.setattr(service.store, "ads_version", broken)
+    with caplog.at_level("WARNING", logger="adlens.api"):
+        service.warm_up()
+    assert "first decision will try again" in caplog.text and "unreachable" in caplog.text
+    monkeypatch.undo()
+    body = {"faces": []}
+    assert api.post("/v1/decide", role="screen", json=body).status_code == 200

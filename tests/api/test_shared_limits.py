@@ -117,3 +117,9 @@ def test_unreachable_redis_admits_with_this_workers_buckets(dead_fleet) -> None:
     keys.admit("k", after=(addresses, "b"))
     with pytest.raises(RateLimitedError, match="this API key"):
         keys.admit("k", after=(addresses, "b"))
+
+
+@pytest.mark.parametrize(("rate", "in_memory"), [(5.0, False), (0.0, True)])
+def test_a_shared_limiter_says_whether_checking_it_asks_redis(fleet, rate: float, in_memory: bool) -> None:
+    assert RateLimiter(rate, 10).in_memory  # this worker's buckets: no I/O, so checked on the event loop
+    assert SharedRateLimiter(fleet, rate, 10, kind="key").in_memory is in_memory

@@ -58,6 +58,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None,
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         service = Service(settings, store=store, analyzer=analyzer, metrics=metrics)
+        service.warm_up()
         app.state.service = service
         log.info("adlens API ready: mode %s, store %s", settings.mode, service.store)
         try:

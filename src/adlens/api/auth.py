@@ -12,12 +12,13 @@ also counted per client address, before the key is looked up: guessing keys is s
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from adlens.api.keys import hash_key
@@ -62,19 +63,27 @@ def authenticate(service: Service, scope: Scope, token: str | None, allowed: fro
     return key
 
 
-def allow(*roles: str) -> Callable[..., ApiKey]:
+def allow(*roles: str) -> Callable[..., Awaitable[ApiKey]]:
     """A dependency admitting keys of ``roles`` (and admin keys), each within its rate limit.
 
-    Under :class:`KeyGate` the key was checked before the body was read and is reused here.
+    Where :class:`KeyGate` checked the key already (a route whose body FastAPI reads) it is reused here.
+    Otherwise it is checked here: on the event loop when that needs no I/O (the key's answer is cached and
+    the limits live in this process, see :attr:`~adlens.api.limits.RateLimiter.in_memory`), else in one
+    trip to the thread pool (a store read, or Redis in a fleet).
     """
     allowed = frozenset((ADMIN, *roles))
 
-    def check(request: Request,
-              credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> ApiKey:
-        key = getattr(request.state, "api_key", None)
+    async def check(request: Request,
+                    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> ApiKey:
+        # A coroutine, so FastAPI calls it on the event loop: a key KeyGate checked, or one whose check needs
+        # no I/O (a fresh cached answer, limits in this process), costs no trip to the thread pool.
+        key = request.scope.get("state", {}).get("api_key")
         if key is None:
-            key = authenticate(get_service(request), request.scope, credentials.credentials if credentials else None,
-                               allowed)
+            service, token = get_service(request), credentials.credentials if credentials else None
+            if service.keys.remembered(token) and service.limiter.in_memory and service.address_limiter.in_memory:
+                key = authenticate(service, request.scope, token, allowed)  # memory only: no thread hop
+            else:
+                key = await run_in_threadpool(authenticate, service, request.scope, token, allowed)
             request.state.api_key = key
         return key
 

@@ -54,6 +54,15 @@ class KeyChecker:
         self._cache: dict[str, tuple[float, ApiKey | None]] = {}
         self._lock = threading.Lock()
 
+    def remembered(self, key: str | None) -> bool:
+        """True when checking ``key`` now reads nothing from the store (its answer is cached and fresh, or
+        there is no key): :meth:`check` then costs no I/O."""
+        if not key:
+            return True
+        cached = self._cache.get(hash_key(key))
+        # A margin, so the answer is still fresh when check() runs a moment later.
+        return cached is not None and time.monotonic() - cached[0] < self.cache_seconds - 0.5
+
     def check(self, key: str | None) -> ApiKey:
         """The active key ``key`` names; :class:`~adlens.errors.AuthenticationError` otherwise."""
         if not key:

@@ -28,6 +28,12 @@ class RateLimiter:
         self._buckets: dict[str, tuple[float, float]] = {}
         self._lock = threading.Lock()
 
+    @property
+    def in_memory(self) -> bool:
+        """True when checking a name touches nothing outside this process (no I/O): it may run on the event
+        loop. A limiter shared in Redis (:mod:`adlens.fleet.limits`) is not, unless its rate is 0."""
+        return True
+
     def _tokens(self, name: str, now: float) -> float:
         tokens, last = self._buckets.get(name, (float(self.burst), now))
         return min(float(self.burst), tokens + (now - last) * self.rate)

@@ -52,14 +52,31 @@ class Metrics:
                              registry=self.registry)
         self._screens: set[str] = set()
         self._lock = threading.Lock()
+        # Labelled children by their labels: ``labels()`` takes a lock and builds a key on every call, and
+        # every label set here is bounded (see the module docstring), so each is looked up once.
+        self._children: dict[tuple[str, ...], tuple[Counter, Histogram]] = {}
+        self._decided: dict[tuple[str, bool], Counter] = {}
 
     def decided(self, screen: str, chosen: bool) -> None:
         """Count a decision on ``screen`` (``other`` past the first :data:`MAX_SCREENS` screens)."""
-        with self._lock:
-            if screen not in self._screens and len(self._screens) < MAX_SCREENS:
-                self._screens.add(screen)
-            label = screen if screen in self._screens else "other"
-        self.decisions.labels(label, "yes" if chosen else "no").inc()
+        counter = self._decided.get((screen, chosen))
+        if counter is None:
+            with self._lock:
+                if screen not in self._screens and len(self._screens) < MAX_SCREENS:
+                    self._screens.add(screen)
+                label = screen if screen in self._screens else "other"
+            counter = self.decisions.labels(label, "yes" if chosen else "no")
+            if label == screen:  # an ``other`` screen is not remembered: invented ids must cost no memory
+                self._decided[(screen, chosen)] = counter
+        counter.inc()
+
+    def _route(self, name: str, method: str, status: int) -> tuple[Counter, Histogram]:
+        """The request counter and latency histogram children of one route, method and status."""
+        labels = (name, method, str(status))
+        found = self._children.get(labels)
+        if found is None:
+            found = self._children[labels] = (self.requests.labels(*labels), self.latency.labels(name))
+        return found
 
     def exposition(self) -> Response:
         """The Prometheus text of this process, or of every worker in multiprocess mode."""
@@ -92,8 +109,9 @@ class Metrics:
                 name = route_template(scope)
                 method = scope["method"] if scope["method"] in METHODS else "other"
                 seconds = time.perf_counter() - start
-                self.requests.labels(name, method, str(status)).inc()
-                self.latency.labels(name).observe(seconds)
+                count, latency = self._route(name, method, status)
+                count.inc()
+                latency.observe(seconds)
                 access_log.info("%s %s %d %.0f ms", method, name, status, seconds * 1000)
 
         return timed

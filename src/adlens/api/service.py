@@ -7,6 +7,7 @@ screens are built over them. Routes reach it through :func:`get_service`.
 
 from __future__ import annotations
 
+import logging
 import threading
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
@@ -20,6 +21,8 @@ from adlens.errors import ModelUnavailableError
 from adlens.faces import Faces
 from adlens.protocols import ImageAnalyzer
 from adlens.settings import Settings
+
+log = logging.getLogger("adlens.api")
 
 if TYPE_CHECKING:
     from adlens.decision import Decider
@@ -139,6 +142,22 @@ class Service:
         on its next use (the decision engine's caches read the store's generations themselves)."""
         if "gallery" in topics and "gallery" in self.__dict__:
             self.gallery.changed()
+
+    def warm_up(self) -> None:
+        """Build the decision engine and read the inventory and the bandit's arms once, at start-up.
+
+        Built on the first ``/v1/decide`` instead, the engine's imports and first reads took
+        seconds of that request (5 s on a busy 2-core machine) while every decision queued
+        behind it; a server is ready when it answers. A failure is logged and left to the
+        first decision, which tries again and answers with the error.
+        """
+        try:
+            decider = self.decider
+            ads, _faces = decider.cache.inventory()
+            decider.cache.bandit([ad.id for ad in ads])
+        except Exception as error:  # noqa: BLE001 - start anyway; the first decision reports it
+            log.warning("the decision engine could not be prepared at start-up (%s); the first decision "
+                        "will try again", error)
 
     @cached_property
     def decider(self) -> Decider:

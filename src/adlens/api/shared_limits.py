@@ -78,6 +78,10 @@ class SharedRateLimiter(RateLimiter):
         self._errors = redis_errors()
         self.outage = Outage(f"the rate limits ({kind})", "each worker limits with its own buckets")
 
+    @property
+    def in_memory(self) -> bool:
+        return self.rate <= 0  # a rate of 0 limits nothing, so Redis is never asked
+
     def _bucket(self, name: str, take: bool) -> tuple[str, list[str | int]]:
         return self.fleet.key("rate", self.kind, name), [repr(self.rate), self.burst, int(take)]
 

@@ -22,25 +22,32 @@ if TYPE_CHECKING:
 
 
 def rule_context(store: Store, cache: StoreCache, audience: Audience, member: str | None, settings: Settings,
-                 shown_to: Callable[[str, float], int] | None = None) -> RuleContext:
+                 shown_to: Callable[[str, float], int] | None = None,
+                 pending: Callable[[str, str | None], int] | None = None) -> RuleContext:
     """The :class:`~adlens.ads.rules.RuleContext` of a decision for ``audience``.
 
     ``member`` is the identified main viewer, whose own decisions count for per-person
     caps; otherwise ``shown_to(ad_id, hours)`` says how often the person in front saw the ad.
+    ``pending(ad_id, customer_id)`` counts decisions made but not yet in the store
+    (:meth:`~adlens.decision.journal.Journal.pending`): they count for caps too. It is read
+    before the store, so a decision committed in between is counted twice, never missed.
     """
     now = audience.at
     midnight = now.astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
     counted: dict[str, int] = {}
+    unwritten = pending or (lambda _ad_id, _customer_id: 0)
 
     def impressions_today(ad_id: str) -> int:
         if ad_id not in counted:
-            counted[ad_id] = store.count_events(DECISION, since=midnight, ad_id=ad_id)
+            waiting = unwritten(ad_id, None)
+            counted[ad_id] = waiting + store.count_events(DECISION, since=midnight, ad_id=ad_id)
         return counted[ad_id]
 
     def person_shown(person: str, ad_id: str, hours: float) -> int:
         if member is not None:  # then ``person`` is the member: count their own decisions
-            return int(store.count_events(DECISION, since=now - timedelta(hours=hours), ad_id=ad_id,
-                                          customer_id=person))
+            waiting = unwritten(ad_id, person)
+            return waiting + int(store.count_events(DECISION, since=now - timedelta(hours=hours), ad_id=ad_id,
+                                                    customer_id=person))
         return shown_to(ad_id, hours) if shown_to is not None else 0
 
     segments = {m: store.get_customer(m).segment_id for m in audience.members}

@@ -14,7 +14,8 @@ One :class:`Decider` serves a screen, the CLI or the API. For each decision it
 :meth:`Decider.reward` closes the loop: a dwell, click or purchase for a decision is
 logged and folded into that ad's bandit arm, in one transaction. The inventory and the
 arm statistics are cached (:mod:`adlens.decision.cache`). The decision event is written
-before :meth:`Decider.decide` returns, so a reward may follow at once, from any process.
+before :meth:`Decider.decide` returns, so a reward may follow at once, from any process;
+concurrent decisions share transactions (:meth:`Decider.choose`, :mod:`adlens.decision.journal`).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from adlens.ads.rules import Eligibility, RuleContext, evaluate
 from adlens.audience import FEATURE_NAMES, Audience
 from adlens.decision.cache import StoreCache
 from adlens.decision.context import rule_context
+from adlens.decision.journal import Journal, Ticket
 from adlens.decision.record import CreativeSpec, Decision
 from adlens.decision.scoring import Scored, candidate, score, taste, why_none
 from adlens.decision.slideshow import SLIDESHOW, Slide, may_slide, slides
@@ -73,6 +75,7 @@ class Decider:
         self.shop = Shop(store, self.settings)
         self.fit_table = emotion_table(self.settings)
         self.cache = StoreCache(store, self.settings)
+        self.journal = Journal(store)
         self._rotation = 0
 
     # --- image → audience ----------------------------------------------------------
@@ -122,10 +125,29 @@ class Decider:
         identified member (a signage track); ``shown_to(ad_id, hours)`` says how often
         that person saw the ad within ``hours`` (default: members' decision events).
         """
+        decision, ticket = self.choose(audience, source=source, person_key=person_key, shown_to=shown_to, log=log)
+        if ticket is not None:
+            self.journal.wait(ticket)
+        return decision
+
+    def choose(
+        self,
+        audience: Audience,
+        *,
+        source: str = "image",
+        person_key: str | None = None,
+        shown_to: Callable[[str, float], int] | None = None,
+        log: bool = True,
+    ) -> tuple[Decision, Ticket | None]:
+        """:meth:`decide`, with the decision event only reserved in :attr:`journal`: the caller must call
+        ``journal.wait(ticket)`` and answers once it returns (the event is then stored), after releasing its
+        decision lock, so that one transaction may write the events of the decisions made meanwhile
+        (:mod:`adlens.decision.journal`)."""
         ads, creative_faces = self.cache.inventory()
         main = audience.main_face()
         member = audience.customers[main] if main is not None else None
-        context = rule_context(self.store, self.cache, audience, member, self.settings, shown_to)
+        context = rule_context(self.store, self.cache, audience, member, self.settings, shown_to,
+                               self.journal.pending)
         features = audience.features()
         verdicts = [evaluate(ad, audience, context, person_key=member or person_key) for ad in ads]
         eligible = [(ad, v) for ad, v in zip(ads, verdicts, strict=True) if v.eligible]
@@ -148,9 +170,7 @@ class Decider:
                 creative_spec=self._creative_spec(ad, choice.creative_id), scores=scored[ad.id].scores,
                 reasons=tuple(r for r in (*verdict.reasons, *scored[ad.id].reasons, choice.reason) if r),
             )
-        if log:
-            self._log(decision, features, member, source)
-        return decision
+        return decision, (self.journal.reserve(self._event(decision, features, member, source)) if log else None)
 
     def _score(self, eligible: list[tuple[Ad, Eligibility]], audience: Audience, member: str | None,
                features: np.ndarray) -> dict[str, Scored]:
@@ -169,14 +189,12 @@ class Decider:
         return CreativeSpec(image=str(creative.image), caption=creative.caption,
                             duration=float(creative.duration or self.settings.ad_duration))
 
-    def _log(self, decision: Decision, features: np.ndarray, member: str | None, source: str) -> None:
+    def _event(self, decision: Decision, features: np.ndarray, member: str | None, source: str) -> Event:
         data = DecisionData(audience=decision.audience, features=[round(float(v), 6) for v in features],
                             reasons=list(decision.reasons), scores=decision.scores,
                             candidates=list(decision.candidates), mode=self.settings.mode, source=source)
-        self.store.append_event(Event(
-            DECISION, decision.at, decision.screen, decision.decision_id, decision.ad, decision.creative,
-            member if self.settings.mode == "members" else None, None, data,
-        ))
+        return Event(DECISION, decision.at, decision.screen, decision.decision_id, decision.ad, decision.creative,
+                     member if self.settings.mode == "members" else None, None, data)
 
     # --- learning from what happened -------------------------------------------------
     def reward(self, decision_id: str, value: float, kind: str = "dwell", at: datetime | None = None) -> float:
@@ -252,7 +270,7 @@ class Decider:
                            creative_spec=self._creative_spec(ad, creative_id),
                            reasons=(*verdict.reasons, "slideshow: no camera"),
                            candidates=(candidate(ad, verdict, None),))
-        self._log(decision, audience.features(), None, SLIDESHOW)
+        self.journal.append(self._event(decision, audience.features(), None, SLIDESHOW))
         assert decision.creative_spec is not None  # the creative exists (checked above)
         # Logged as it starts (a page may close mid-slide), so stamped then: caps count it at once.
         self.log_play(decision, decision.creative_spec.duration, 0.0, at=decision.at)

@@ -24,6 +24,7 @@ from adlens.store.keys import ApiKey
 
 if TYPE_CHECKING:
     from adlens.api.service import Service
+    from adlens.audience import Audience
 
 router = APIRouter(prefix="/v1", tags=["vision and decisions"])
 ScreenKey = Annotated[ApiKey, Depends(allow(SCREEN))]
@@ -97,9 +98,17 @@ def _decide_audience(service: Service, audience_in: AudienceIn) -> dict[str, Any
 
     audience = Audience.from_faces(audience_in.to_faces(), audience_in.frame_size(),
                                    audience_in.screen or service.settings.screen, audience_in.moment())
+    return decision_json(_decided(service, audience))
+
+
+def _decided(service: Service, audience: Audience) -> Decision:
+    """The decision for ``audience``, chosen under the decision lock and answered once its event is stored:
+    the write happens after the lock, so one transaction serves the decisions made meanwhile."""
     with service.decide_lock:
-        decision = service.decider.decide(audience, source="api")
-    return decision_json(decision)
+        decision, ticket = service.decider.choose(audience, source="api")
+    if ticket is not None:
+        service.decider.journal.wait(ticket)
+    return decision
 
 
 async def _decide_image(request: Request, service: Service) -> dict[str, Any]:
@@ -121,9 +130,7 @@ async def _decide_image(request: Request, service: Service) -> dict[str, Any]:
         return decision_json(result.decision, result.new, result.remaining)
 
     def decide_frame() -> dict[str, Any]:
-        audience = service.decider.analyze(frame, screen)
-        with service.decide_lock:
-            return decision_json(service.decider.decide(audience, source="api"))
+        return decision_json(_decided(service, service.decider.analyze(frame, screen)))
 
     return await run_in_threadpool(decide_frame)
 
