@@ -31,7 +31,7 @@ class RateLimiter:
     @property
     def in_memory(self) -> bool:
         """True when checking a name touches nothing outside this process (no I/O): it may run on the event
-        loop. A limiter shared in Redis (:mod:`adlens.fleet.limits`) is not, unless its rate is 0."""
+        loop. A limiter shared in Redis (:mod:`adlens.api.shared_limits`) is not, unless its rate is 0."""
         return True
 
     def _tokens(self, name: str, now: float) -> float:
