@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from collections.abc import Sequence
 from typing import Any
 
@@ -93,3 +94,12 @@ class FakeDecider:
         spec = CreativeSpec(image="", duration=duration, caption=f"ad {ad}") if ad else None
         return Decision(uuid.uuid4().hex, audience.at, audience.screen, audience.summary(), ad=ad,
                         creative=f"{ad}-1" if ad else None, creative_spec=spec, reasons=("fake",))
+
+
+#: A consent expiry far in the future (gallery members).
+FUTURE = datetime(2999, 1, 1, tzinfo=UTC)
+
+
+def tokens(*names: str) -> list[bytes]:
+    """Stand-ins for gallery ciphertexts: the store only keeps bytes."""
+    return [name.encode() for name in names]

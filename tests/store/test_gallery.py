@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -10,24 +10,9 @@ from sqlalchemy import func, select
 from adlens.errors import InvalidInputError, NotFoundError
 from adlens.products.types import LIKE, Feedback, Product
 from adlens.store import Store
+from builders import FUTURE, tokens
 from eventlog import decision_event
 from adlens.store.models import CustomerRow, EventRow, FaceEmbeddingRow, FeedbackRow, GalleryMemberRow
-
-FUTURE = datetime(2999, 1, 1, tzinfo=UTC)
-
-
-def tokens(*names: str) -> list[bytes]:
-    """Stand-ins for ciphertexts: the store only keeps bytes."""
-    return [name.encode() for name in names]
-
-
-@pytest.fixture
-def enrolled(store: Store) -> Store:
-    for customer in ("ann", "bob"):
-        store.add_customer(customer)
-    store.enrol_member("ann", "yes, recognise me", None, tokens("a1", "a2"))
-    store.enrol_member("bob", "ok until 2999", FUTURE, tokens("b1"))
-    return store
 
 
 def test_enrol_and_list(enrolled: Store) -> None:

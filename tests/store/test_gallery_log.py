@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from adlens.errors import NotFoundError
 from adlens.store import Store
+from builders import FUTURE, tokens
 from adlens.store import gallery_log
-
-SOON = datetime(2999, 1, 1, tzinfo=UTC)
-
-
-def tokens(*names: str) -> list[bytes]:
-    return [name.encode() for name in names]
-
-
-@pytest.fixture
-def enrolled(store: Store) -> Store:
-    for customer in ("ann", "bob"):
-        store.add_customer(customer)
-    store.enrol_member("ann", "yes", None, tokens("a1", "a2"))
-    store.enrol_member("bob", "until 2999", SOON, tokens("b1"))
-    return store
 
 
 def embedding_ids(store: Store, customer: str) -> list[int]:
@@ -56,7 +42,7 @@ def test_refused_changes_log_nothing(enrolled: Store) -> None:
 @pytest.mark.parametrize(("after", "available"), [(0, False), (-5, False), ("head", True), ("ahead", False)])
 def test_delta_unavailable_when_pruned_or_ahead(enrolled: Store, monkeypatch, after, available) -> None:
     monkeypatch.setattr(gallery_log, "LOG_KEEP", 2)
-    enrolled.enrol_member("bob", "again", SOON, tokens("b2"))  # prunes all but the newest two log rows
+    enrolled.enrol_member("bob", "again", FUTURE, tokens("b2"))  # prunes all but the newest two log rows
     head = enrolled.gallery_head()
     position = {"head": head - 1, "ahead": head + 1}.get(after, after)
     assert (enrolled.gallery_changes(position) is not None) == available
@@ -65,7 +51,7 @@ def test_delta_unavailable_when_pruned_or_ahead(enrolled: Store, monkeypatch, af
 def test_owners_leave_out_erased_and_expired(enrolled: Store) -> None:
     ann, bob = embedding_ids(enrolled, "ann"), embedding_ids(enrolled, "bob")
     assert enrolled.gallery_owners(ann + bob + [10_000]) == {ann[0]: "ann", ann[1]: "ann", bob[0]: "bob"}
-    assert enrolled.gallery_owners(ann + bob, now=SOON + timedelta(seconds=1)) == {i: "ann" for i in ann}
+    assert enrolled.gallery_owners(ann + bob, now=FUTURE + timedelta(seconds=1)) == {i: "ann" for i in ann}
     enrolled.remove_customer("ann")
     assert enrolled.gallery_owners(ann + bob) == {bob[0]: "bob"}
     assert enrolled.gallery_owners([]) == {}
@@ -74,7 +60,7 @@ def test_owners_leave_out_erased_and_expired(enrolled: Store) -> None:
 def test_embeddings_by_id_in_id_order(enrolled: Store) -> None:
     ids, customers, ciphertexts = enrolled.gallery_embeddings()
     assert ids == sorted(ids) and customers == ["ann", "ann", "bob"] and ciphertexts == tokens("a1", "a2", "b1")
-    assert enrolled.gallery_embeddings(now=SOON)[1] == ["ann", "ann"]
+    assert enrolled.gallery_embeddings(now=FUTURE)[1] == ["ann", "ann"]
     assert enrolled.gallery_embeddings(ids=[ids[2], ids[0], 99_999]) == ([ids[0], ids[2]], ["ann", "bob"],
                                                                           tokens("a1", "b1"))
 
