@@ -9,7 +9,7 @@ import pytest
 
 from adlens.attributes import ATTRIBUTE_MODELS
 from adlens.attributes.cydral import CydralModel
-from adlens.attributes.emotion_ensemble import XceptionPairEmotion
+from adlens.attributes.emotion_ensemble import NetBigXceptionEmotion, XceptionPairEmotion
 from adlens.attributes.face_attributes import FaceAttributes
 from adlens.chips import FaceAligner
 from adlens.detectors import DETECTORS
@@ -111,6 +111,8 @@ def test_required_models_default_to_the_model_name():
             expected = (cls.model_name, "dlib-landmarks-5")
         elif cls is XceptionPairEmotion:
             expected = ("emotion-mini-xception", "emotion-big-xception")
+        elif cls is NetBigXceptionEmotion:
+            expected = ("emotion-net", "emotion-big-xception")
         else:
             expected = (cls.model_name,)
         assert cls.required_models == expected

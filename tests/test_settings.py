@@ -51,7 +51,7 @@ DEFAULTS = [
     ("download_timeout", 60.0),
     ("detector_score_threshold", 0.7),
     ("detector_max_side", 960),
-    ("emotion_model", "emotion-mini-xception"),
+    ("emotion_model", "emotion-net"),
     ("age_model", "age-mobilenet"),
     ("gender_model", "gender-mobilenet"),
     ("ort_threads", 0),

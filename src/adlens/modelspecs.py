@@ -93,6 +93,12 @@ MODELS: tuple[ModelSpec, ...] = (
         "MIT, trained on FER2013 (released for a research challenge: non-commercial research use)", "gray 64x64, (x/255-0.5)*2", "keras", 2600080,
     ),
     ModelSpec(
+        "emotion-net", "emotion (7 classes), trained by adlens", "emotion_net.onnx",
+        "cd89fa57730c74c6a37e9b0b5d47e4dd00933f7c82acc63f1da2cfcb322b2ef2", BUNDLED,
+        "Apache-2.0 weights by adlens; trained on FER2013 (released for a research challenge: non-commercial "
+        "research use)", "gray 48x48 face box, x/255 (test-time flip inside the graph)", "onnx", 4701173,
+    ),
+    ModelSpec(
         "gender-mini-xception", "gender", "gender_mini_XCEPTION.21-0.95.hdf5",
         "7affc7bd520c48ca908eada26988d0e17fdfa1d447d8ae5675395f05ca6f943b",
         _UPSTREAM_OARRIAGA + "gender_models/gender_mini_XCEPTION.21-0.95.hdf5",

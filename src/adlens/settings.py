@@ -79,7 +79,11 @@ class Settings(BaseSettings):
         default="onnx", description="Where dlib's identity network runs: onnx (its weights converted once to ONNX, "
         "run in ONNX Runtime: batched, several times faster) or dlib (dlib itself); the embeddings are the same.",
     )
-    emotion_model: str = "emotion-mini-xception"
+    emotion_model: str = Field(
+        default="emotion-net", description="Emotion model: emotion-net (adlens's own, 0.703 on FER2013 PrivateTest), "
+        "emotion-net-big-xception (it and the big Xception averaged: 0.716, about 1.3× its cost), emotion-mini-xception, "
+        "emotion-big-xception or emotion-xception-pair. All are trained on FER2013 (research use)."
+    )
     age_model: str = Field(default="age-mobilenet", description="Age model: age-mobilenet (trained on UTKFace: "
                            "non-commercial) or age-cydral (CC0 weights, Cydral's own data).")
     gender_model: str = Field(default="gender-mobilenet", description="Gender model: gender-mobilenet (trained on "

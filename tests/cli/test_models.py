@@ -253,7 +253,7 @@ def test_first_run_without_models_names_every_missing_one(command: list[str], en
     env.set(models=[env.empty], offline=True)
     code, output = invoke(*command, str(photo))
     assert code == 1, output
-    needed = ["yunet-s", "emotion-mini-xception", "age-mobilenet", "gender-mobilenet", "mobilenet-v1-embedding"]
+    needed = ["yunet-s", "age-mobilenet", "gender-mobilenet", "mobilenet-v1-embedding"]
     for name in needed:
         assert name in output and modelspecs.get_spec(name).filename in output
     assert "adlens models pull" in output and "ADLENS_MODELS" in output

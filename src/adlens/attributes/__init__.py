@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from adlens.attributes.base import AttributeModel
 from adlens.attributes.cydral import CydralAge, CydralGender
-from adlens.attributes.emotion_ensemble import XceptionPairEmotion
+from adlens.attributes.emotion_ensemble import NetBigXceptionEmotion, XceptionPairEmotion
+from adlens.attributes.emotion_net import EmotionNet
 from adlens.attributes.face_attributes import FaceAttributes
 from adlens.attributes.models import (
     BigXceptionEmotion,
@@ -18,8 +19,8 @@ from adlens.settings import Settings
 
 ATTRIBUTE_MODELS: dict[str, type[AttributeModel]] = {
     cls.name: cls
-    for cls in (MiniXceptionEmotion, BigXceptionEmotion, MiniXceptionGender, MobileNetGender, MobileNetAge,
-                FaceAttributes, CydralAge, CydralGender, XceptionPairEmotion)
+    for cls in (EmotionNet, MiniXceptionEmotion, BigXceptionEmotion, XceptionPairEmotion, NetBigXceptionEmotion,
+                MiniXceptionGender, MobileNetGender, MobileNetAge, FaceAttributes, CydralAge, CydralGender)
 }
 
 
