@@ -110,3 +110,48 @@ def test_listeners_hear_every_notice_and_a_failing_one_stops_nothing(workers, ca
     assert heard == [frozenset({"gallery"}), frozenset({"ads", "arms"})]
     assert "a store change listener failed" in caplog.text
 
+
+
+def test_announce_publishes_without_listening(workers, settings_of, tmp_path) -> None:
+    from adlens.fleet.bus import announce
+    from adlens.settings import Settings
+
+    (_, _), (b, bus_b) = workers
+    command = StoreBase(f"sqlite:///{tmp_path / 'store.db'}")  # a CLI process on the same database
+    try:
+        assert announce(command, Settings(redis_url="")) is None and command.on_change is None
+        bus = announce(command, settings_of())
+        assert bus is not None and command.on_change == bus.publish and bus._thread is None  # nobody listens
+        before = b.generation("gallery")
+        commit(command, "gallery")
+        assert wait_until(lambda: bus_b.received == 1)
+        assert b.generation("gallery") != before
+    finally:
+        command.close()
+
+
+def test_a_cli_command_announces_its_changes_to_the_servers(fleet, settings_of, data_dir, monkeypatch) -> None:
+    """``adlens ads import`` in a fleet: a server's bus hears the ads change at once, not after its refresh."""
+    from typer.testing import CliRunner
+
+    from adlens.cli.ads import app
+    from adlens.settings import get_settings
+    from adlens.store import open_store
+    from helpers import REPO
+
+    settings = settings_of()
+    monkeypatch.setenv("ADLENS_REDIS_URL", settings.redis_url)
+    monkeypatch.setenv("ADLENS_REDIS_PREFIX", settings.redis_prefix)
+    get_settings.cache_clear()
+    server = open_store()
+    bus = GenerationBus(fleet, server).start()
+    try:
+        assert bus.subscribed.wait(WAIT)
+        before = server.generation("ads")
+        result = CliRunner().invoke(app, ["import", str(REPO / "examples" / "ads.yaml")], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        assert wait_until(lambda: bus.received >= 1)
+        assert server.generation("ads") != before
+    finally:
+        bus.close()
+        server.close()

@@ -23,7 +23,7 @@ AdArgument = Annotated[str, typer.Argument(metavar="AD", help="Ad id.")]
 
 
 def _store() -> Store:
-    from adlens.store import open_store
+    from adlens.cli.common import open_store
 
     return open_store()
 

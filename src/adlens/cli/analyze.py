@@ -208,7 +208,7 @@ class _FaceProducts:
     def __init__(self, k: int = 3) -> None:
         from adlens.products.service import Shop
         from adlens.products.targeting import FaceTargeting
-        from adlens.store import open_store
+        from adlens.cli.common import open_store
 
         self.shop = Shop(open_store())
         index = self.shop.index()

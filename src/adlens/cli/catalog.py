@@ -25,7 +25,7 @@ SHOWN_LINES = 8
 
 
 def _store() -> Store:
-    from adlens.store import open_store
+    from adlens.cli.common import open_store
 
     return open_store()
 

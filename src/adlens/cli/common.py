@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     # The click that typer vendors: what its parameters' methods take (typer.Context is narrower).
     from typer._click import Context
 
+    from adlens.store import Store
+
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
@@ -37,6 +39,28 @@ WorkersOption = Annotated[int | None, typer.Option(
     "--workers", min=1, show_default=False,
     help="Processes working at once, each loading the models once and using its share of the cores "
     "(default: ADLENS_WORKERS, else one per core); 1 works in this process.")]
+
+
+def open_store() -> Store:
+    """The configured store, migrated (:func:`adlens.store.open_store`), for a command that may change it.
+
+    In a fleet (``ADLENS_REDIS_URL`` set) each commit that changes ads, bandit arms, the gallery,
+    segments or uplift models is announced to every server at once, as a server's own are
+    (:func:`adlens.fleet.bus.announce`, ``docs/fleet.md``).
+    """
+    from adlens.store import open_store as open_configured
+
+    store = open_configured()
+    settings = get_settings()
+    if settings.redis_url.strip():
+        from adlens.fleet.bus import announce
+
+        try:
+            announce(store, settings)
+        except BaseException:
+            store.close()
+            raise
+    return store
 
 
 def worker_count(workers: int | None, items: int | None = None) -> int:

@@ -64,7 +64,7 @@ def decide(
     The decision id it prints is what adlens reward takes.
     """
     from adlens.decision import Decider
-    from adlens.store import open_store
+    from adlens.cli.common import open_store
 
     frame = load_image(image, max_pixels=get_settings().max_pixels)
     with open_store() as store:
@@ -94,7 +94,7 @@ def reward(
     A dwell of ADLENS_DWELL_REWARD_SECONDS or more counts as a full reward; a click or a purchase counts 1. Each decision takes one reward of each kind.
     """
     from adlens.decision import Decider
-    from adlens.store import open_store
+    from adlens.cli.common import open_store
 
     with open_store() as store:
         normalised = Decider(store).reward(decision_id, value, kind.value)

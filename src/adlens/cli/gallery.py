@@ -25,7 +25,7 @@ ImageFile = Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="A 
 
 def _gallery() -> Gallery:
     from adlens.gallery.service import Gallery
-    from adlens.store import open_store
+    from adlens.cli.common import open_store
 
     return Gallery(open_store())
 

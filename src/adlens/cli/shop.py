@@ -26,7 +26,7 @@ TopK = Annotated[int, typer.Option("-k", "--top", min=1, max=1000, help="How man
 
 def _shop() -> Shop:
     from adlens.products.service import Shop
-    from adlens.store import open_store
+    from adlens.cli.common import open_store
 
     return Shop(open_store())
 

@@ -54,7 +54,7 @@ def signage(
     Ctrl-C stops cleanly. Exit 0 if any frame was analysed, 1 if none could be, 2 on a usage error.
     """
     from adlens.signage import SignageLoop, choose_display, open_source
-    from adlens.store import open_store
+    from adlens.cli.common import open_store
 
     settings = divide_cores(get_settings(), in_flight)  # frames analysed at once share the cores
     screen = screen or settings.screen

@@ -196,7 +196,7 @@ def score(
 
 def _save_scores(scores: Any, campaign: str, model_path: Path) -> None:
     from adlens.errors import InvalidInputError
-    from adlens.store import open_store
+    from adlens.cli.common import open_store
 
     id_column = scores.columns[0]
     if id_column == "line":

@@ -37,7 +37,7 @@ class By(str, Enum):
 
 
 def _store() -> Store:
-    from adlens.store import open_store
+    from adlens.cli.common import open_store
 
     return open_store()
 

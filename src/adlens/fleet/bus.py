@@ -29,6 +29,7 @@ from adlens.store.base import TOPICS
 
 if TYPE_CHECKING:
     from adlens.fleet.client import Fleet
+    from adlens.settings import Settings
     from adlens.store.base import StoreBase
 
 log = logging.getLogger("adlens.fleet")
@@ -135,3 +136,21 @@ class GenerationBus:
                 listener(topics)
             except Exception:  # a listener's bug must not stop this worker hearing the others
                 log.exception("a store change listener failed on %s", sorted(topics))
+
+
+def announce(store: StoreBase, settings: Settings) -> GenerationBus | None:
+    """Publish ``store``'s commits to the fleet of ``settings.redis_url`` without listening (``None`` when unset).
+
+    For a process that changes the store but keeps no cache of it, such as an ``adlens`` command
+    (``ads import``, ``gallery enrol``, ``catalog import``…): the fleet's servers re-read what it
+    changed at once instead of after their refresh period. Nothing is connected before the first
+    commit; an unreachable Redis is logged once and never fails a commit.
+    """
+    from adlens.fleet.client import connect
+
+    fleet = connect(settings)
+    if fleet is None:
+        return None
+    bus = GenerationBus(fleet, store)
+    store.on_change = bus.publish
+    return bus
