@@ -108,7 +108,10 @@ def test_what_an_audience_derives_is_computed_once_and_read_only() -> None:
     emotion[:, EMOTIONS.index("happy")] = 1
     audience = Audience.from_faces(faces_with([FRONTAL, FRONTAL], emotion=emotion), (640, 480), "s")
     assert audience.watching is audience.watching and audience.group_emotion() is audience.group_emotion()
-    for array in (audience.watching, audience.group_emotion()):
+    assert audience.dominant_emotions() is audience.dominant_emotions()
+    assert audience.dominant_emotions().tolist() == ["happy", "happy"]
+    assert Audience.from_faces(faces_with([FRONTAL]), (640, 480), "s").dominant_emotions() is None
+    for array in (audience.watching, audience.group_emotion(), audience.dominant_emotions()):
         with pytest.raises(ValueError, match="read-only"):
             array[0] = 0
     members = audience.members

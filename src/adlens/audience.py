@@ -11,6 +11,7 @@ fixed-length vector the bandit learns on.
 
 from __future__ import annotations
 
+
 from dataclasses import dataclass, field
 from functools import cached_property
 from datetime import datetime
@@ -194,6 +195,17 @@ class Audience:
         watchers = nearest[self.watching[nearest]]
         return int(watchers[0] if len(watchers) else nearest[0])
 
+    def dominant_emotions(self) -> np.ndarray | None:
+        """Per face, the label of its most likely emotion, or ``None`` without emotions (read-only)."""
+        return self._dominant_emotions
+
+    @cached_property
+    def _dominant_emotions(self) -> np.ndarray | None:
+        emotion = self.column("emotion")
+        if emotion is None:
+            return None
+        return _read_only(np.asarray(EMOTIONS)[np.argmax(np.asarray(emotion).reshape(len(self), -1), axis=1)])
+
     def group_emotion(self) -> np.ndarray | None:
         """The mean emotion distribution, watchers weighted double, or ``None`` without emotions (read-only)."""
         return self._group_emotion
@@ -246,23 +258,23 @@ class Audience:
         values["faces"] = min(n, 5) / 5.0
         hour = self.at.hour + self.at.minute / 60.0
         values["hour_sin"], values["hour_cos"] = np.sin(2 * np.pi * hour / 24), np.cos(2 * np.pi * hour / 24)
-        if n:
+        if n:  # shares as counts / n: np.mean's overhead dominates on arrays of a few faces
             ages = self.column("age")
             if ages is not None:
                 for group, low, high in _AGE_GROUPS:
-                    values[group] = float(np.mean((ages >= low) & (ages < high + 1)))
+                    values[group] = int(np.count_nonzero((ages >= low) & (ages < high + 1))) / n
             genders = self.column("gender")
             if genders is not None:
-                values["male"] = float(np.mean(genders == "male"))
-                values["female"] = float(np.mean(genders == "female"))
+                values["male"] = int(np.count_nonzero(genders == "male")) / n
+                values["female"] = int(np.count_nonzero(genders == "female")) / n
             for name in columns.ATTRIBUTE_NAMES:
                 probabilities = self.column(name)
                 if probabilities is not None:
-                    values[name] = float(np.mean(np.asarray(probabilities, dtype=np.float64)))
+                    values[name] = float(np.asarray(probabilities, dtype=np.float64).sum()) / n  # = np.mean
             mix = self.group_emotion()
             if mix is not None:
-                for emotion, p in zip(EMOTIONS, mix, strict=True):
-                    values[f"emotion_{emotion}"] = float(p)
-            values["attention"] = float(np.mean(self.watching))
+                for emotion, p in zip(EMOTIONS, mix.tolist(), strict=True):
+                    values[f"emotion_{emotion}"] = p
+            values["attention"] = int(np.count_nonzero(self.watching)) / n
             values["members"] = len(self.members) / n
         return np.array([values[name] for name in FEATURE_NAMES], dtype=np.float64)

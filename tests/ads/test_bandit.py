@@ -72,6 +72,9 @@ def test_ucb_is_expected_reward_plus_bonus_and_matches_the_closed_form():
     assert model.expected_reward(x, ["a"])[0, 0] == pytest.approx(theta @ x)
     assert model.exploration_bonus(x, ["a"])[0, 0] == pytest.approx(0.5 * math.sqrt(x @ np.linalg.solve(A, x)))
     assert np.allclose(model.ucb(X, ["a"]), model.expected_reward(X, ["a"]) + model.exploration_bonus(X, ["a"]))
+    mean, bonus = model.estimate(X, ["a", "unseen"])  # both at once, as a decision asks
+    assert np.array_equal(mean, model.expected_reward(X, ["a", "unseen"]))
+    assert np.array_equal(bonus, model.exploration_bonus(X, ["a", "unseen"]))
 
 
 def test_an_unseen_arm_is_optimistic():

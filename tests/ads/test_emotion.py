@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import yaml
 
-from adlens.ads.emotion import DEFAULT_FIT, MOODS, NEUTRAL_FIT, emotion_fit, emotion_table, load_emotion_fit
+from adlens.ads.emotion import DEFAULT_FIT, DEFAULT_TABLE, MOODS, NEUTRAL_FIT, emotion_fit, emotion_table, load_emotion_fit
 from adlens.errors import InvalidInputError
 from adlens.faces import EMOTIONS
 from adlens.settings import get_settings
@@ -41,6 +41,14 @@ def test_default_table_covers_every_emotion_and_mood() -> None:
 ])
 def test_emotion_fit(mood: str | None, group: np.ndarray | None, expected: float) -> None:
     assert emotion_fit(mood, group) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("group", [distribution(happy=1), distribution(happy=0.3, sad=0.5, fear=0.2), None,
+                                   distribution()])
+def test_fits_gives_every_moods_fit_at_once(group: np.ndarray | None) -> None:
+    fits = DEFAULT_TABLE.fits(group)
+    assert all(fits.get(mood, NEUTRAL_FIT) == pytest.approx(emotion_fit(mood, group)) for mood in MOODS)
+    assert set(fits) == (set(MOODS) if group is not None and group.sum() > 0 else set())
 
 
 def test_group_emotion_must_have_seven_values() -> None:

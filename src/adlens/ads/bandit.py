@@ -122,6 +122,10 @@ class LinUCB(BaseEstimator):  # type: ignore[misc]  # scikit-learn ships no type
         mean, bonus = self._scores(X, arms)
         return mean + bonus
 
+    def estimate(self, X: Any, arms: Sequence[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`expected_reward` and :meth:`exploration_bonus` at once (one solve), each (n_samples, n_arms)."""
+        return self._scores(X, arms)
+
     def predict(self, X: Any, arms: Sequence[str] | None = None) -> np.ndarray:
         """The arm with the highest UCB for each sample (ties: the first in ``arms``); ``arms`` defaults
         to every arm seen, sorted."""

@@ -89,15 +89,22 @@ class EmotionFit:
         ``None`` for either, a mood this table does not rate, or an all-zero distribution
         give :data:`NEUTRAL_FIT`: no evidence either way.
         """
-        if mood is None or group_emotion is None or mood not in self.moods:
+        if mood is None or mood not in self.moods:
             return NEUTRAL_FIT
+        return self.fits(group_emotion).get(mood, NEUTRAL_FIT)
+
+    def fits(self, group_emotion: np.ndarray | None) -> dict[str, float]:
+        """:meth:`fit` of every mood of the table at once (one product): empty where it gives
+        :data:`NEUTRAL_FIT` to every mood (no distribution, or an all-zero one)."""
+        if group_emotion is None:
+            return {}
         weights = np.clip(np.asarray(group_emotion, dtype=np.float64).reshape(-1), 0.0, None)
         if weights.shape != (len(EMOTIONS),):
             raise InvalidInputError(f"a group emotion has {len(EMOTIONS)} probabilities, not {weights.size}")
         total = weights.sum()
         if not np.isfinite(total) or total <= 0:
-            return NEUTRAL_FIT
-        return float(weights @ self.matrix[:, self.moods.index(mood)] / total)
+            return {}
+        return dict(zip(self.moods, (weights @ self.matrix / total).tolist(), strict=True))
 
     def to_mapping(self) -> dict[str, dict[str, float]]:
         """The table as ``{emotion: {mood: fit}}``."""

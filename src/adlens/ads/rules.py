@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any, TypeVar
 
 import numpy as np
@@ -29,7 +30,6 @@ import numpy as np
 from adlens.audience import Audience
 from adlens.ads.inventory import DAYS, Ad, Conditions, UpliftCondition, parse_window
 from adlens.columns import ATTRIBUTE_BY_NAME
-from adlens.faces import EMOTIONS
 from adlens.settings import Settings
 from adlens.times import utcnow
 
@@ -69,6 +69,11 @@ class RuleContext:
     def __post_init__(self) -> None:
         if self.now.tzinfo is None:
             raise ValueError("RuleContext.now must be timezone-aware")
+
+    @cached_property
+    def local(self) -> datetime:
+        """``now`` in the serving machine's local time (computed once: every ad's hours and days read it)."""
+        return self.now.astimezone()
 
     def impressions(self, ad_id: str) -> int:
         """How many times ``ad_id`` was chosen today."""
@@ -178,11 +183,8 @@ def _column(audience: Audience, key: str, conditions: Conditions, context: RuleC
         genders = audience.column("gender")
         return None if genders is None else np.isin(np.asarray(genders).astype(str), _given(conditions.gender, key))
     if key == "emotions":
-        emotion = audience.column("emotion")
-        if emotion is None:
-            return None
-        dominant = np.asarray(EMOTIONS)[np.argmax(np.asarray(emotion).reshape(n, -1), axis=1)]
-        return np.isin(dominant, _given(conditions.emotions, key))
+        dominant = audience.dominant_emotions()
+        return None if dominant is None else np.isin(dominant, _given(conditions.emotions, key))
     if key == "attributes":
         found = np.ones(n, dtype=bool)
         for name, wanted in _given(conditions.attributes, key).items():
@@ -234,7 +236,7 @@ def evaluate(ad: Ad, audience: Audience, context: RuleContext, person_key: str |
 
     if not ad.active:
         return no("inactive")
-    local = context.now.astimezone()
+    local = context.local
     miss = _context_miss(ad.targeting, audience.screen, local)
     if miss:
         return no(miss)

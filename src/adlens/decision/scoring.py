@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from adlens.ads.bandit import LinUCB
-from adlens.ads.emotion import EmotionFit, emotion_fit
+from adlens.ads.emotion import NEUTRAL_FIT, EmotionFit
 from adlens.ads.inventory import Ad
 from adlens.ads.rules import Eligibility
 from adlens.audience import Audience
@@ -41,17 +41,18 @@ def score(eligible: list[tuple[Ad, Eligibility]], audience: Audience, features: 
     if not eligible:
         return {}
     ids = [ad.id for ad, _ in eligible]
-    expected = bandit.expected_reward(features[None, :], ids)[0]
-    upper = bandit.ucb(features[None, :], ids)[0]
+    mean, bonus = bandit.estimate(features[None, :], ids)
+    expected, upper = mean[0], mean[0] + bonus[0]
     group = audience.group_emotion()
+    fits = fit_table.fits(group)  # every mood at once; a mood it lacks fits neutrally
     scored = {}
     for i, (ad, verdict) in enumerate(eligible):
         liking, why = taste.get(ad.id, (0.0, ""))
         parts = {
             "rules": float(verdict.affinity),
             "taste": liking,
-            "emotion": float(emotion_fit(ad.mood, group, fit_table)),
-            "engagement": float(np.clip(upper[i], 0.0, 1.0)),
+            "emotion": fits.get(ad.mood, NEUTRAL_FIT) if ad.mood is not None else NEUTRAL_FIT,
+            "engagement": min(max(float(upper[i]), 0.0), 1.0),
             "priority": ad.priority / 10.0,
         }
         total = sum(WEIGHTS[k] * v for k, v in parts.items())
