@@ -30,9 +30,11 @@ test: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/vision.py
+	$(BIN)/python benchmarks/signage.py
 	$(BIN)/python benchmarks/recommend.py
 	$(BIN)/python benchmarks/uplift.py
 	$(BIN)/python benchmarks/api.py
+	$(BIN)/python benchmarks/decide_cost.py
 
 clean:
 	rm -rf $(DEMO_DIR) .pytest_cache
