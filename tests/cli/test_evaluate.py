@@ -28,6 +28,16 @@ def test_eval_emotion_json(tmp_path):
     assert "accuracy" in result.stdout
 
 
+def test_eval_emotion_through_the_detector(tmp_path):
+    link_subset(need(DATA / "fer2013_privatetest" / "test"), tmp_path / "fer", per_folder=3)
+    result = runner.invoke(app, ["eval", "emotion", str(tmp_path / "fer"), "--detect", "--json", str(tmp_path / "e.json")])
+    assert result.exit_code == 0, result.output
+    data = json.loads((tmp_path / "e.json").read_text())
+    assert data["mode"] == "pipeline" and data["n"] == 21 and 0 <= data["no_face"] <= 21
+    assert {"accuracy_detected", "accuracy_detected_crops"} <= set(data)
+    assert "(pipeline)" in result.stdout and "without a detected face" in result.stdout
+
+
 def test_eval_age_gender_json(tmp_path):
     source = need(DATA / "utkface_random_200" / "data" / "random_200")
     for path in sorted(source.rglob("*.jpg"))[::50]:

@@ -31,10 +31,18 @@ def emotion(
     folder: ExistingDir,
     json_file: JsonOption = None,
     model: Annotated[str | None, typer.Option(help="Emotion model (default: ADLENS_EMOTION_MODEL).")] = None,
+    detect: Annotated[bool, typer.Option("--detect/--crops", help="Run the detector on each face set in a photo "
+                                         "(full pipeline) or feed the crops directly.")] = False,
 ) -> None:
-    """Emotion accuracy on a FER-layout folder (one sub-folder per class; crops fed directly)."""
-    result = evaluate_emotion(folder, model, track=track)
-    out.print(f"model {result['model']}: accuracy {result['accuracy']:.4f} on {result['n']} images")
+    """Emotion accuracy on a FER-layout folder (one sub-folder per class)."""
+    result = evaluate_emotion(folder, model, track=track, detect=detect)
+    out.print(f"model {result['model']}: accuracy {result['accuracy']:.4f} on {result['n']} images ({result['mode']})")
+    if detect:
+        detected = result["accuracy_detected"]
+        crops = result["accuracy_detected_crops"]
+        out.print(f"{result['no_face']} without a detected face (fed directly); where the detector found the face: "
+                  f"{'-' if detected is None else format(detected, '.4f')} "
+                  f"({'-' if crops is None else format(crops, '.4f')} with the crops fed directly)")
     table = Table("true \\ predicted", *result["labels"], "recall")
     for label, row in zip(result["labels"], result["confusion"], strict=True):
         recall = result["per_class"][label]["recall"]

@@ -177,8 +177,9 @@ and, once all epochs are done, writes this file, its report and this card again.
 bit-identical to CPU runs.
 
 ## Limits
-- FER2013 faces are tight, frontal-ish, low-resolution web crops; on camera crops from the
-  detector the accuracy is lower and not measured here.
+- FER2013 faces are tight, frontal-ish, low-resolution web crops; cut from the detector's box, as
+  on a camera, the accuracy is lower: `adlens eval emotion FER_DIR --detect --model NAME` measures
+  it (each face set in a photo, found by the detector, cropped by the model).
 - disgust has few training faces ({flip['per_class']['disgust']['n']} in PrivateTest) and is the least reliable class.
 - Posed and web-search expressions: the labels say what a face shows, not what a person feels.
 """
