@@ -180,3 +180,26 @@ def test_a_revoked_key_is_refused_on_the_event_loop_path_once_its_answer_expires
     api.service.keys._cache.clear()  # as CACHE_SECONDS passing would
     response = api.client.get("/v1/whoami", headers=headers)
     assert response.status_code == 401 and "revoked" in response.json()["message"]
+
+
+def test_a_revocation_through_the_store_is_refused_at_once(make_api):
+    """The server's own store (or a fleet's bus, which moves its ``keys`` generation) empties the key cache."""
+    api = make_api()
+    key = create_key(api.store, "screen")
+    headers = {"Authorization": f"Bearer {key}"}
+    assert api.client.get("/v1/whoami", headers=headers).status_code == 200
+    assert api.service.keys.remembered(key)
+    api.store.revoke_api_key(key.split("_")[1])  # no waiting out CACHE_SECONDS
+    assert not api.service.keys.remembered(key)
+    assert api.client.get("/v1/whoami", headers=headers).status_code == 401
+
+
+def test_a_keys_notice_from_elsewhere_empties_the_cache(api):
+    key = create_key(api.store, "screen")
+    checker = KeyChecker(api.store, cache_seconds=60.0)
+    checker.check(key)
+    assert checker.remembered(key)
+    api.store.moved(["ads"])
+    assert checker.remembered(key)  # other topics leave it alone
+    api.store.moved(["keys"])  # what a fleet's bus does on another process's revocation
+    assert not checker.remembered(key)

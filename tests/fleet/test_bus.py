@@ -35,7 +35,7 @@ def workers(fleet, tmp_path):
         store.close()
 
 
-@pytest.mark.parametrize("topics", [("ads",), ("ads", "arms"), ("gallery",), ("segments", "uplift")])
+@pytest.mark.parametrize("topics", [("ads",), ("ads", "arms"), ("gallery",), ("segments", "uplift"), ("keys",)])
 def test_a_commit_moves_the_other_workers_generations_at_once(workers, topics: tuple[str, ...]) -> None:
     (a, bus_a), (b, bus_b) = workers
     before = {topic: b.generation(topic) for topic in TOPICS}

@@ -26,9 +26,12 @@ class KeyStore(Protocol):
 
     def api_key_by_hash(self, secret_sha256: str) -> ApiKey | None: ...
 
+    def generation(self, topic: str) -> int: ...
+
 PREFIX = "adl"
-#: Seconds a checked key is trusted before the store is asked again (so a revocation
-#: reaches every worker within this time).
+#: Seconds a checked key is trusted before the store is asked again. A revocation committed through
+#: the same store object, or announced on a fleet's bus (``docs/fleet.md``), empties the cache at once;
+#: one made elsewhere reaches a worker within this time.
 CACHE_SECONDS = 5.0
 
 
@@ -53,12 +56,23 @@ class KeyChecker:
         self.cache_seconds = cache_seconds
         self._cache: dict[str, tuple[float, ApiKey | None]] = {}
         self._lock = threading.Lock()
+        self._generation = store.generation("keys")
+
+    def _current(self) -> None:
+        """Forget every cached answer once a key was revoked since they were cached (the store's ``keys``
+        generation moved: a revocation through this store, or one a fleet's bus announced)."""
+        generation = self.store.generation("keys")
+        if generation != self._generation:
+            with self._lock:
+                self._cache.clear()
+                self._generation = generation
 
     def remembered(self, key: str | None) -> bool:
         """True when checking ``key`` now reads nothing from the store (its answer is cached and fresh, or
         there is no key): :meth:`check` then costs no I/O."""
         if not key:
             return True
+        self._current()
         cached = self._cache.get(hash_key(key))
         # A margin, so the answer is still fresh when check() runs a moment later.
         return cached is not None and time.monotonic() - cached[0] < self.cache_seconds - 0.5
@@ -70,6 +84,7 @@ class KeyChecker:
                                       "(create one with: adlens keys create ROLE)")
         digest = hash_key(key)
         now = time.monotonic()
+        self._current()
         with self._lock:
             cached = self._cache.get(digest)
         if cached is None or now - cached[0] > self.cache_seconds:

@@ -61,7 +61,7 @@ def keys_create(
     admin reaches everything; screen what a display needs (analyse, decide, reward, ads); analyst reports, metrics, ads, the catalogue, customers and segments, read-only.
     """
     from adlens.api.keys import create_key
-    from adlens.store import open_store
+    from adlens.cli.common import open_store
 
     with open_store() as store:
         key = create_key(store, role, name)
@@ -75,7 +75,7 @@ def keys_create(
 @handle_errors
 def keys_list(json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """List API keys: id, role, name, created, revoked (never the keys themselves)."""
-    from adlens.store import open_store
+    from adlens.cli.common import open_store
 
     with open_store() as store:
         keys = store.list_api_keys()
@@ -94,8 +94,8 @@ def keys_list(json_output: Annotated[bool, typer.Option("--json", help="Print JS
 @keys_app.command("revoke")
 @handle_errors
 def keys_revoke(key_id: Annotated[str, typer.Argument(metavar="ID", help="The key's id (adlens keys list).")]) -> None:
-    """Revoke an API key; running servers refuse it within 5 seconds."""
-    from adlens.store import open_store
+    """Revoke an API key; running servers refuse it within 5 seconds, a fleet's (ADLENS_REDIS_URL) at once."""
+    from adlens.cli.common import open_store
 
     with open_store() as store:
         key = store.revoke_api_key(key_id)

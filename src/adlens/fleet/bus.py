@@ -1,12 +1,12 @@
 """Store changes reach every worker at once: the store's generations over Redis publish/subscribe.
 
 Each commit that changes a topic (``ads``, ``arms``, ``gallery``, ``segments``,
-``uplift``; see :meth:`~adlens.store.base.StoreBase.generation`) is published on one
+``uplift``, ``keys``: a revocation; see :meth:`~adlens.store.base.StoreBase.generation`) is published on one
 channel as ``{"from": <this process>, "topics": [...]}``. Every worker subscribes in a
 background thread and, on a message from another process, moves its own store's
 generations (:meth:`~adlens.store.base.StoreBase.moved`) and tells its
 :attr:`GenerationBus.listeners`: its caches (the decision engine's inventory and arms
-by the generations, the gallery's index through :meth:`Gallery.changed
+by the generations, the API's key checker, the gallery's index through :meth:`Gallery.changed
 <adlens.gallery.service.Gallery.changed>`) read the store again on their next use
 instead of after their refresh period.
 

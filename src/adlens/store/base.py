@@ -28,7 +28,7 @@ CONNECT_TIMEOUT = 10
 _CHANGED = "adlens.changed"
 
 #: Every topic a generation is kept for (what :meth:`StoreBase.moved` moves by default).
-TOPICS = ("ads", "arms", "gallery", "segments", "uplift")
+TOPICS = ("ads", "arms", "gallery", "segments", "uplift", "keys")
 
 
 def mask(url: URL) -> str:

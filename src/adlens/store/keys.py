@@ -72,4 +72,5 @@ class KeysMixin(StoreBase):
                 raise NotFoundError(f"unknown API key id: {key_id!r} (adlens keys list shows them)")
             if row.revoked_at is None:
                 row.revoked_at = utcnow()
+                self._changes(s, "keys")  # key checkers forget their cached answers (a fleet's at once too)
             return _to_key(row)
