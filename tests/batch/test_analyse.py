@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 
 import pytest
 
 from helpers import run_cli
 from raylocal import photo_folder
 
-from adlens.batch.analyse import analyse
+from adlens.batch.analyse import AnalyseBatch, analyse
 from adlens.batch.inputs import image_paths
 from adlens.batch.outputs import Outputs
+from adlens.imageio import display_name
 from adlens.settings import get_settings
 
 
@@ -90,7 +93,37 @@ def test_bad_files_are_result_rows_and_a_changed_file_is_redone(ray_local, photo
     assert notes["error"] is None and len(notes["faces"]) == 1
 
 
-def test_an_actor_reads_object_store_urls_and_skips_what_is_done(monkeypatch, faces_small):
+class Crashing(AnalyseBatch):
+    """An actor whose process dies, as a fault in a native decoder would kill it, on any file named crash*."""
+
+    def _analyse(self, path, data):
+        if os.path.basename(path).startswith("crash"):
+            os._exit(1)
+        return super()._analyse(path, data)
+
+
+def test_a_file_that_kills_its_actor_becomes_an_error_row_and_the_run_goes_on(ray_local, photos, tmp_path):
+    import shutil
+
+    ray_local.cloudpickle.register_pickle_by_value(sys.modules[__name__])  # the actors need Crashing itself
+    folder = tmp_path / "photos"
+    shutil.copytree(photos, folder)
+    shutil.copy(next(folder.rglob("*.jpg")), folder / "crash.jpg")
+    paths = image_paths([folder])
+    json_file = tmp_path / "results.jsonl"
+    outputs = Outputs(json_file, None)
+    summary = run(paths, outputs, workers=1, batch_size=2, actor=Crashing)
+    outputs.close()
+    lines = [json.loads(line) for line in json_file.read_text().splitlines()]
+    assert [line["image"] for line in lines] == [display_name(path) for path in paths]  # one line a file, in order
+    assert summary.analysed == len(paths)
+    errors = {line["image"]: line["error"] for line in lines if line.get("error")}
+    crash = display_name(str(folder / "crash.jpg"))
+    assert "died on this file 2 times" in errors.pop(crash) and summary.errors == len(errors) + 1
+    assert len(errors) == 2 and not any("died" in error for error in errors.values())  # the folder's bad files
+
+
+def test_an_actor_reads_object_store_urls_and_skips_what_is_done(monkeypatch, faces_small, tmp_path):
     """AnalyseBatch called here, without Ray: a URL's bytes come through read_bytes (pyarrow.fs)."""
     import numpy as np
 
@@ -104,7 +137,7 @@ def test_an_actor_reads_object_store_urls_and_skips_what_is_done(monkeypatch, fa
         return stored[url]
 
     monkeypatch.setattr(module, "read_bytes", read_bytes)
-    actor = module.AnalyseBatch(get_settings(), None, False)
+    actor = module.AnalyseBatch(get_settings(), None, False, str(tmp_path / "attempts"))
     local = str(faces_small / "two_people.jpg")
     done = module.content_hash(local)[0]
     paths = ["s3://bucket/obama.jpg", "s3://bucket/bad.jpg", "s3://bucket/gone.jpg", local]

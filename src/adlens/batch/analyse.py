@@ -13,6 +13,8 @@ import hashlib
 import json
 import logging
 import os
+import shutil
+import tempfile
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -30,6 +32,9 @@ from adlens.settings import Settings
 
 #: Images per block: what one actor call analyses, and what is written (and resumed) at once.
 BATCH_SIZE = 16
+#: Times a file may take its actor's process down (a fault in a native decoder, memory) before the
+#: retried block gets an error row for it instead of trying it again.
+CRASHES = 2
 
 
 @dataclass
@@ -72,9 +77,14 @@ class AnalyseBatch:
 
     A column ``known`` holds the sha256 an earlier run analysed each path with ("" if none); a
     path whose content still has it comes back with ``skipped`` and nothing else.
+
+    A file that kills the process (Ray then restarts the actor and retries the block) is caught
+    by a marker written in ``attempts`` (a folder of this machine) before each file and removed
+    after it: a file whose marker says it was tried :data:`CRASHES` times already becomes an
+    error row, so the block goes through and the run goes on.
     """
 
-    def __init__(self, settings: Settings, detector: str | None, embed: bool) -> None:
+    def __init__(self, settings: Settings, detector: str | None, embed: bool, attempts: str) -> None:
         from adlens.pipeline import analyzer_for
 
         if settings.ort_threads:
@@ -82,6 +92,8 @@ class AnalyseBatch:
 
             cv2.setNumThreads(settings.ort_threads)
         self.analyzer = analyzer_for(settings, embed=embed, detector=detector)
+        self.attempts = Path(attempts)
+        self.attempts.mkdir(parents=True, exist_ok=True)  # on another node of a cluster: that node's own
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, list[Any]]:
         columns: dict[str, list[Any]] = {k: [] for k in ("path", "sha256", "line", "faces", "error", "skipped",
@@ -90,10 +102,28 @@ class AnalyseBatch:
             path = os.fsdecode(bytes(raw))
             sha, data = content_hash(path)
             skipped = bool(known) and sha == known
-            line, faces, error, vectors = ("", 0, False, b"") if skipped else self._analyse(path, data)
+            line, faces, error, vectors = ("", 0, False, b"") if skipped else self._guarded(path, data)
             for key, value in zip(columns, (bytes(raw), sha, line, faces, error, skipped, vectors)):
                 columns[key].append(value)
         return columns
+
+    def _guarded(self, path: str, data: bytes | None) -> tuple[str, int, bool, bytes]:
+        """:meth:`_analyse` behind the crash marker (see the class docstring)."""
+        from adlens.pipeline import Analysis
+
+        marker = self.attempts / hashlib.sha256(os.fsencode(path)).hexdigest()
+        try:
+            tries = int(marker.read_text() or 0)
+        except (OSError, ValueError):
+            tries = 0
+        if tries >= CRASHES:
+            error = (f"the analysing process died on this file {tries} times (a fault in a native decoder, "
+                     "or out of memory); skipped")
+            return json.dumps(Analysis(display_name(path), error=error).to_json(), ensure_ascii=False), 0, True, b""
+        marker.write_text(str(tries + 1))
+        result = self._analyse(path, data)
+        marker.unlink(missing_ok=True)
+        return result
 
     def _analyse(self, path: str, data: bytes | None) -> tuple[str, int, bool, bytes]:
         from adlens.pipeline import Analysis
@@ -142,6 +172,7 @@ def analyse(
     batch_size: int = BATCH_SIZE,
     advance: Callable[[int], None] | None = None,
     after_write: Callable[[int], None] | None = None,
+    actor: type[AnalyseBatch] = AnalyseBatch,
 ) -> Summary:
     """Analyse ``paths`` on ``workers`` actors of the running Ray, writing through ``outputs``.
 
@@ -149,7 +180,8 @@ def analyse(
     (:func:`~adlens.batch.cluster.share_cpus`; ``settings.ort_threads`` set explicitly wins).
 
     ``advance(n)`` follows the progress; ``after_write(written)`` is called after each block is
-    written (a test stops a run there, as a kill would).
+    written (a test stops a run there, as a kill would); ``actor`` is the actor class (a test's
+    subclass).
     """
     from adlens.batch.cluster import import_ray, share_cpus
 
@@ -168,8 +200,10 @@ def analyse(
     table = pa.table({"path": pa.array(encoded, pa.binary()), "known": pa.array(known, pa.string())})
     batch_size = max(1, min(batch_size, -(-len(paths) // workers)))  # a few images still reach every actor
     blocks = [table.slice(start, batch_size) for start in range(0, len(paths), batch_size)]
+    attempts = tempfile.mkdtemp(prefix="adlens-ray-attempts-")  # the crash markers (AnalyseBatch)
     dataset = ray.data.from_arrow(blocks).map_batches(
-        AnalyseBatch, fn_constructor_kwargs={"settings": settings, "detector": detector, "embed": embed},
+        actor, fn_constructor_kwargs={"settings": settings, "detector": detector, "embed": embed,
+                                      "attempts": attempts},
         batch_size=batch_size, batch_format="numpy", compute=ray.data.ActorPoolStrategy(size=workers), num_cpus=cpus)
     summary, written, start = Summary(images=len(paths)), 0, time.perf_counter()
     try:
@@ -183,6 +217,8 @@ def analyse(
         cause = str(error).strip().splitlines()
         raise AdlensError(f"the Ray run stopped: {cause[-1] if cause else type(error).__name__} "
                           f"(what was written is kept; run again to go on)") from None
+    finally:
+        shutil.rmtree(attempts, ignore_errors=True)
     summary.seconds = time.perf_counter() - start
     return summary
 
