@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from adlens.batch.cluster import CRASHES
 from adlens.batch.inputs import is_url, read_bytes
 from adlens.batch.outputs import Outputs, Result
 from adlens.errors import AdlensError, ModelUnavailableError
@@ -32,9 +33,6 @@ from adlens.settings import Settings
 
 #: Images per block: what one actor call analyses, and what is written (and resumed) at once.
 BATCH_SIZE = 16
-#: Times a file may take its actor's process down (a fault in a native decoder, memory) before the
-#: retried block gets an error row for it instead of trying it again.
-CRASHES = 2
 
 
 @dataclass
@@ -80,7 +78,7 @@ class AnalyseBatch:
 
     A file that kills the process (Ray then restarts the actor and retries the block) is caught
     by a marker written in ``attempts`` (a folder of this machine) before each file and removed
-    after it: a file whose marker says it was tried :data:`CRASHES` times already becomes an
+    after it: a file whose marker says it was tried :data:`~adlens.batch.cluster.CRASHES` times already becomes an
     error row, so the block goes through and the run goes on.
     """
 

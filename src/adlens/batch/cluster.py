@@ -23,6 +23,9 @@ I = TypeVar("I")  # noqa: E741 (the item type)
 R = TypeVar("R")
 
 LOCAL = "local"
+#: Times an item may find its actor's process dead (it killed it, or was queued behind one that did)
+#: before it becomes an error: once more, so that only an item that kills its process twice is lost.
+CRASHES = 2
 """``--ray`` without an address: start Ray on this machine."""
 
 
@@ -120,30 +123,44 @@ def ray_ordered(
     Each actor (its share of the CPUs, :func:`share_cpus`; no more actors than CPUs) builds the models
     once; items go to the actors in turn, at most ``window``
     (default: 2 per actor) in flight, and the results come back in the items' order. An
-    actor that dies turns its item into an :class:`ItemError` and is restarted once.
+    actor that dies (an item that kills its process, memory) is restarted, as often as that
+    happens; the items it was working on or had queued are sent again, and one that finds its
+    actor dead :data:`CRASHES` times becomes an :class:`ItemError`: the run goes on.
     """
     ray = import_ray()
     from ray.exceptions import RayActorError, RayTaskError
 
     workers = max(1, min(workers, int(ray.cluster_resources().get("CPU", 1))))  # an actor more would never start
     settings, cpus = share_cpus(settings, workers)
-    runner = ray.remote(num_cpus=cpus, max_restarts=1, max_task_retries=0)(_Runner)
+    runner = ray.remote(num_cpus=cpus, max_restarts=-1, max_task_retries=0)(_Runner)
     actors = [runner.remote(build, settings) for _ in range(workers)]
-    pending: deque[Any] = deque()
+    pending: deque[tuple[Any, Any, int]] = deque()  # (the task, its item, how often it found its actor dead)
     window = window or 2 * len(actors)
+    turns = iter(range(1 << 62))
+
+    def send(item: Any) -> Any:
+        return actors[next(turns) % len(actors)].run.remote(work, item)
 
     def take() -> R | ItemError:
-        try:
-            outcome = ray.get(pending.popleft())
-        except (RayActorError, RayTaskError) as error:
-            return ItemError(f"the Ray worker stopped while working on it: {type(error).__name__}")
-        if isinstance(outcome, _StartError):
-            raise outcome.error
-        return outcome
+        while True:
+            task, item, deaths = pending[0]
+            try:
+                outcome = ray.get(task)
+            except (RayActorError, RayTaskError) as error:
+                if deaths + 1 < CRASHES:  # perhaps only queued behind the item that killed it: once more
+                    pending[0] = (send(item), item, deaths + 1)
+                    continue
+                pending.popleft()
+                return ItemError(f"the Ray worker stopped while working on it ({CRASHES} times: "
+                                 f"{type(error).__name__})")
+            pending.popleft()
+            if isinstance(outcome, _StartError):
+                raise outcome.error
+            return outcome
 
     try:
-        for turn, item in enumerate(items):
-            pending.append(actors[turn % len(actors)].run.remote(work, item))
+        for item in items:
+            pending.append((send(item), item, 0))
             if len(pending) >= window:
                 yield take()
         while pending:
