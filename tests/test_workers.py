@@ -8,7 +8,7 @@ from functools import partial
 import numpy as np
 import pytest
 
-from adlens.errors import InvalidImageError, ModelUnavailableError
+from adlens.errors import AdlensError, InvalidImageError, ModelUnavailableError
 from adlens.faces import Faces
 from adlens.pipeline import Analysis
 from adlens.settings import Settings
@@ -75,10 +75,26 @@ def test_build_error_is_raised(workers):
         list(run_ordered(range(3), build_missing, work, settings=Settings(), workers=workers))
 
 
-def test_a_dead_worker_fails_the_items_it_held_and_the_run_goes_on():
-    results = list(run_ordered(range(5), build_offset, work_dies, settings=Settings(), workers=2, window=1))
-    assert results[:2] == [0, 1] and results[3:] == [3, 4]
-    assert isinstance(results[2], ItemError) and "died" in results[2].message
+def build_dies(settings: Settings) -> None:
+    os._exit(1)
+
+
+@pytest.mark.parametrize("window", [1, 4])
+def test_only_the_item_that_kills_its_worker_is_lost_and_the_run_goes_on(window):
+    """The items in flight beside it are tried again alone and succeed; it dies again and is reported."""
+    results = list(run_ordered(range(8), build_offset, work_dies, settings=Settings(), workers=2, window=window))
+    assert results[:2] == [0, 1] and results[3:] == [3, 4, 5, 6, 7]
+    assert isinstance(results[2], ItemError) and "died" in results[2].message and "2 times" in results[2].message
+
+
+def test_an_item_that_kills_its_worker_first_is_its_own_error_not_a_start_up_failure():
+    results = list(run_ordered([2, 0, 1], build_offset, work_dies, settings=Settings(), workers=2, window=2))
+    assert isinstance(results[0], ItemError) and results[1:] == [0, 1]
+
+
+def test_workers_that_cannot_start_stop_the_run():
+    with pytest.raises(AdlensError, match="before finishing any item"):
+        list(run_ordered(range(4), build_dies, work, settings=Settings(), workers=2))
 
 
 @pytest.mark.parametrize(("explicit", "workers", "expected"), [

@@ -41,6 +41,11 @@ I = TypeVar("I")  # noqa: E741 (the item type)
 R = TypeVar("R")
 
 
+#: Times an item may be in flight when its worker process dies (it killed it, or ran beside the one that
+#: did) before it becomes an :class:`ItemError`: items in flight at a death are tried once more, alone.
+CRASHES = 2
+
+
 @dataclass(frozen=True)
 class ItemError:
     """Why one item has no result: its error's message (an :class:`AdlensError`'s own, else type and text)."""
@@ -62,8 +67,10 @@ def run_ordered(
     ``build`` and ``work`` must be module-level functions (or partials of them) and items and
     results picklable when ``workers`` > 1. ``state = build(settings)`` runs once per process;
     an :class:`AdlensError` it raises (a missing model) is raised here. A worker process that
-    dies (killed, out of memory) turns the items in flight into :class:`ItemError`s and the run
-    goes on in a fresh pool; a pool that dies before finishing any item raises AdlensError.
+    dies (an item that kills it, memory, a kill) breaks the pool: the run goes on in a fresh one,
+    where the items that were in flight are tried again one at a time, so that only the item that
+    kills its process again becomes an :class:`ItemError` (:data:`CRASHES`). Processes that die
+    before any item was ever finished (the models cannot load) raise AdlensError.
     ``window`` (default: 2 per worker) bounds the items in flight.
     """
     if workers <= 1:
@@ -79,29 +86,46 @@ def _pooled(
     items: Iterator[I], build: Callable[[Settings], S], work: Callable[[S, I], R], settings: Settings,
     workers: int, window: int,
 ) -> Generator[R | ItemError, None, None]:
-    pending: deque[Future[Any]] = deque()
+    pending: deque[tuple[Future[Any], I]] = deque()
+    suspects: deque[I] = deque()  # in flight when a worker died: each tried again alone, in order
     pool = _pool(build, settings, workers)
-    finished = 0  # items this pool has finished, to tell a crash at start-up from one on an item
+    finished = False  # has any pool finished an item? (else processes that die cannot even start)
+    alone = 0  # items that killed their process when tried alone, in a row
     try:
         while True:
+            if suspects:
+                future = pool.submit(_task, work, suspects[0])
+                try:
+                    result = future.result()
+                except BrokenProcessPool:
+                    pool.shutdown(wait=False)
+                    pool = _pool(build, settings, workers)
+                    suspects.popleft()
+                    alone += 1
+                    if not finished and alone >= 2:  # two items in a row, each alone, and never a result
+                        raise AdlensError("the worker processes stop before finishing any item (out of memory, "
+                                          "or killed); try fewer workers") from None
+                    yield ItemError(f"the worker process died while working on it ({CRASHES} times: out of "
+                                    "memory, killed, or a fault in native code)")
+                    continue
+                suspects.popleft()
+                finished, alone = True, 0
+                yield result
+                continue
             while len(pending) < window and (item := next(items, _END)) is not _END:
-                pending.append(pool.submit(_task, work, item))
+                pending.append((pool.submit(_task, work, item), item))
             if not pending:
                 return
             try:
-                result = pending[0].result()
+                result = pending[0][0].result()
             except BrokenProcessPool:
-                if not finished:
-                    raise AdlensError("a worker process stopped before finishing any item (out of memory, "
-                                      "or killed); try fewer workers") from None
-                for _ in range(len(pending)):
-                    pending.popleft()
-                    yield ItemError("the worker process died while working on it (out of memory, or killed)")
+                suspects.extend(item for _, item in pending)
+                pending.clear()
                 pool.shutdown(wait=False)
-                pool, finished = _pool(build, settings, workers), 0
+                pool = _pool(build, settings, workers)
                 continue
             pending.popleft()
-            finished += 1
+            finished = True
             yield result
     finally:
         # Ctrl-C, a consumer that stops early or an error: no new item starts, those running finish.

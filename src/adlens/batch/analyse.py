@@ -24,12 +24,12 @@ from typing import Any
 
 import numpy as np
 
-from adlens.batch.cluster import CRASHES
 from adlens.batch.inputs import is_url, read_bytes
 from adlens.batch.outputs import Outputs, Result
 from adlens.errors import AdlensError, ModelUnavailableError
 from adlens.imageio import display_name
 from adlens.settings import Settings
+from adlens.workers import CRASHES
 
 #: Images per block: what one actor call analyses, and what is written (and resumed) at once.
 BATCH_SIZE = 16
@@ -78,7 +78,7 @@ class AnalyseBatch:
 
     A file that kills the process (Ray then restarts the actor and retries the block) is caught
     by a marker written in ``attempts`` (a folder of this machine) before each file and removed
-    after it: a file whose marker says it was tried :data:`~adlens.batch.cluster.CRASHES` times already becomes an
+    after it: a file whose marker says it was tried :data:`~adlens.workers.CRASHES` times already becomes an
     error row, so the block goes through and the run goes on.
     """
 

@@ -16,16 +16,13 @@ from typing import Any, TypeVar
 from adlens.errors import AdlensError, InvalidInputError
 from adlens.runtime import available_cores
 from adlens.settings import Settings
-from adlens.workers import ItemError, _attempt
+from adlens.workers import CRASHES, ItemError, _attempt
 
 S = TypeVar("S")
 I = TypeVar("I")  # noqa: E741 (the item type)
 R = TypeVar("R")
 
 LOCAL = "local"
-#: Times an item may find its actor's process dead (it killed it, or was queued behind one that did)
-#: before it becomes an error: once more, so that only an item that kills its process twice is lost.
-CRASHES = 2
 """``--ray`` without an address: start Ray on this machine."""
 
 
@@ -125,7 +122,7 @@ def ray_ordered(
     (default: 2 per actor) in flight, and the results come back in the items' order. An
     actor that dies (an item that kills its process, memory) is restarted, as often as that
     happens; the items it was working on or had queued are sent again, and one that finds its
-    actor dead :data:`CRASHES` times becomes an :class:`ItemError`: the run goes on.
+    actor dead :data:`~adlens.workers.CRASHES` times becomes an :class:`ItemError`: the run goes on.
     """
     ray = import_ray()
     from ray.exceptions import RayActorError, RayTaskError
