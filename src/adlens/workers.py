@@ -98,8 +98,7 @@ def _pooled(
                 try:
                     result = future.result()
                 except BrokenProcessPool:
-                    pool.shutdown(wait=False)
-                    pool = _pool(build, settings, workers)
+                    pool = _replaced(pool, build, settings, workers)
                     suspects.popleft()
                     alone += 1
                     if not finished and alone >= 2:  # two items in a row, each alone, and never a result
@@ -121,8 +120,7 @@ def _pooled(
             except BrokenProcessPool:
                 suspects.extend(item for _, item in pending)
                 pending.clear()
-                pool.shutdown(wait=False)
-                pool = _pool(build, settings, workers)
+                pool = _replaced(pool, build, settings, workers)
                 continue
             pending.popleft()
             finished = True
@@ -133,6 +131,13 @@ def _pooled(
 
 
 _END: Any = object()
+
+
+def _replaced(broken: ProcessPoolExecutor, build: Callable[[Settings], Any], settings: Settings,
+              workers: int) -> ProcessPoolExecutor:
+    """A fresh pool in place of a ``broken`` one (a worker process died)."""
+    broken.shutdown(wait=False)
+    return _pool(build, settings, workers)
 
 
 def _pool(build: Callable[[Settings], Any], settings: Settings, workers: int) -> ProcessPoolExecutor:

@@ -26,10 +26,10 @@ import numpy as np
 
 from adlens.batch.inputs import is_url, read_bytes
 from adlens.batch.outputs import Outputs, Result
-from adlens.errors import AdlensError, ModelUnavailableError
+from adlens.errors import AdlensError
 from adlens.imageio import display_name
 from adlens.settings import Settings
-from adlens.workers import CRASHES
+from adlens.workers import CRASHES, ItemError, _attempt
 
 #: Images per block: what one actor call analyses, and what is written (and resumed) at once.
 BATCH_SIZE = 16
@@ -115,36 +115,29 @@ class AnalyseBatch:
         except (OSError, ValueError):
             tries = 0
         if tries >= CRASHES:
-            error = (f"the analysing process died on this file {tries} times (a fault in a native decoder, "
-                     "or out of memory); skipped")
-            return json.dumps(Analysis(display_name(path), error=error).to_json(), ensure_ascii=False), 0, True, b""
+            return _row(Analysis(display_name(path), error=(
+                f"the analysing process died on this file {tries} times (a fault in a native decoder, "
+                "or out of memory); skipped")))
         marker.write_text(str(tries + 1))
-        result = self._analyse(path, data)
+        result = _row(self._analyse(path, data))
         marker.unlink(missing_ok=True)
         return result
 
-    def _analyse(self, path: str, data: bytes | None) -> tuple[str, int, bool, bytes]:
+    def _analyse(self, path: str, data: bytes | None) -> Any:
+        """The file's :class:`~adlens.pipeline.Analysis`; a bad file's error is its own (as in ``run_ordered``)."""
         from adlens.pipeline import Analysis
 
         name = display_name(path)
-        try:
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
-                if is_url(path):
-                    result = self._analyse_bytes(name, data)
-                else:
-                    result, _ = self.analyzer.analyze_file(Path(path))
-        except ModelUnavailableError:
-            raise
-        except AdlensError as error:
-            result = Analysis(name, error=error.message)
-        except Exception as error:  # noqa: BLE001 (a bad file is its own result, never a failed job)
-            result = Analysis(name, error=f"{type(error).__name__}: {error}")
-        embeddings = result.faces.embeddings
-        vectors = b"" if embeddings is None or not len(result.faces) else \
-            np.ascontiguousarray(embeddings, np.float32).tobytes()
-        line = json.dumps(result.to_json(), ensure_ascii=False)
-        return line, len(result.faces), result.error is not None, vectors
+        outcome = _attempt(AnalyseBatch._read_and_analyse, self, (name, path, data))  # the actor is the state
+        return Analysis(name, error=outcome.message) if isinstance(outcome, ItemError) else outcome
+
+    def _read_and_analyse(self, item: tuple[str, str, bytes | None]) -> Any:
+        name, path, data = item
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
+            if is_url(path):
+                return self._analyse_bytes(name, data)
+            return self.analyzer.analyze_file(Path(path))[0]
 
     def _analyse_bytes(self, name: str, data: bytes | None) -> Any:
         from adlens.pipeline import Analysis, full_scale
@@ -219,6 +212,14 @@ def analyse(
         shutil.rmtree(attempts, ignore_errors=True)
     summary.seconds = time.perf_counter() - start
     return summary
+
+
+def _row(result: Any) -> tuple[str, int, bool, bytes]:
+    """An :class:`~adlens.pipeline.Analysis` as the actor's columns: its JSON line, faces, error, embeddings."""
+    embeddings = result.faces.embeddings
+    vectors = b"" if embeddings is None or not len(result.faces) else \
+        np.ascontiguousarray(embeddings, np.float32).tobytes()
+    return json.dumps(result.to_json(), ensure_ascii=False), len(result.faces), result.error is not None, vectors
 
 
 def _write(batch: dict[str, np.ndarray], outputs: Outputs, summary: Summary) -> int:
