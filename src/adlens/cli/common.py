@@ -45,7 +45,7 @@ def open_store() -> Store:
     """The configured store, migrated (:func:`adlens.store.open_store`), for a command that may change it.
 
     In a fleet (``ADLENS_REDIS_URL`` set) each commit that changes ads, bandit arms, the gallery,
-    segments or uplift models is announced to every server at once, as a server's own are
+    segments, uplift models or API keys is announced to every server at once, as a server's own are
     (:func:`adlens.fleet.bus.announce`, ``docs/fleet.md``).
     """
     from adlens.store import open_store as open_configured
